@@ -1,0 +1,140 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+// One recorded LLM call, as the agent's proxy (or the replay) saw it.
+const traceFields = {
+  bucket: v.string(), // "acme:classify_lead_tier:v1"
+  input: v.any(),
+  output: v.any(),
+  model: v.string(),
+  latencyMs: v.number(),
+  tokensIn: v.number(),
+  tokensOut: v.number(),
+  ts: v.number(), // when the call happened (ms since epoch), as recorded
+};
+
+export const jobStatus = v.union(
+  v.literal("pending"),
+  v.literal("running"),
+  v.literal("done"),
+  v.literal("rejected"),
+  v.literal("failed"),
+);
+
+export const triggerKind = v.union(
+  v.literal("BOOT"),
+  v.literal("STEP"),
+  v.literal("TRIGGER:SCHEDULE"),
+  v.literal("TRIGGER:EVENT"),
+  v.literal("TRIGGER:VOLUME"),
+  v.literal("TRIGGER:CODE_CHANGE"),
+  v.literal("TRIGGER:RECOVERY"),
+);
+
+export const scoresValidator = v.object({
+  schema: v.number(),
+  det: v.number(),
+  oracle: v.number(),
+});
+
+export default defineSchema({
+  // The seed traces in replay order; replay_state.position indexes into seq.
+  replay_source: defineTable({ seq: v.number(), ...traceFields }).index("by_seq", ["seq"]),
+
+  proxy_traces: defineTable({
+    ...traceFields,
+    source: v.union(v.literal("replay"), v.literal("inject"), v.literal("ingest")),
+    seq: v.number(), // global insertion counter, strictly increasing
+  })
+    .index("by_seq", ["seq"])
+    .index("by_bucket_seq", ["bucket", "seq"]),
+
+  buckets: defineTable({
+    key: v.string(),
+    count: v.number(),
+    sinceCompile: v.number(),
+    lastTraceAt: v.number(),
+  }).index("by_key", ["key"]),
+
+  pending_compiles: defineTable({
+    bucket: v.string(),
+    sha: v.string(),
+    reason: v.string(), // VOLUME | CODE_CHANGE | MANUAL
+    status: jobStatus,
+    attempts: v.number(),
+    maxAttempts: v.number(),
+    leaseOwner: v.optional(v.string()),
+    leaseUntil: v.optional(v.number()),
+    claimToken: v.optional(v.string()),
+    stage: v.optional(v.string()),
+    progress: v.optional(v.number()), // 0..1 within the stage (stage 2: n/1000)
+    error: v.optional(v.string()),
+    enqueuedAt: v.number(),
+    finishedAt: v.optional(v.number()),
+  })
+    .index("by_status", ["status"])
+    .index("by_status_leaseUntil", ["status", "leaseUntil"])
+    .index("by_bucket_sha", ["bucket", "sha"]),
+
+  vault_index: defineTable({
+    bucket: v.string(),
+    sha: v.string(),
+    verdict: v.union(v.literal("compiled"), v.literal("rejected")),
+    scores: scoresValidator,
+    oracleLowerBound: v.optional(v.number()),
+    baseline: v.optional(v.number()),
+    family: v.string(),
+    code: v.string(),
+    nTraces: v.number(),
+    nTrain: v.optional(v.number()),
+    nHoldout: v.optional(v.number()),
+    reasons: v.array(v.string()),
+    envelope: v.optional(v.any()),
+    jobId: v.optional(v.id("pending_compiles")),
+    writtenAt: v.number(),
+    publishedAt: v.optional(v.number()), // set once the Nia sink accepted it
+  })
+    .index("by_bucket_sha", ["bucket", "sha"])
+    .index("by_bucket", ["bucket"])
+    .index("by_publishedAt", ["publishedAt"]),
+
+  replay_state: defineTable({
+    position: v.number(),
+    total: v.number(),
+    speedMs: v.number(),
+    paused: v.boolean(),
+    lastTickAt: v.number(),
+  }),
+
+  daemon_heartbeat: defineTable({
+    daemonId: v.string(),
+    pid: v.number(),
+    host: v.string(),
+    version: v.string(),
+    startedAt: v.number(),
+    lastBeatAt: v.number(),
+    status: v.union(v.literal("running"), v.literal("paused"), v.literal("stopping"), v.literal("stopped")),
+    currentJob: v.optional(v.string()),
+    backend: v.string(),
+    compute: v.string(),
+  }).index("by_daemonId", ["daemonId"]),
+
+  trigger_events: defineTable({
+    kind: triggerKind,
+    bucket: v.optional(v.string()),
+    jobId: v.optional(v.string()),
+    detail: v.string(),
+    at: v.number(),
+  })
+    .index("by_at", ["at"])
+    .index("by_kind_at", ["kind", "at"]),
+
+  code_state: defineTable({
+    sha: v.string(),
+    bumps: v.number(),
+    changedAt: v.number(),
+  }),
+
+  // Counters that must be exact under concurrency (the global trace seq).
+  counters: defineTable({ name: v.string(), value: v.number() }).index("by_name", ["name"]),
+});

@@ -1,0 +1,27 @@
+import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+
+/** The subset of ConvexClient the app needs; implemented over real Convex and over the embedded runtime. */
+export type QueryRef = FunctionReference<"query", "public">;
+export type MutationRef = FunctionReference<"mutation", "public">;
+
+export type ConnectionState =
+  | { kind: "embedded"; path: string; connected: true }
+  | { kind: "convex"; url: string; connected: boolean; retries: number; lastError?: string };
+
+export interface BackendClient {
+  /** "embedded" or "convex": shown in the heartbeat and the footer. */
+  readonly backendName: string;
+  /** The admin token public state-changing mutations expect (read from the state file or COMPILE_ADMIN_TOKEN). */
+  readonly adminToken: string | undefined;
+  query<Q extends QueryRef>(ref: Q, args: FunctionArgs<Q>): Promise<FunctionReturnType<Q>>;
+  mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>>;
+  /** Calls onResult with the first result and again each time the result changes. Returns unsubscribe. */
+  onUpdate<Q extends QueryRef>(
+    ref: Q,
+    args: FunctionArgs<Q>,
+    onResult: (result: FunctionReturnType<Q>) => void,
+    onError?: (error: Error) => void,
+  ): () => void;
+  connectionState(): ConnectionState;
+  close(): Promise<void>;
+}

@@ -1,0 +1,7 @@
+import type { Command } from "commander";
+import { registerTui } from "./tui.js";
+
+/** Every subcommand registers itself here; each lives in its own file. */
+export function registerCommands(program: Command): void {
+  registerTui(program);
+}

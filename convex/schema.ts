@@ -39,7 +39,9 @@ export const scoresValidator = v.object({
 
 export default defineSchema({
   // The seed traces in replay order; replay_state.position indexes into seq.
-  replay_source: defineTable({ seq: v.number(), ...traceFields }).index("by_seq", ["seq"]),
+  replay_source: defineTable({ seq: v.number(), ...traceFields })
+    .index("by_seq", ["seq"])
+    .index("by_bucket_seq", ["bucket", "seq"]), // inject copies one bucket's seeds
 
   proxy_traces: defineTable({
     ...traceFields,
@@ -96,6 +98,7 @@ export default defineSchema({
   })
     .index("by_bucket_sha", ["bucket", "sha"])
     .index("by_bucket", ["bucket"])
+    .index("by_sha", ["sha"]) // CODE_CHANGE re-enqueues everything compiled under the old sha
     .index("by_publishedAt", ["publishedAt"]),
 
   replay_state: defineTable({
@@ -103,7 +106,9 @@ export default defineSchema({
     total: v.number(),
     speedMs: v.number(),
     paused: v.boolean(),
-    lastTickAt: v.number(),
+    lastTickAt: v.number(), // 0 = never ticked since reset/start: the next tick replays one at once
+    // seq of the last replayed seed: seqs need not be contiguous, so position alone cannot find the next
+    cursorSeq: v.optional(v.number()),
   }),
 
   daemon_heartbeat: defineTable({

@@ -1,0 +1,299 @@
+import { v } from "convex/values";
+import { internalMutation, mutation, query } from "../_generated/server.js";
+import type { MutationCtx } from "../_generated/server.js";
+import type { Doc, Id } from "../_generated/dataModel.js";
+import { requireAdmin } from "../lib/auth.js";
+import { userError } from "../lib/errors.js";
+import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
+import { writeTrigger } from "./triggers.js";
+import { vaultEntryValidator, writeVaultEntry } from "./vault.js";
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Leases are renewed while working; one longer than this means a dead worker holds the job too long. */
+export const MAX_LEASE_MS = 10 * 60_000;
+/** Expired leases one reap handles: bounded transaction, the cron comes back every second. */
+const REAP_BATCH = 100;
+
+/**
+ * Enqueues a job for (bucket, sha) unless one is already pending or running: the worker compiles
+ * each (bucket, sha) once however many triggers ask for it.
+ */
+export async function enqueueJob(
+  ctx: MutationCtx,
+  bucket: string,
+  sha: string,
+  reason: string,
+): Promise<{ jobId: Id<"pending_compiles">; created: boolean }> {
+  const live = await liveJob(ctx, bucket, sha);
+  if (live !== null) return { jobId: live._id, created: false };
+  const jobId = await ctx.db.insert("pending_compiles", {
+    bucket,
+    sha,
+    reason,
+    status: "pending",
+    attempts: 0,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    enqueuedAt: Date.now(),
+  });
+  return { jobId, created: true };
+}
+
+/** The pending or running job of (bucket, sha), if any. */
+export async function liveJob(ctx: MutationCtx, bucket: string, sha: string): Promise<Doc<"pending_compiles"> | null> {
+  // A (bucket, sha) accumulates few jobs (one per attempt cycle), so reading them all is bounded.
+  const jobs = await ctx.db
+    .query("pending_compiles")
+    .withIndex("by_bucket_sha", (q) => q.eq("bucket", bucket).eq("sha", sha))
+    .order("desc")
+    .take(50);
+  return jobs.find((j) => j.status === "pending" || j.status === "running") ?? null;
+}
+
+/**
+ * Fencing: only the holder of the current claim may move a running job. A worker whose lease
+ * expired and was reaped (or re-claimed by another) gets a clear refusal instead of clobbering.
+ */
+async function requireClaim(
+  ctx: MutationCtx,
+  jobId: Id<"pending_compiles">,
+  claimToken: string,
+): Promise<Doc<"pending_compiles">> {
+  const job = await ctx.db.get(jobId);
+  if (job === null) throw userError(`job ${jobId} does not exist`);
+  if (job.status !== "running") {
+    throw userError(`job ${jobId} is ${job.status}, not running: its lease was lost or it already finished`);
+  }
+  if (job.claimToken !== claimToken) {
+    throw userError(`stale claim on job ${jobId}: another claim holds it now`);
+  }
+  return job;
+}
+
+/** Expired running leases go back to pending, or to failed once maxAttempts is used up. */
+export async function reapExpired(ctx: MutationCtx, now: number): Promise<number> {
+  const expired = await ctx.db
+    .query("pending_compiles")
+    .withIndex("by_status_leaseUntil", (q) => q.eq("status", "running").lt("leaseUntil", now))
+    .take(REAP_BATCH);
+  for (const job of expired) {
+    const error = `lease of ${job.leaseOwner ?? "unknown owner"} expired (attempt ${job.attempts}/${job.maxAttempts})`;
+    const exhausted = job.attempts >= job.maxAttempts;
+    await ctx.db.patch(job._id, {
+      status: exhausted ? "failed" : "pending",
+      error,
+      leaseOwner: undefined,
+      leaseUntil: undefined,
+      claimToken: undefined,
+      ...(exhausted ? { finishedAt: now } : {}),
+    });
+    await writeTrigger(ctx, {
+      kind: "STEP",
+      bucket: job.bucket,
+      jobId: job._id,
+      detail: exhausted ? `${error}: failed` : `${error}: back to pending`,
+    });
+  }
+  return expired.length;
+}
+
+function newClaimToken(): string {
+  // Unguessable enough to fence honest workers; the admin token is what keeps others out.
+  return `${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+}
+
+function leaseArg(leaseMs: number): number {
+  return checkInt(leaseMs, "leaseMs", 1, MAX_LEASE_MS);
+}
+
+export const enqueue = mutation({
+  // reason is free text (VOLUME | CODE_CHANGE | MANUAL by convention) so new triggers need no schema change
+  args: { adminToken: v.string(), bucket: v.string(), sha: v.string(), reason: v.string() },
+  handler: async (ctx, { adminToken, bucket, sha, reason }) => {
+    requireAdmin(adminToken);
+    checkBucketKey(bucket);
+    checkText(sha, "sha");
+    checkText(reason, "reason", 40);
+    return await enqueueJob(ctx, bucket, sha, reason);
+  },
+});
+
+export const claim = mutation({
+  args: { adminToken: v.string(), owner: v.string(), leaseMs: v.number() },
+  handler: async (ctx, { adminToken, owner, leaseMs }) => {
+    requireAdmin(adminToken);
+    checkText(owner, "owner");
+    const lease = leaseArg(leaseMs);
+    const job = await ctx.db
+      .query("pending_compiles")
+      .withIndex("by_status", (q) => q.eq("status", "pending"))
+      .first();
+    if (job === null) return null;
+    const claimToken = newClaimToken();
+    const attempts = job.attempts + 1;
+    await ctx.db.patch(job._id, {
+      status: "running",
+      leaseOwner: owner,
+      leaseUntil: Date.now() + lease,
+      claimToken,
+      attempts,
+      stage: "claimed",
+      progress: undefined,
+    });
+    await writeTrigger(ctx, {
+      kind: "STEP",
+      bucket: job.bucket,
+      jobId: job._id,
+      detail: `claimed by ${owner} (attempt ${attempts}/${job.maxAttempts}, ${job.reason})`,
+    });
+    return { jobId: job._id, bucket: job.bucket, sha: job.sha, reason: job.reason, claimToken, attempts };
+  },
+});
+
+export const renew = mutation({
+  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), leaseMs: v.number() },
+  handler: async (ctx, { adminToken, jobId, claimToken, leaseMs }) => {
+    requireAdmin(adminToken);
+    const lease = leaseArg(leaseMs);
+    await requireClaim(ctx, jobId, claimToken);
+    const leaseUntil = Date.now() + lease;
+    await ctx.db.patch(jobId, { leaseUntil });
+    return { leaseUntil };
+  },
+});
+
+export const setStage = mutation({
+  args: {
+    adminToken: v.string(),
+    jobId: v.id("pending_compiles"),
+    claimToken: v.string(),
+    stage: v.string(),
+    progress: v.optional(v.number()),
+  },
+  handler: async (ctx, { adminToken, jobId, claimToken, stage, progress }) => {
+    requireAdmin(adminToken);
+    checkText(stage, "stage", 100);
+    if (progress !== undefined && !(progress >= 0 && progress <= 1)) {
+      throw userError(`progress must be a number from 0 to 1, got ${JSON.stringify(progress)}`);
+    }
+    const job = await requireClaim(ctx, jobId, claimToken);
+    await ctx.db.patch(jobId, { stage, progress });
+    // Progress ticks (stage 2 n/1000) would flood the stream; only transitions are rows.
+    if (job.stage !== stage) {
+      await writeTrigger(ctx, { kind: "STEP", bucket: job.bucket, jobId, detail: stage });
+    }
+    return null;
+  },
+});
+
+export const complete = mutation({
+  args: {
+    adminToken: v.string(),
+    jobId: v.id("pending_compiles"),
+    claimToken: v.string(),
+    entry: vaultEntryValidator,
+  },
+  handler: async (ctx, { adminToken, jobId, claimToken, entry }) => {
+    requireAdmin(adminToken);
+    const job = await requireClaim(ctx, jobId, claimToken);
+    // Vault write and job transition commit together: no entry without a finished job, or vice versa.
+    const vaultId = await writeVaultEntry(ctx, { bucket: job.bucket, sha: job.sha, jobId }, entry);
+    await ctx.db.patch(jobId, {
+      status: entry.verdict === "compiled" ? "done" : "rejected",
+      stage: "vault",
+      progress: undefined,
+      error: undefined,
+      leaseOwner: undefined,
+      leaseUntil: undefined,
+      claimToken: undefined,
+      finishedAt: Date.now(),
+    });
+    await writeTrigger(ctx, {
+      kind: "STEP",
+      bucket: job.bucket,
+      jobId,
+      detail: `vault: ${entry.verdict} (${entry.family}, oracle ${entry.scores.oracle.toFixed(3)})`,
+    });
+    return { vaultId };
+  },
+});
+
+export const fail = mutation({
+  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), error: v.string() },
+  handler: async (ctx, { adminToken, jobId, claimToken, error }) => {
+    requireAdmin(adminToken);
+    const job = await requireClaim(ctx, jobId, claimToken);
+    const exhausted = job.attempts >= job.maxAttempts;
+    const line = error.split("\n")[0].slice(0, 2000);
+    await ctx.db.patch(jobId, {
+      status: exhausted ? "failed" : "pending",
+      error: line,
+      leaseOwner: undefined,
+      leaseUntil: undefined,
+      claimToken: undefined,
+      ...(exhausted ? { finishedAt: Date.now() } : {}),
+    });
+    await writeTrigger(ctx, {
+      kind: "STEP",
+      bucket: job.bucket,
+      jobId,
+      detail: `attempt ${job.attempts}/${job.maxAttempts} failed: ${line}${exhausted ? " (giving up)" : " (will retry)"}`,
+    });
+    return { status: exhausted ? ("failed" as const) : ("pending" as const) };
+  },
+});
+
+/** Graceful shutdown: hand the job back without spending an attempt. */
+export const release = mutation({
+  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string() },
+  handler: async (ctx, { adminToken, jobId, claimToken }) => {
+    requireAdmin(adminToken);
+    const job = await requireClaim(ctx, jobId, claimToken);
+    await ctx.db.patch(jobId, {
+      status: "pending",
+      attempts: Math.max(0, job.attempts - 1),
+      leaseOwner: undefined,
+      leaseUntil: undefined,
+      claimToken: undefined,
+      stage: undefined,
+      progress: undefined,
+    });
+    await writeTrigger(ctx, { kind: "STEP", bucket: job.bucket, jobId, detail: `released by ${job.leaseOwner ?? "worker"}` });
+    return null;
+  },
+});
+
+export const reap = internalMutation({
+  args: {},
+  handler: async (ctx) => ({ reaped: await reapExpired(ctx, Date.now()) }),
+});
+
+/** Newest jobs first. */
+export const list = query({
+  args: { limit: v.optional(v.number()) },
+  handler: async (ctx, { limit }) => {
+    const n = checkInt(limit ?? 50, "limit", 1, 500);
+    return await ctx.db.query("pending_compiles").withIndex("by_creation_time").order("desc").take(n);
+  },
+});
+
+/** What the worker subscribes to: a change here wakes it to claim. Oldest first. */
+export const pending = query({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db
+      .query("pending_compiles")
+      .withIndex("by_status", (q) => q.eq("status", "pending"))
+      .take(200);
+    return jobs.map((j) => ({ jobId: j._id, bucket: j.bucket, sha: j.sha, reason: j.reason }));
+  },
+});
+
+export const active = query({
+  args: {},
+  handler: async (ctx) => {
+    return await ctx.db
+      .query("pending_compiles")
+      .withIndex("by_status", (q) => q.eq("status", "running"))
+      .take(100);
+  },
+});

@@ -1,0 +1,242 @@
+import { v } from "convex/values";
+import { internalMutation, mutation, query } from "../_generated/server.js";
+import type { MutationCtx } from "../_generated/server.js";
+import type { TableNames } from "../_generated/dataModel.js";
+import { internal } from "../_generated/api.js";
+import { requireAdmin } from "../lib/auth.js";
+import { userError } from "../lib/errors.js";
+import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
+import { MAX_SPEED_MS, MIN_SPEED_MS } from "../lib/pacing.js";
+import { bumpedSha, INITIAL_SHA } from "../lib/sha.js";
+import { REPLAY_SOURCE_ROWS } from "../model/counters.js";
+import { enqueueJob } from "./compiles.js";
+import { ingestTrace, writeEventRows } from "./ingest.js";
+import type { Inserted } from "./ingest.js";
+import { ensureReplayRow } from "./replay.js";
+import { writeTrigger } from "./triggers.js";
+
+export const MAX_INJECT = 1000;
+/** Documents one reset transaction deletes before it hands the rest to a continuation. */
+const RESET_BUDGET = 4000;
+/** Vault entries one CODE_CHANGE re-enqueues (one per call site in practice). */
+const REENQUEUE_LIMIT = 500;
+
+export const pause = mutation({
+  args: { adminToken: v.string() },
+  handler: async (ctx, { adminToken }) => {
+    requireAdmin(adminToken);
+    const row = await ensureReplayRow(ctx);
+    if (!row.paused) await ctx.db.patch(row._id, { paused: true });
+    return null;
+  },
+});
+
+export const start = mutation({
+  args: { adminToken: v.string() },
+  handler: async (ctx, { adminToken }) => {
+    requireAdmin(adminToken);
+    const row = await ensureReplayRow(ctx);
+    // lastTickAt 0: resume with one trace at once, not a burst for the paused time.
+    if (row.paused) await ctx.db.patch(row._id, { paused: false, lastTickAt: 0 });
+    return null;
+  },
+});
+
+export const speed = mutation({
+  args: { adminToken: v.string(), speedMs: v.number() },
+  handler: async (ctx, { adminToken, speedMs }) => {
+    requireAdmin(adminToken);
+    checkInt(speedMs, "speedMs", MIN_SPEED_MS, MAX_SPEED_MS);
+    const row = await ensureReplayRow(ctx);
+    await ctx.db.patch(row._id, { speedMs });
+    return { speedMs };
+  },
+});
+
+// Tables a reset clears, in order; vault_index only with `all`.
+const RESET_TABLES = ["proxy_traces", "buckets", "pending_compiles", "trigger_events"] as const;
+
+/**
+ * Deletes documents created before `cutoff` (the reset's time), at most `budget`. Rows written
+ * after the reset (the replay restarting, new ingests) are never touched by a continuation.
+ */
+async function clearBefore(ctx: MutationCtx, table: TableNames, cutoff: number, budget: number): Promise<number> {
+  const docs = await ctx.db
+    .query(table)
+    .withIndex("by_creation_time", (q) => q.lte("_creationTime", cutoff))
+    .take(budget);
+  for (const d of docs) await ctx.db.delete(d._id);
+  return docs.length;
+}
+
+/** Clears what a reset covers; true when everything before `cutoff` is gone. */
+async function clearAll(ctx: MutationCtx, cutoff: number, all: boolean): Promise<boolean> {
+  let budget = RESET_BUDGET;
+  const tables: TableNames[] = [...RESET_TABLES, ...(all ? (["vault_index"] as const) : [])];
+  for (const table of tables) {
+    budget -= await clearBefore(ctx, table, cutoff, budget);
+    if (budget <= 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Rewinds the replay and clears traces, buckets, jobs, the trigger stream and counters (`all`: the
+ * vault too). The seed itself (replay_source) stays, so the replay can run again from position 0.
+ * Big tables are cleared by continuations, each its own bounded transaction.
+ */
+export const reset = mutation({
+  args: { adminToken: v.string(), all: v.optional(v.boolean()) },
+  handler: async (ctx, { adminToken, all }) => {
+    requireAdmin(adminToken);
+    const cutoff = Date.now();
+    const row = await ensureReplayRow(ctx);
+    await ctx.db.patch(row._id, { position: 0, cursorSeq: undefined, lastTickAt: 0 });
+    // The seed count describes replay_source, which a reset keeps.
+    const counters = await ctx.db.query("counters").withIndex("by_name").take(100);
+    for (const c of counters) if (c.name !== REPLAY_SOURCE_ROWS) await ctx.db.delete(c._id);
+    const done = await clearAll(ctx, cutoff, all ?? false);
+    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoff, all: all ?? false });
+    return { done };
+  },
+});
+
+export const resetContinue = internalMutation({
+  args: { cutoff: v.number(), all: v.boolean() },
+  handler: async (ctx, { cutoff, all }) => {
+    const done = await clearAll(ctx, cutoff, all);
+    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoff, all });
+    return { done };
+  },
+});
+
+/**
+ * Moves to `newSha` when it differs: records it, writes TRIGGER:CODE_CHANGE and re-enqueues every
+ * bucket compiled under the old sha (its function may no longer match the agent's code).
+ */
+async function changeSha(
+  ctx: MutationCtx,
+  next: (old: string, bumps: number) => string,
+  origin: string,
+): Promise<{ changed: boolean; oldSha: string; sha: string; requeued: number }> {
+  const row = await ctx.db.query("code_state").first();
+  const oldSha = row?.sha ?? INITIAL_SHA;
+  const bumps = row?.bumps ?? 0;
+  const sha = next(oldSha, bumps);
+  checkText(sha, "sha");
+  if (row === null && origin === "report") {
+    // The first report only records where the code is; nothing was compiled under another sha.
+    await ctx.db.insert("code_state", { sha, bumps: 0, changedAt: Date.now() });
+    return { changed: false, oldSha: sha, sha, requeued: 0 };
+  }
+  if (sha === oldSha) return { changed: false, oldSha, sha, requeued: 0 };
+  const doc = { sha, bumps: origin === "bump" ? bumps + 1 : bumps, changedAt: Date.now() };
+  if (row === null) await ctx.db.insert("code_state", doc);
+  else await ctx.db.patch(row._id, doc);
+
+  const compiled = await ctx.db
+    .query("vault_index")
+    .withIndex("by_sha", (q) => q.eq("sha", oldSha))
+    .take(REENQUEUE_LIMIT);
+  const buckets = [...new Set(compiled.map((e) => e.bucket))];
+  let requeued = 0;
+  for (const bucket of buckets) {
+    const { created } = await enqueueJob(ctx, bucket, sha, "CODE_CHANGE");
+    if (created) requeued++;
+  }
+  await writeTrigger(ctx, {
+    kind: "TRIGGER:CODE_CHANGE",
+    detail: `sha ${oldSha} -> ${sha} (${origin}): re-enqueued ${requeued} bucket(s)`,
+  });
+  return { changed: true, oldSha, sha, requeued };
+}
+
+export const bumpSha = mutation({
+  args: { adminToken: v.string() },
+  handler: async (ctx, { adminToken }) => {
+    requireAdmin(adminToken);
+    return await changeSha(ctx, bumpedSha, "bump");
+  },
+});
+
+/** The worker's code watch reports the agent's content sha (on every change and on its poll). */
+export const reportSha = mutation({
+  args: { adminToken: v.string(), sha: v.string() },
+  handler: async (ctx, { adminToken, sha }) => {
+    requireAdmin(adminToken);
+    checkText(sha, "sha");
+    return await changeSha(ctx, () => sha, "report");
+  },
+});
+
+export const codeState = query({
+  args: {},
+  handler: async (ctx) => {
+    const row = await ctx.db.query("code_state").first();
+    return row ?? { sha: INITIAL_SHA, bumps: 0, changedAt: 0 };
+  },
+});
+
+/**
+ * Adds `n` traces to a bucket by copying its seed traces cyclically (or, with no seed, its recorded
+ * traces): the quickest way to push a call site over the VOLUME threshold by hand.
+ */
+export const inject = mutation({
+  args: { adminToken: v.string(), bucket: v.string(), n: v.number() },
+  handler: async (ctx, { adminToken, bucket, n }) => {
+    requireAdmin(adminToken);
+    checkBucketKey(bucket);
+    checkInt(n, "n", 1, MAX_INJECT);
+    let templates: Array<{
+      bucket: string;
+      input: unknown;
+      output: unknown;
+      model: string;
+      latencyMs: number;
+      tokensIn: number;
+      tokensOut: number;
+    }> = await ctx.db
+      .query("replay_source")
+      .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
+      .take(n);
+    if (templates.length === 0) {
+      templates = await ctx.db
+        .query("proxy_traces")
+        .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
+        .order("desc")
+        .take(n);
+      templates.reverse();
+    }
+    if (templates.length === 0) {
+      throw userError(`unknown bucket ${JSON.stringify(bucket)}: it has no seed or recorded traces to copy`);
+    }
+    const now = Date.now();
+    const rows: Inserted[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = templates[i % templates.length];
+      rows.push(
+        await ingestTrace(
+          ctx,
+          {
+            bucket,
+            input: t.input,
+            output: t.output,
+            model: t.model,
+            latencyMs: t.latencyMs,
+            tokensIn: t.tokensIn,
+            tokensOut: t.tokensOut,
+            ts: now,
+          },
+          "inject",
+        ),
+      );
+    }
+    await writeEventRows(ctx, rows, "inject");
+    return {
+      inserted: rows.length,
+      firstSeq: rows[0].seq,
+      lastSeq: rows[rows.length - 1].seq,
+      volumeJobIds: rows.flatMap((r) => (r.volumeJobId ? [r.volumeJobId] : [])),
+    };
+  },
+});

@@ -1,0 +1,51 @@
+import { v } from "convex/values";
+import { mutation, query } from "../_generated/server.js";
+import { requireAdmin } from "../lib/auth.js";
+import { checkText } from "../lib/validate.js";
+
+const heartbeatStatus = v.union(
+  v.literal("running"),
+  v.literal("paused"),
+  v.literal("stopping"),
+  v.literal("stopped"),
+);
+
+/** Upserts the daemon's row; lastBeatAt is server time so ages compare across machines. */
+export const beat = mutation({
+  args: {
+    adminToken: v.string(),
+    daemonId: v.string(),
+    pid: v.number(),
+    host: v.string(),
+    version: v.string(),
+    startedAt: v.number(),
+    status: heartbeatStatus,
+    currentJob: v.optional(v.string()),
+    backend: v.string(),
+    compute: v.string(),
+  },
+  handler: async (ctx, { adminToken, ...beat }) => {
+    requireAdmin(adminToken);
+    checkText(beat.daemonId, "daemonId");
+    const doc = { ...beat, lastBeatAt: Date.now() };
+    const existing = await ctx.db
+      .query("daemon_heartbeat")
+      .withIndex("by_daemonId", (q) => q.eq("daemonId", beat.daemonId))
+      .first();
+    if (existing === null) {
+      await ctx.db.insert("daemon_heartbeat", doc);
+    } else {
+      // replace, not patch: a beat without currentJob means the daemon is idle now
+      await ctx.db.replace(existing._id, doc);
+    }
+    return { lastBeatAt: doc.lastBeatAt };
+  },
+});
+
+/** Every daemon's last beat; the client computes ages (a query must not read the clock). */
+export const status = query({
+  args: {},
+  handler: async (ctx) => {
+    return await ctx.db.query("daemon_heartbeat").withIndex("by_daemonId").take(100);
+  },
+});

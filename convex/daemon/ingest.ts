@@ -1,0 +1,182 @@
+import { v } from "convex/values";
+import { mutation, query } from "../_generated/server.js";
+import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import type { Id } from "../_generated/dataModel.js";
+import { requireAdmin } from "../lib/auth.js";
+import { userError } from "../lib/errors.js";
+import { checkBucketKey, checkInt, checkTrace, compileThreshold } from "../lib/validate.js";
+import type { TraceInput } from "../lib/validate.js";
+import { MAX_EVENT_ROWS } from "../lib/events.js";
+import { INITIAL_SHA } from "../lib/sha.js";
+import { addToCounter, TRACE_SEQ } from "../model/counters.js";
+import { enqueueJob, liveJob } from "./compiles.js";
+import { writeTrigger } from "./triggers.js";
+
+export const traceValidator = v.object({
+  bucket: v.string(),
+  input: v.any(),
+  output: v.any(),
+  model: v.string(),
+  latencyMs: v.number(),
+  tokensIn: v.number(),
+  tokensOut: v.number(),
+  ts: v.optional(v.number()), // when the call happened; defaults to arrival time
+});
+
+export const MAX_BATCH = 1000;
+export const MAX_TRACES_QUERY = 5000;
+
+export type TraceSource = "replay" | "inject" | "ingest";
+
+export interface Inserted {
+  seq: number;
+  bucket: string;
+  traceId: Id<"proxy_traces">;
+  /** set when this insert fired TRIGGER:VOLUME */
+  volumeJobId?: Id<"pending_compiles">;
+}
+
+/** The sha compiles are keyed by now: the last one the worker reported (or bumped), else "initial". */
+export async function currentSha(ctx: QueryCtx): Promise<string> {
+  const row = await ctx.db.query("code_state").first();
+  return row?.sha ?? INITIAL_SHA;
+}
+
+/**
+ * The one path into proxy_traces (ingest, replay, inject): assigns the global seq, bumps the
+ * bucket's counters and applies the VOLUME rule, all in the caller's transaction.
+ */
+export async function ingestTrace(ctx: MutationCtx, trace: TraceInput, source: TraceSource): Promise<Inserted> {
+  const now = Date.now();
+  const seq = await addToCounter(ctx, TRACE_SEQ, 1);
+  const traceId = await ctx.db.insert("proxy_traces", {
+    bucket: trace.bucket,
+    input: trace.input,
+    output: trace.output,
+    model: trace.model,
+    latencyMs: trace.latencyMs,
+    tokensIn: trace.tokensIn,
+    tokensOut: trace.tokensOut,
+    ts: trace.ts ?? now,
+    source,
+    seq,
+  });
+
+  const bucket = await ctx.db
+    .query("buckets")
+    .withIndex("by_key", (q) => q.eq("key", trace.bucket))
+    .unique();
+  let sinceCompile: number;
+  let bucketId: Id<"buckets">;
+  if (bucket === null) {
+    sinceCompile = 1;
+    bucketId = await ctx.db.insert("buckets", { key: trace.bucket, count: 1, sinceCompile, lastTraceAt: now });
+  } else {
+    sinceCompile = bucket.sinceCompile + 1;
+    bucketId = bucket._id;
+    await ctx.db.patch(bucket._id, { count: bucket.count + 1, sinceCompile, lastTraceAt: now });
+  }
+
+  const inserted: Inserted = { seq, bucket: trace.bucket, traceId };
+  const threshold = compileThreshold();
+  if (sinceCompile < threshold) return inserted;
+
+  // VOLUME fires once per (bucket, sha): a vault entry or a live job for it already answers the call
+  // site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at once.
+  const sha = await currentSha(ctx);
+  const vaulted = await ctx.db
+    .query("vault_index")
+    .withIndex("by_bucket_sha", (q) => q.eq("bucket", trace.bucket).eq("sha", sha))
+    .first();
+  if (vaulted !== null || (await liveJob(ctx, trace.bucket, sha)) !== null) return inserted;
+
+  const { jobId } = await enqueueJob(ctx, trace.bucket, sha, "VOLUME");
+  await ctx.db.patch(bucketId, { sinceCompile: 0 });
+  await writeTrigger(ctx, {
+    kind: "TRIGGER:VOLUME",
+    bucket: trace.bucket,
+    jobId,
+    detail: `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`,
+  });
+  inserted.volumeJobId = jobId;
+  return inserted;
+}
+
+/**
+ * TRIGGER:EVENT rows for a transaction's inserts: one per trace up to MAX_EVENT_ROWS, then one
+ * summary row, so a 500-trace tick cannot flood the stream it is meant to show.
+ */
+export async function writeEventRows(ctx: MutationCtx, inserted: Inserted[], source: TraceSource): Promise<void> {
+  for (const row of inserted.slice(0, MAX_EVENT_ROWS)) {
+    await writeTrigger(ctx, {
+      kind: "TRIGGER:EVENT",
+      bucket: row.bucket,
+      detail: `${source} trace seq ${row.seq}`,
+    });
+  }
+  const rest = inserted.length - MAX_EVENT_ROWS;
+  if (rest > 0) {
+    const last = inserted[inserted.length - 1];
+    await writeTrigger(ctx, {
+      kind: "TRIGGER:EVENT",
+      detail: `+${rest} more ${source} traces (up to seq ${last.seq})`,
+    });
+  }
+}
+
+export const ingestInline = mutation({
+  args: { adminToken: v.string(), trace: traceValidator },
+  handler: async (ctx, { adminToken, trace }) => {
+    requireAdmin(adminToken);
+    checkTrace(trace);
+    const row = await ingestTrace(ctx, trace, "ingest");
+    await writeEventRows(ctx, [row], "ingest");
+    return { seq: row.seq, traceId: row.traceId, volumeJobId: row.volumeJobId ?? null };
+  },
+});
+
+export const ingestBatch = mutation({
+  args: { adminToken: v.string(), traces: v.array(traceValidator) },
+  handler: async (ctx, { adminToken, traces }) => {
+    requireAdmin(adminToken);
+    if (traces.length > MAX_BATCH) {
+      throw userError(`traces: at most ${MAX_BATCH} per batch, got ${traces.length}; split the batch`);
+    }
+    // Validate everything before the first insert, so the message names the first bad trace.
+    traces.forEach((t, i) => checkTrace(t, `traces[${i}]`));
+    const rows: Inserted[] = [];
+    for (const t of traces) rows.push(await ingestTrace(ctx, t, "ingest"));
+    await writeEventRows(ctx, rows, "ingest");
+    return {
+      inserted: rows.length,
+      firstSeq: rows[0]?.seq ?? null,
+      lastSeq: rows[rows.length - 1]?.seq ?? null,
+      volumeJobIds: rows.flatMap((r) => (r.volumeJobId ? [r.volumeJobId] : [])),
+    };
+  },
+});
+
+/** Every bucket with its counters, sorted by key, and the threshold they are measured against. */
+export const buckets = query({
+  args: {},
+  handler: async (ctx) => {
+    // One row per call site: small, and read in key order through the index.
+    const rows = await ctx.db.query("buckets").withIndex("by_key").take(1000);
+    return { threshold: compileThreshold(), buckets: rows };
+  },
+});
+
+/** The newest `limit` traces of a bucket, oldest first: what a compile learns from. */
+export const traces = query({
+  args: { bucket: v.string(), limit: v.optional(v.number()) },
+  handler: async (ctx, { bucket, limit }) => {
+    checkBucketKey(bucket);
+    const n = checkInt(limit ?? 1000, "limit", 1, MAX_TRACES_QUERY);
+    const newest = await ctx.db
+      .query("proxy_traces")
+      .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
+      .order("desc")
+      .take(n);
+    return newest.reverse();
+  },
+});

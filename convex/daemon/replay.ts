@@ -1,0 +1,178 @@
+import { v } from "convex/values";
+import { internalMutation, mutation, query } from "../_generated/server.js";
+import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import type { Doc } from "../_generated/dataModel.js";
+import { requireAdmin } from "../lib/auth.js";
+import { userError } from "../lib/errors.js";
+import { checkTrace } from "../lib/validate.js";
+import { DEFAULT_SPEED_MS, replayPlan } from "../lib/pacing.js";
+import { DEFAULT_TRIGGER_KEEP, seqRange } from "../lib/events.js";
+import { addToCounter, readCounter, REPLAY_SOURCE_ROWS } from "../model/counters.js";
+import { ingestTrace, writeEventRows } from "./ingest.js";
+import type { Inserted } from "./ingest.js";
+import { reapExpired } from "./compiles.js";
+import { pruneTriggers, writeTrigger } from "./triggers.js";
+
+export const MAX_SEED_BATCH = 500;
+
+const seedTraceValidator = v.object({
+  seq: v.number(),
+  bucket: v.string(),
+  input: v.any(),
+  output: v.any(),
+  model: v.string(),
+  latencyMs: v.number(),
+  tokensIn: v.number(),
+  tokensOut: v.number(),
+  ts: v.number(),
+});
+
+/** The replay_state row, or null before the first control action / seed load. */
+export async function replayRow(ctx: QueryCtx): Promise<Doc<"replay_state"> | null> {
+  return await ctx.db.query("replay_state").first();
+}
+
+/** The replay_state row, created with defaults when missing. */
+export async function ensureReplayRow(ctx: MutationCtx): Promise<Doc<"replay_state">> {
+  const row = await replayRow(ctx);
+  if (row !== null) return row;
+  const fresh = {
+    position: 0,
+    total: await readCounter(ctx, REPLAY_SOURCE_ROWS),
+    speedMs: DEFAULT_SPEED_MS,
+    paused: false,
+    lastTickAt: 0,
+  };
+  const id = await ctx.db.insert("replay_state", fresh);
+  return (await ctx.db.get(id))!;
+}
+
+/**
+ * The cron's body. Position, cursor and the trace inserts commit in one transaction: a crash or a
+ * retried tick can neither skip nor repeat a seed trace.
+ */
+export const tick = internalMutation({
+  args: {},
+  handler: async (ctx) => {
+    const now = Date.now();
+    await reapExpired(ctx, now);
+    const moved = await replayDue(ctx, now);
+    await pruneTriggers(ctx, DEFAULT_TRIGGER_KEEP);
+    return { replayed: moved };
+  },
+});
+
+async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
+  const state = await replayRow(ctx);
+  const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
+  // No row yet means defaults (running, 1000 ms); create it only when there is something to replay,
+  // so an idle deployment's cron writes nothing.
+  const position = state?.position ?? 0;
+  if (state?.paused || position >= total) return 0;
+  const plan = replayPlan(now, state?.lastTickAt ?? 0, state?.speedMs ?? DEFAULT_SPEED_MS, total - position);
+  if (plan.n === 0) return 0;
+
+  const row = state ?? (await ensureReplayRow(ctx));
+  const cursor = row.cursorSeq;
+  const seeds = await ctx.db
+    .query("replay_source")
+    .withIndex("by_seq", (q) => (cursor === undefined ? q : q.gt("seq", cursor)))
+    .take(plan.n);
+  if (seeds.length === 0) {
+    // The counter says more exist but the index has none past the cursor (seeds replaced by hand):
+    // settle the position so the replay reads as finished instead of retrying every second.
+    await ctx.db.patch(row._id, { total, position: total });
+    return 0;
+  }
+  const inserted: Inserted[] = [];
+  for (const s of seeds) {
+    inserted.push(
+      await ingestTrace(
+        ctx,
+        {
+          bucket: s.bucket,
+          input: s.input,
+          output: s.output,
+          model: s.model,
+          latencyMs: s.latencyMs,
+          tokensIn: s.tokensIn,
+          tokensOut: s.tokensOut,
+          ts: s.ts,
+        },
+        "replay",
+      ),
+    );
+  }
+  const first = seeds[0].seq;
+  const last = seeds[seeds.length - 1].seq;
+  await ctx.db.patch(row._id, {
+    position: Math.min(total, row.position + seeds.length),
+    total,
+    cursorSeq: last,
+    lastTickAt: plan.nextLastTickAt,
+  });
+  await writeTrigger(ctx, {
+    kind: "TRIGGER:SCHEDULE",
+    detail: `replayed ${seeds.length} (${seqRange(first, last)})`,
+  });
+  await writeEventRows(ctx, inserted, "replay");
+  return seeds.length;
+}
+
+/** Replay progress; defaults when nothing was ever replayed. */
+export const state = query({
+  args: {},
+  handler: async (ctx) => {
+    const row = await replayRow(ctx);
+    const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
+    return {
+      position: row?.position ?? 0,
+      total,
+      speedMs: row?.speedMs ?? DEFAULT_SPEED_MS,
+      paused: row?.paused ?? false,
+      lastTickAt: row?.lastTickAt ?? 0,
+    };
+  },
+});
+
+/**
+ * Loads seed traces into the replay source. Idempotent per seq, so a seeding run that died halfway
+ * can simply be run again.
+ */
+export const loadSeed = mutation({
+  args: { adminToken: v.string(), traces: v.array(seedTraceValidator) },
+  handler: async (ctx, { adminToken, traces }) => {
+    requireAdmin(adminToken);
+    if (traces.length > MAX_SEED_BATCH) {
+      throw userError(`traces: at most ${MAX_SEED_BATCH} per call, got ${traces.length}; split the seed`);
+    }
+    traces.forEach((t, i) => {
+      if (!Number.isInteger(t.seq) || t.seq < 0) {
+        throw userError(`traces[${i}].seq must be an integer >= 0, got ${JSON.stringify(t.seq)}`);
+      }
+      checkTrace(t, `traces[${i}]`);
+    });
+    let inserted = 0;
+    let skipped = 0;
+    for (const t of traces) {
+      const existing = await ctx.db
+        .query("replay_source")
+        .withIndex("by_seq", (q) => q.eq("seq", t.seq))
+        .first();
+      if (existing !== null) {
+        skipped++;
+        continue;
+      }
+      await ctx.db.insert("replay_source", t);
+      inserted++;
+    }
+    const total = await addToCounter(ctx, REPLAY_SOURCE_ROWS, inserted);
+    const row = await replayRow(ctx);
+    if (row !== null && inserted > 0) {
+      // An idle replay restarts at its pace, not with a burst for all the time it sat idle.
+      const idle = row.position >= row.total;
+      await ctx.db.patch(row._id, { total, ...(idle ? { lastTickAt: 0 } : {}) });
+    }
+    return { inserted, skipped, total };
+  },
+});

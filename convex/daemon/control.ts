@@ -1,7 +1,6 @@
 import { v } from "convex/values";
 import { internalMutation, mutation, query } from "../_generated/server.js";
 import type { MutationCtx } from "../_generated/server.js";
-import type { TableNames } from "../_generated/dataModel.js";
 import { internal } from "../_generated/api.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
@@ -53,29 +52,49 @@ export const speed = mutation({
   },
 });
 
-// Tables a reset clears, in order; vault_index only with `all`.
+// Tables a reset clears; vault_index only with `all`.
 const RESET_TABLES = ["proxy_traces", "buckets", "pending_compiles", "trigger_events"] as const;
+type ResetTable = (typeof RESET_TABLES)[number] | "vault_index";
+
+const cutoffsValidator = v.object({
+  proxy_traces: v.number(),
+  buckets: v.number(),
+  pending_compiles: v.number(),
+  trigger_events: v.number(),
+  vault_index: v.number(),
+});
+type Cutoffs = Record<ResetTable, number>;
 
 /**
- * Deletes documents created before `cutoff` (the reset's time), at most `budget`. Rows written
- * after the reset (the replay restarting, new ingests) are never touched by a continuation.
+ * Per table, the _creationTime of its newest document when the reset ran (-1: empty or kept). A
+ * continuation deletes only up to it, so rows written after the reset (the replay restarting, new
+ * ingests) survive. Reading the newest row also puts the range above it in this transaction's read
+ * set: a concurrent insert conflicts and retries rather than slipping under the cutoff.
  */
-async function clearBefore(ctx: MutationCtx, table: TableNames, cutoff: number, budget: number): Promise<number> {
-  const docs = await ctx.db
-    .query(table)
-    .withIndex("by_creation_time", (q) => q.lte("_creationTime", cutoff))
-    .take(budget);
-  for (const d of docs) await ctx.db.delete(d._id);
-  return docs.length;
+async function resetCutoffs(ctx: MutationCtx, all: boolean): Promise<Cutoffs> {
+  const cutoffs: Cutoffs = { proxy_traces: -1, buckets: -1, pending_compiles: -1, trigger_events: -1, vault_index: -1 };
+  const tables: ResetTable[] = [...RESET_TABLES, ...(all ? (["vault_index"] as const) : [])];
+  for (const table of tables) {
+    const newest = await ctx.db.query(table).withIndex("by_creation_time").order("desc").first();
+    cutoffs[table] = newest?._creationTime ?? -1;
+  }
+  return cutoffs;
 }
 
-/** Clears what a reset covers; true when everything before `cutoff` is gone. */
-async function clearAll(ctx: MutationCtx, cutoff: number, all: boolean): Promise<boolean> {
+/** Deletes up to RESET_BUDGET documents at or below the cutoffs; true when nothing is left to delete. */
+async function clearUpTo(ctx: MutationCtx, cutoffs: Cutoffs): Promise<boolean> {
   let budget = RESET_BUDGET;
-  const tables: TableNames[] = [...RESET_TABLES, ...(all ? (["vault_index"] as const) : [])];
-  for (const table of tables) {
-    budget -= await clearBefore(ctx, table, cutoff, budget);
-    if (budget <= 0) return false;
+  for (const table of Object.keys(cutoffs) as ResetTable[]) {
+    const cutoff = cutoffs[table];
+    if (cutoff < 0) continue;
+    const docs = await ctx.db
+      .query(table)
+      .withIndex("by_creation_time", (q) => q.lte("_creationTime", cutoff))
+      .take(budget + 1);
+    const batch = docs.slice(0, budget);
+    for (const d of batch) await ctx.db.delete(d._id);
+    budget -= batch.length;
+    if (docs.length > batch.length || budget <= 0) return false;
   }
   return true;
 }
@@ -89,23 +108,23 @@ export const reset = mutation({
   args: { adminToken: v.string(), all: v.optional(v.boolean()) },
   handler: async (ctx, { adminToken, all }) => {
     requireAdmin(adminToken);
-    const cutoff = Date.now();
     const row = await ensureReplayRow(ctx);
     await ctx.db.patch(row._id, { position: 0, cursorSeq: undefined, lastTickAt: 0 });
     // The seed count describes replay_source, which a reset keeps.
     const counters = await ctx.db.query("counters").withIndex("by_name").take(100);
     for (const c of counters) if (c.name !== REPLAY_SOURCE_ROWS) await ctx.db.delete(c._id);
-    const done = await clearAll(ctx, cutoff, all ?? false);
-    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoff, all: all ?? false });
+    const cutoffs = await resetCutoffs(ctx, all ?? false);
+    const done = await clearUpTo(ctx, cutoffs);
+    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoffs });
     return { done };
   },
 });
 
 export const resetContinue = internalMutation({
-  args: { cutoff: v.number(), all: v.boolean() },
-  handler: async (ctx, { cutoff, all }) => {
-    const done = await clearAll(ctx, cutoff, all);
-    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoff, all });
+  args: { cutoffs: cutoffsValidator },
+  handler: async (ctx, { cutoffs }) => {
+    const done = await clearUpTo(ctx, cutoffs);
+    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoffs });
     return { done };
   },
 });

@@ -1,0 +1,711 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { api, internal } from "../../convex/_generated/api.js";
+import type { ConvexHarness, HarnessFactory } from "./harness.js";
+
+/**
+ * The behaviour of convex/ as the rest of the daemon relies on it, written only against
+ * ConvexHarness so the same suite runs on convex-test and on the embedded node:sqlite runtime.
+ * Time is Date.now() under fake timers (only Date is faked: backends keep real timers).
+ */
+
+const TOKEN = "suite-admin-token";
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const A = "acme:classify_lead_tier:v1";
+const B = "acme:route_ticket:v1";
+
+type Trace = {
+  bucket: string;
+  input: unknown;
+  output: unknown;
+  model: string;
+  latencyMs: number;
+  tokensIn: number;
+  tokensOut: number;
+  ts: number;
+};
+
+function trace(bucket: string, i: number): Trace {
+  return {
+    bucket,
+    input: { company: `c${i}`, employees: i * 10 },
+    output: { tier: ["A", "B", "C"][i % 3] },
+    model: "gpt-4o-mini",
+    latencyMs: 800 + i,
+    tokensIn: 120,
+    tokensOut: 8,
+    ts: T0 - 1_000_000 + i,
+  };
+}
+
+function seed(seq: number, bucket: string) {
+  return { seq, ...trace(bucket, seq) };
+}
+
+/** The text a client would print for a refused call, whichever way the backend wraps it. */
+function errorText(err: unknown): string {
+  const e = err as { data?: unknown; message?: unknown };
+  return [typeof e?.data === "string" ? e.data : "", typeof e?.message === "string" ? e.message : String(err)].join(" | ");
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return errorText(err);
+  }
+  throw new Error("expected the call to be refused, but it succeeded");
+}
+
+function setNow(ms: number): void {
+  vi.setSystemTime(ms);
+}
+
+/**
+ * Function time may run a millisecond or two ahead of the test clock: a backend keeps its commit
+ * timestamps strictly increasing (convex-test does, as real Convex does), so compare with slack.
+ */
+function near(actual: number, expected: number, slack = 3): void {
+  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(slack);
+}
+
+export function defineConvexSuite(name: string, factory: HarnessFactory): void {
+  describe(`convex functions on ${name}`, () => {
+    let h: ConvexHarness;
+    const extra: ConvexHarness[] = [];
+
+    async function open(env: Record<string, string>): Promise<ConvexHarness> {
+      const x = await factory(env);
+      extra.push(x);
+      return x;
+    }
+
+    beforeEach(async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      setNow(T0);
+      h = await factory({ COMPILE_ADMIN_TOKEN: TOKEN });
+    });
+
+    afterEach(async () => {
+      for (const x of extra.splice(0)) await x.close();
+      await h.close();
+      vi.useRealTimers();
+    });
+
+    const m = {
+      ingest: (t: Trace) => h.mutation(api.daemon.ingest.ingestInline, { adminToken: TOKEN, trace: t }),
+      batch: (ts: Trace[]) => h.mutation(api.daemon.ingest.ingestBatch, { adminToken: TOKEN, traces: ts }),
+      jobs: async () => (await h.query(api.daemon.compiles.list, { limit: 500 })) as Array<Record<string, any>>, // eslint-disable-line @typescript-eslint/no-explicit-any -- rows checked field by field
+      triggers: async (kind?: string) => {
+        const rows = (await h.query(api.daemon.triggers.recent, { limit: 500 })) as Array<{ kind: string; detail: string; bucket?: string; jobId?: string }>;
+        return kind ? rows.filter((r) => r.kind === kind) : rows;
+      },
+      bucket: async (key: string) => {
+        const { buckets } = await h.query(api.daemon.ingest.buckets, {});
+        return (buckets as Array<{ key: string; count: number; sinceCompile: number }>).find((b) => b.key === key);
+      },
+      tick: () => h.mutation(internal.daemon.replay.tick, {}),
+      state: () => h.query(api.daemon.replay.state, {}),
+      traces: (bucket: string, limit = 5000) => h.query(api.daemon.ingest.traces, { bucket, limit }),
+      load: (traces: ReturnType<typeof seed>[]) => h.mutation(api.daemon.replay.loadSeed, { adminToken: TOKEN, traces }),
+      enqueue: (bucket: string, sha = "initial", reason = "MANUAL") =>
+        h.mutation(api.daemon.compiles.enqueue, { adminToken: TOKEN, bucket, sha, reason }),
+      claim: (owner = "w1", leaseMs = 30_000) => h.mutation(api.daemon.compiles.claim, { adminToken: TOKEN, owner, leaseMs }),
+      vault: async () => (await h.query(api.daemon.vault.list, {})) as Array<Record<string, any>>, // eslint-disable-line @typescript-eslint/no-explicit-any -- as above
+    };
+
+    function entry(verdict: "compiled" | "rejected" = "compiled", code = "export default function compiled(input) { return input; }") {
+      return {
+        verdict,
+        scores: { schema: 1, det: 1, oracle: 0.97 },
+        oracleLowerBound: 0.9,
+        baseline: 0.4,
+        family: "lookup",
+        code,
+        nTraces: 30,
+        nTrain: 24,
+        nHoldout: 6,
+        reasons: [],
+        envelope: { fixtures: 3 },
+      };
+    }
+
+    /** Everything a refused call must leave untouched. */
+    async function snapshot() {
+      return {
+        state: await m.state(),
+        buckets: await h.query(api.daemon.ingest.buckets, {}),
+        triggers: await m.triggers(),
+        jobs: await m.jobs(),
+        vault: await m.vault(),
+        code: await h.query(api.daemon.control.codeState, {}),
+        tracesA: await m.traces(A),
+      };
+    }
+
+    describe("admin token guard", () => {
+      it("refuses every public state-changing mutation with a wrong or empty token", async () => {
+        const before = await snapshot();
+        const fakeJob = (await m.enqueue(A)).jobId;
+        const afterEnqueue = await snapshot();
+        const bad = ["wrong", "", TOKEN + "x"];
+        const calls: Array<[any, Record<string, unknown>]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous refs
+          [api.daemon.control.pause, {}],
+          [api.daemon.control.start, {}],
+          [api.daemon.control.reset, { all: true }],
+          [api.daemon.control.speed, { speedMs: 10 }],
+          [api.daemon.control.bumpSha, {}],
+          [api.daemon.control.reportSha, { sha: "abc" }],
+          [api.daemon.control.inject, { bucket: A, n: 1 }],
+          [api.daemon.ingest.ingestInline, { trace: trace(A, 1) }],
+          [api.daemon.ingest.ingestBatch, { traces: [trace(A, 1)] }],
+          [api.daemon.replay.loadSeed, { traces: [seed(1, A)] }],
+          [api.daemon.compiles.enqueue, { bucket: B, sha: "s", reason: "MANUAL" }],
+          [api.daemon.compiles.claim, { owner: "w", leaseMs: 1000 }],
+          [api.daemon.compiles.renew, { jobId: fakeJob, claimToken: "x", leaseMs: 1000 }],
+          [api.daemon.compiles.setStage, { jobId: fakeJob, claimToken: "x", stage: "scan" }],
+          [api.daemon.compiles.complete, { jobId: fakeJob, claimToken: "x", entry: entry() }],
+          [api.daemon.compiles.fail, { jobId: fakeJob, claimToken: "x", error: "boom" }],
+          [api.daemon.compiles.release, { jobId: fakeJob, claimToken: "x" }],
+          [api.daemon.heartbeat.beat, { daemonId: "d", pid: 1, host: "h", version: "0", startedAt: T0, status: "running", backend: "b", compute: "local" }],
+          [api.daemon.triggers.record, { kind: "BOOT", detail: "x" }],
+        ];
+        for (const [ref, args] of calls) {
+          for (const adminToken of bad) {
+            const msg = await refusal(h.mutation(ref, { ...args, adminToken }));
+            expect(msg, `${JSON.stringify(args)} with token ${JSON.stringify(adminToken)}`).toContain("unauthorized: wrong admin token");
+          }
+        }
+        expect(before.jobs).toHaveLength(0);
+        expect(await snapshot()).toEqual(afterEnqueue);
+      });
+
+      it("refuses with a how-to when the deployment has no token set, even for the 'right' token", async () => {
+        const bare = await open({});
+        const msg = await refusal(bare.mutation(api.daemon.control.pause, { adminToken: TOKEN }));
+        expect(msg).toContain("COMPILE_ADMIN_TOKEN is not set on this deployment");
+        expect(msg).toContain("npx convex env set COMPILE_ADMIN_TOKEN");
+        expect(msg.split(" | ")[0]).not.toContain("\n");
+        expect((await bare.query(api.daemon.replay.state, {})).paused).toBe(false);
+        const msg2 = await refusal(bare.mutation(api.daemon.ingest.ingestInline, { adminToken: "", trace: trace(A, 1) }));
+        expect(msg2).toContain("COMPILE_ADMIN_TOKEN is not set");
+        expect((await bare.query(api.daemon.ingest.buckets, {})).buckets).toHaveLength(0);
+      });
+
+      it("accepts the right token", async () => {
+        await h.mutation(api.daemon.control.pause, { adminToken: TOKEN });
+        expect((await m.state()).paused).toBe(true);
+      });
+    });
+
+    describe("ingest", () => {
+      it("inserts with a strictly increasing global seq and bumps the bucket counters", async () => {
+        const r1 = await m.ingest(trace(A, 1));
+        const r2 = await m.ingest(trace(B, 2));
+        const r3 = await m.batch([trace(A, 3), trace(A, 4)]);
+        expect(r2.seq).toBeGreaterThan(r1.seq);
+        expect(r3.firstSeq).toBeGreaterThan(r2.seq);
+        expect(r3.lastSeq).toBe(r3.firstSeq + 1);
+        const a = await m.bucket(A);
+        expect(a).toMatchObject({ count: 3, sinceCompile: 3 });
+        expect((await m.bucket(B))?.count).toBe(1);
+        const rows = await m.traces(A);
+        expect(rows.map((t: Trace) => (t.input as { company: string }).company)).toEqual(["c1", "c3", "c4"]);
+        expect(rows.every((t: { source: string }) => t.source === "ingest")).toBe(true);
+        const { buckets, threshold } = await h.query(api.daemon.ingest.buckets, {});
+        expect(threshold).toBe(30);
+        expect(buckets.map((b: { key: string }) => b.key)).toEqual([A, B].sort());
+      });
+
+      it("traces(bucket, limit) returns the newest `limit`, oldest first", async () => {
+        await m.batch(Array.from({ length: 10 }, (_, i) => trace(A, i)));
+        const rows = await m.traces(A, 3);
+        expect(rows.map((t: Trace) => (t.input as { company: string }).company)).toEqual(["c7", "c8", "c9"]);
+        expect(await refusal(m.traces(A, 5001))).toMatch(/limit must be an integer from 1 to 5000/);
+      });
+
+      it("refuses a bad bucket key naming the field, and changes nothing", async () => {
+        await m.ingest(trace(A, 1));
+        const before = await snapshot();
+        for (const key of ["Acme:x:v1", "acme:x", "acme:x:1", "acme::v1", " acme:x:v1", "acme:x:v1 "]) {
+          const msg = await refusal(m.ingest({ ...trace(A, 2), bucket: key }));
+          expect(msg).toContain("trace.bucket");
+          expect(msg).toContain(JSON.stringify(key));
+        }
+        const msg = await refusal(m.batch([trace(A, 2), trace(A, 3), { ...trace(A, 4), bucket: "BAD" }]));
+        expect(msg).toContain("traces[2].bucket");
+        expect(await refusal(m.ingest({ ...trace(A, 2), latencyMs: -1 }))).toContain("trace.latencyMs");
+        expect(await refusal(m.batch(Array.from({ length: 1001 }, (_, i) => trace(A, i))))).toMatch(/at most 1000/);
+        expect(await snapshot()).toEqual(before);
+      });
+    });
+
+    describe("VOLUME trigger", () => {
+      it("fires exactly once per (bucket, sha) even when 100 more traces arrive", async () => {
+        await m.batch(Array.from({ length: 29 }, (_, i) => trace(A, i)));
+        expect(await m.jobs()).toHaveLength(0);
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(0);
+        const r = await m.ingest(trace(A, 29));
+        expect(r.volumeJobId).not.toBeNull();
+        let jobs = await m.jobs();
+        expect(jobs).toHaveLength(1);
+        expect(jobs[0]).toMatchObject({ bucket: A, sha: "initial", reason: "VOLUME", status: "pending", attempts: 0 });
+        expect(jobs[0]._id).toBe(r.volumeJobId);
+        const vol = await m.triggers("TRIGGER:VOLUME");
+        expect(vol).toHaveLength(1);
+        expect(vol[0]).toMatchObject({ bucket: A, jobId: r.volumeJobId });
+        expect(vol[0].detail).toContain("30 traces since last compile");
+        expect((await m.bucket(A))?.sinceCompile).toBe(0);
+
+        for (let i = 0; i < 50; i++) await m.ingest(trace(A, 100 + i));
+        await m.batch(Array.from({ length: 50 }, (_, i) => trace(A, 200 + i)));
+        jobs = await m.jobs();
+        expect(jobs).toHaveLength(1);
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(1);
+        expect((await m.bucket(A))?.count).toBe(130);
+      });
+
+      it("does not fire once the (bucket, sha) is in the vault, and fires again under a new sha", async () => {
+        await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
+        const c = await m.claim();
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry() });
+        await m.batch(Array.from({ length: 100 }, (_, i) => trace(A, 100 + i)));
+        expect(await m.jobs()).toHaveLength(1);
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(1);
+
+        // bumpSha re-enqueues the compiled bucket (CODE_CHANGE); that live job holds VOLUME back.
+        const bump = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
+        expect(bump).toMatchObject({ changed: true, oldSha: "initial", requeued: 1 });
+        expect((await h.query(api.daemon.control.codeState, {})).sha).toBe(bump.sha);
+        let jobs = await m.jobs();
+        expect(jobs).toHaveLength(2);
+        expect(jobs[0]).toMatchObject({ bucket: A, sha: bump.sha, reason: "CODE_CHANGE", status: "pending" });
+        const cc = await m.triggers("TRIGGER:CODE_CHANGE");
+        expect(cc).toHaveLength(1);
+        expect(cc[0].detail).toContain(bump.sha);
+        await m.ingest(trace(A, 999));
+        expect(await m.jobs()).toHaveLength(2);
+
+        // A bucket that was never compiled fires VOLUME for the new sha on its own.
+        await m.batch(Array.from({ length: 30 }, (_, i) => trace(B, i)));
+        jobs = await m.jobs();
+        expect(jobs).toHaveLength(3);
+        expect(jobs[0]).toMatchObject({ bucket: B, sha: bump.sha, reason: "VOLUME" });
+      });
+
+      it("fires again after a bump of the sha while the old job is still pending", async () => {
+        await m.batch(Array.from({ length: 130 }, (_, i) => trace(A, i)));
+        expect(await m.jobs()).toHaveLength(1);
+        const bump = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
+        expect(bump.requeued).toBe(0); // nothing was compiled under "initial"
+        await m.ingest(trace(A, 500));
+        const jobs = await m.jobs();
+        expect(jobs).toHaveLength(2);
+        expect(jobs.map((j) => j.sha).sort()).toEqual(["initial", bump.sha].sort());
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+        await m.batch(Array.from({ length: 100 }, (_, i) => trace(A, 600 + i)));
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+      });
+
+      it("honours COMPILE_THRESHOLD", async () => {
+        const low = await open({ COMPILE_ADMIN_TOKEN: TOKEN, COMPILE_THRESHOLD: "5" });
+        await low.mutation(api.daemon.ingest.ingestBatch, { adminToken: TOKEN, traces: Array.from({ length: 4 }, (_, i) => trace(A, i)) });
+        expect(await low.query(api.daemon.compiles.list, {})).toHaveLength(0);
+        await low.mutation(api.daemon.ingest.ingestInline, { adminToken: TOKEN, trace: trace(A, 4) });
+        expect(await low.query(api.daemon.compiles.list, {})).toHaveLength(1);
+        expect((await low.query(api.daemon.ingest.buckets, {})).threshold).toBe(5);
+      });
+    });
+
+    describe("replay", () => {
+      async function loadSeeds(n: number) {
+        // Interleave two buckets so order across buckets is checked too.
+        const seeds = Array.from({ length: n }, (_, i) => seed(i + 1, i % 2 === 0 ? A : B));
+        for (let i = 0; i < seeds.length; i += 500) await m.load(seeds.slice(i, i + 500));
+        return seeds;
+      }
+
+      async function allReplayedSeqs(): Promise<number[]> {
+        const rows = [...(await m.traces(A)), ...(await m.traces(B))] as Array<{ seq: number; ts: number; source: string }>;
+        expect(rows.every((r) => r.source === "replay")).toBe(true);
+        // The seed seq is recoverable from ts (T0 - 1e6 + seq).
+        return rows.sort((x, y) => x.seq - y.seq).map((r) => r.ts - (T0 - 1_000_000));
+      }
+
+      it("loadSeed is idempotent per seq and validates", async () => {
+        expect(await m.load([seed(1, A), seed(2, B)])).toEqual({ inserted: 2, skipped: 0, total: 2 });
+        expect(await m.load([seed(2, B), seed(3, A)])).toEqual({ inserted: 1, skipped: 1, total: 3 });
+        expect(await m.state()).toEqual({ position: 0, total: 3, speedMs: 1000, paused: false, lastTickAt: 0 });
+        expect(await refusal(m.load([{ ...seed(9, A), bucket: "nope" }]))).toContain("traces[0].bucket");
+        expect(await refusal(m.load([{ ...seed(9, A), seq: -1 }]))).toContain("traces[0].seq");
+        expect((await m.state()).total).toBe(3);
+      });
+
+      it("moves seed traces in order, one per speedMs, position consistent with inserts", async () => {
+        await loadSeeds(10);
+        expect((await m.tick()).replayed).toBe(1); // first tick replays at once
+        setNow(T0 + 500);
+        expect((await m.tick()).replayed).toBe(0);
+        setNow(T0 + 1010);
+        expect((await m.tick()).replayed).toBe(1);
+        setNow(T0 + 3510); // 2.5 intervals due -> 2, cadence kept
+        expect((await m.tick()).replayed).toBe(2);
+        setNow(T0 + 4010);
+        expect((await m.tick()).replayed).toBe(1);
+        const s = await m.state();
+        expect(s.position).toBe(5);
+        expect(await allReplayedSeqs()).toEqual([1, 2, 3, 4, 5]);
+        const sched = await m.triggers("TRIGGER:SCHEDULE");
+        expect(sched).toHaveLength(4);
+        expect(sched[1].detail).toBe("replayed 2 (seq 3-4)");
+        expect(await m.triggers("TRIGGER:EVENT")).toHaveLength(5);
+        // Run out the source; further ticks do nothing.
+        for (let t = 5000; t <= 20_000; t += 1000) {
+          setNow(T0 + t);
+          await m.tick();
+        }
+        expect(await m.state()).toMatchObject({ position: 10, total: 10 });
+        expect(await allReplayedSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect((await m.bucket(A))?.count).toBe(5);
+        expect((await m.bucket(B))?.count).toBe(5);
+      });
+
+      it("pause stops it and start resumes where it was", async () => {
+        await loadSeeds(10);
+        await m.tick();
+        await h.mutation(api.daemon.control.pause, { adminToken: TOKEN });
+        for (let t = 1000; t <= 10_000; t += 1000) {
+          setNow(T0 + t);
+          expect((await m.tick()).replayed).toBe(0);
+        }
+        expect(await m.state()).toMatchObject({ position: 1, paused: true });
+        await h.mutation(api.daemon.control.start, { adminToken: TOKEN });
+        setNow(T0 + 10_100);
+        // resumes with one trace, not a burst for the 10 s it was paused
+        expect((await m.tick()).replayed).toBe(1);
+        expect(await m.state()).toMatchObject({ position: 2, paused: false });
+        expect(await allReplayedSeqs()).toEqual([1, 2]);
+      });
+
+      it("speed changes pacing; the per-tick cap bounds a burst", async () => {
+        await loadSeeds(600);
+        await m.tick();
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 250 });
+        setNow(T0 + 1010);
+        expect((await m.tick()).replayed).toBe(4);
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 5000 });
+        setNow(T0 + 2000);
+        expect((await m.tick()).replayed).toBe(0);
+        setNow(T0 + 6010);
+        expect((await m.tick()).replayed).toBe(1);
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 1 });
+        setNow(T0 + 60_000);
+        expect((await m.tick()).replayed).toBe(500);
+        // 20 per-trace EVENT rows and one summary for that tick
+        const events = await m.triggers("TRIGGER:EVENT");
+        expect(events.filter((e) => e.detail.startsWith("+480 more"))).toHaveLength(1);
+        setNow(T0 + 61_000);
+        expect((await m.tick()).replayed).toBe(94);
+        expect((await m.state()).position).toBe(600);
+        const seqs = await allReplayedSeqs();
+        expect(seqs).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+      });
+
+      it("speed out of range is a clear error and changes nothing", async () => {
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 700 });
+        const before = await snapshot();
+        for (const speedMs of [0, -5, 1.5, 60_001, Number.NaN]) {
+          const msg = await refusal(h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs }));
+          expect(msg).toContain("speedMs must be an integer from 1 to 60000");
+        }
+        expect(await snapshot()).toEqual(before);
+        expect((await m.state()).speedMs).toBe(700);
+      });
+
+      it("a replayed trace counts toward VOLUME like an ingested one", async () => {
+        await loadSeeds(60); // 30 per bucket
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 1 });
+        await m.tick();
+        setNow(T0 + 1000);
+        await m.tick();
+        expect((await m.state()).position).toBe(60);
+        const jobs = await m.jobs();
+        expect(jobs.map((j) => j.bucket).sort()).toEqual([A, B].sort());
+        expect(jobs.every((j) => j.reason === "VOLUME")).toBe(true);
+      });
+    });
+
+    describe("compile queue", () => {
+      it("enqueue never duplicates a live job; claim takes the oldest with a lease", async () => {
+        const first = await m.enqueue(A);
+        expect(first.created).toBe(true);
+        expect(await m.enqueue(A)).toEqual({ jobId: first.jobId, created: false });
+        setNow(T0 + 1);
+        await m.enqueue(B);
+        const c = await m.claim("w1", 5000);
+        expect(c).toMatchObject({ jobId: first.jobId, bucket: A, sha: "initial", attempts: 1 });
+        expect(typeof c.claimToken).toBe("string");
+        const [running] = await h.query(api.daemon.compiles.active, {});
+        expect(running).toMatchObject({ _id: first.jobId, status: "running", leaseOwner: "w1" });
+        near(running.leaseUntil, T0 + 1 + 5000);
+        expect(await m.enqueue(A)).toEqual({ jobId: first.jobId, created: false }); // running is live too
+        const c2 = await m.claim("w2", 5000);
+        expect(c2.bucket).toBe(B);
+        expect(c2.claimToken).not.toBe(c.claimToken);
+        expect(await m.claim()).toBeNull();
+        expect(await h.query(api.daemon.compiles.pending, {})).toEqual([]);
+      });
+
+      it("an expired lease is reaped back to pending and its stale claimToken cannot complete", async () => {
+        const { jobId } = await m.enqueue(A);
+        const old = await m.claim("w1", 1000);
+        setNow(T0 + 990);
+        await m.tick();
+        expect((await m.jobs())[0].status).toBe("running");
+        setNow(T0 + 1010);
+        await m.tick();
+        const [job] = await m.jobs();
+        expect(job).toMatchObject({ status: "pending", attempts: 1 });
+        expect(job.error).toContain("lease of w1 expired");
+        expect(await h.query(api.daemon.compiles.pending, {})).toEqual([{ jobId, bucket: A, sha: "initial", reason: "MANUAL" }]);
+
+        const args = { adminToken: TOKEN, jobId, claimToken: old.claimToken };
+        expect(await refusal(h.mutation(api.daemon.compiles.complete, { ...args, entry: entry() }))).toMatch(/is pending, not running/);
+        const fresh = await m.claim("w2", 1000);
+        expect(fresh.attempts).toBe(2);
+        for (const p of [
+          h.mutation(api.daemon.compiles.complete, { ...args, entry: entry() }),
+          h.mutation(api.daemon.compiles.renew, { ...args, leaseMs: 1000 }),
+          h.mutation(api.daemon.compiles.fail, { ...args, error: "x" }),
+          h.mutation(api.daemon.compiles.setStage, { ...args, stage: "scan" }),
+          h.mutation(api.daemon.compiles.release, args),
+        ]) {
+          expect(await refusal(p)).toMatch(/stale claim on job/);
+        }
+        expect(await m.vault()).toHaveLength(0);
+        expect((await m.jobs())[0]).toMatchObject({ status: "running", leaseOwner: "w2" });
+        // The current holder can renew and finish.
+        setNow(T0 + 1500);
+        const r = await h.mutation(api.daemon.compiles.renew, { adminToken: TOKEN, jobId, claimToken: fresh.claimToken, leaseMs: 2000 });
+        near(r.leaseUntil, T0 + 3500);
+        setNow(T0 + 3000);
+        await m.tick();
+        expect((await m.jobs())[0].status).toBe("running");
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: fresh.claimToken, entry: entry() });
+        expect((await m.jobs())[0].status).toBe("done");
+      });
+
+      it("a job that failed maxAttempts times stays failed with its last error", async () => {
+        const { jobId } = await m.enqueue(A);
+        for (let i = 1; i <= 3; i++) {
+          const c = await m.claim();
+          expect(c.attempts).toBe(i);
+          const r = await h.mutation(api.daemon.compiles.fail, { adminToken: TOKEN, jobId, claimToken: c.claimToken, error: `boom ${i}\nstack` });
+          expect(r.status).toBe(i < 3 ? "pending" : "failed");
+        }
+        const [job] = await m.jobs();
+        expect(job).toMatchObject({ status: "failed", attempts: 3, error: "boom 3" });
+        expect(await m.claim()).toBeNull();
+        // A failed job is not live: the bucket can be enqueued again.
+        expect((await m.enqueue(A)).created).toBe(true);
+      });
+
+      it("lease expiry on the last attempt fails the job", async () => {
+        await m.enqueue(A);
+        for (let i = 0; i < 3; i++) {
+          await m.claim("w", 100);
+          setNow(Date.now() + 150);
+          await m.tick();
+        }
+        const [job] = await m.jobs();
+        expect(job).toMatchObject({ status: "failed", attempts: 3 });
+        expect(job.error).toContain("expired");
+      });
+
+      it("release hands the job back without spending an attempt", async () => {
+        const { jobId } = await m.enqueue(A);
+        const c = await m.claim();
+        await h.mutation(api.daemon.compiles.release, { adminToken: TOKEN, jobId, claimToken: c.claimToken });
+        expect((await m.jobs())[0]).toMatchObject({ status: "pending", attempts: 0 });
+        expect((await m.claim()).attempts).toBe(1);
+      });
+
+      it("setStage records a STEP row per stage change, not per progress update", async () => {
+        const { jobId } = await m.enqueue(A);
+        const c = await m.claim();
+        const steps0 = (await m.triggers("STEP")).length;
+        const stage = (stage: string, progress?: number) =>
+          h.mutation(api.daemon.compiles.setStage, { adminToken: TOKEN, jobId, claimToken: c.claimToken, stage, progress });
+        await stage("scan");
+        await stage("stage2", 0.1);
+        await stage("stage2", 0.5);
+        await stage("stage2", 1);
+        const [job] = await h.query(api.daemon.compiles.active, {});
+        expect(job).toMatchObject({ stage: "stage2", progress: 1 });
+        const steps = await m.triggers("STEP");
+        expect(steps.length - steps0).toBe(2);
+        expect(await refusal(stage("gate", 2))).toMatch(/progress must be a number from 0 to 1/);
+      });
+
+      it("complete writes the vault entry once per (bucket, sha), in the same transaction as the job", async () => {
+        const { jobId } = await m.enqueue(A);
+        const c = await m.claim();
+        const { vaultId } = await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: c.claimToken, entry: entry() });
+        let vault = await m.vault();
+        expect(vault).toHaveLength(1);
+        expect(vault[0]).toMatchObject({ _id: vaultId, bucket: A, sha: "initial", verdict: "compiled", jobId, family: "lookup" });
+        expect((await m.jobs())[0]).toMatchObject({ status: "done", stage: "vault" });
+        expect((await m.triggers("STEP"))[0].detail).toContain("vault: compiled");
+        // A retry of the same complete is refused (the claim is gone) and writes nothing.
+        expect(await refusal(h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: c.claimToken, entry: entry() }))).toMatch(/is done, not running/);
+        // A second job for the same (bucket, sha) replaces the entry instead of adding one.
+        const again = await m.enqueue(A);
+        const c2 = await m.claim();
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: again.jobId, claimToken: c2.claimToken, entry: entry("rejected", "// none") });
+        vault = await m.vault();
+        expect(vault).toHaveLength(1);
+        expect(vault[0]).toMatchObject({ _id: vaultId, verdict: "rejected", code: "// none", jobId: again.jobId });
+        expect((await m.jobs())[0].status).toBe("rejected");
+        expect(await h.query(api.daemon.vault.get, { bucket: A })).toMatchObject({ _id: vaultId });
+        expect(await h.query(api.daemon.vault.get, { bucket: B })).toBeNull();
+      });
+
+      it("claim refuses a silly lease", async () => {
+        await m.enqueue(A);
+        expect(await refusal(m.claim("w", 0))).toMatch(/leaseMs must be an integer/);
+        expect((await m.jobs())[0].status).toBe("pending");
+      });
+    });
+
+    describe("vault publishing", () => {
+      it("unpublished lists entries until markPublished", async () => {
+        const { jobId } = await m.enqueue(A);
+        const c = await m.claim();
+        const { vaultId } = await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: c.claimToken, entry: entry() });
+        expect((await h.query(api.daemon.vault.unpublished, { limit: 10 })).map((e: { _id: string }) => e._id)).toEqual([vaultId]);
+        setNow(T0 + 5);
+        await h.mutation(api.daemon.vault.markPublished, { adminToken: TOKEN, vaultId });
+        setNow(T0 + 10);
+        await h.mutation(api.daemon.vault.markPublished, { adminToken: TOKEN, vaultId });
+        expect(await h.query(api.daemon.vault.unpublished, { limit: 10 })).toEqual([]);
+        near((await m.vault())[0].publishedAt, T0 + 5); // the first publish time is kept
+      });
+    });
+
+    describe("control", () => {
+      it("inject copies a bucket's seed traces cyclically and counts toward VOLUME", async () => {
+        await m.load([seed(1, A), seed(2, B), seed(3, A)]);
+        const r = await h.mutation(api.daemon.control.inject, { adminToken: TOKEN, bucket: A, n: 31 });
+        expect(r.inserted).toBe(31);
+        expect(r.volumeJobIds).toHaveLength(1);
+        const rows = (await m.traces(A)) as Array<{ source: string; input: { company: string } }>;
+        expect(rows).toHaveLength(31);
+        expect(rows.every((t) => t.source === "inject")).toBe(true);
+        expect(rows.slice(0, 4).map((t) => t.input.company)).toEqual(["c1", "c3", "c1", "c3"]);
+        expect(await m.traces(B)).toHaveLength(0);
+      });
+
+      it("inject falls back to recorded traces and refuses bad arguments without changing anything", async () => {
+        await m.ingest(trace(A, 7));
+        await h.mutation(api.daemon.control.inject, { adminToken: TOKEN, bucket: A, n: 2 });
+        expect(await m.traces(A)).toHaveLength(3);
+        const before = await snapshot();
+        const inject = (bucket: string, n: number) => h.mutation(api.daemon.control.inject, { adminToken: TOKEN, bucket, n });
+        for (const n of [-1, 0, 1.5, 1001]) {
+          expect(await refusal(inject(A, n))).toContain("n must be an integer from 1 to 1000");
+        }
+        expect(await refusal(inject("not a bucket", 1))).toMatch(/bucket: bad bucket key "not a bucket"/);
+        expect(await refusal(inject("acme:never_seen:v1", 1))).toMatch(/unknown bucket "acme:never_seen:v1"/);
+        expect(await snapshot()).toEqual(before);
+      });
+
+      it("reset rewinds the replay and clears traces, buckets, jobs and triggers; --all also the vault", async () => {
+        await m.load(Array.from({ length: 40 }, (_, i) => seed(i + 1, A)));
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 10 });
+        await m.tick();
+        setNow(T0 + 1000);
+        await m.tick();
+        expect((await m.state()).position).toBe(40);
+        const c = await m.claim();
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry() });
+        await m.enqueue(B);
+
+        expect(await h.mutation(api.daemon.control.reset, { adminToken: TOKEN })).toEqual({ done: true });
+        expect(await m.state()).toEqual({ position: 0, total: 40, speedMs: 10, paused: false, lastTickAt: 0 });
+        expect(await m.traces(A)).toHaveLength(0);
+        expect((await h.query(api.daemon.ingest.buckets, {})).buckets).toHaveLength(0);
+        expect(await m.jobs()).toHaveLength(0);
+        expect(await m.triggers()).toHaveLength(0);
+        expect(await m.vault()).toHaveLength(1);
+
+        // The replay runs again from the first seed, with seq restarting.
+        setNow(T0 + 2000);
+        expect((await m.tick()).replayed).toBe(1);
+        const [first] = (await m.traces(A)) as Array<{ seq: number; ts: number }>;
+        expect(first.ts).toBe(T0 - 1_000_000 + 1);
+        expect(first.seq).toBe(1);
+
+        await h.mutation(api.daemon.control.reset, { adminToken: TOKEN, all: true });
+        expect(await m.vault()).toHaveLength(0);
+        expect(await m.traces(A)).toHaveLength(0);
+      });
+
+      it("reportSha records the first sha silently and re-enqueues compiled buckets on a change", async () => {
+        const r0 = await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "aaa" });
+        expect(r0.changed).toBe(false);
+        expect((await h.query(api.daemon.control.codeState, {})).sha).toBe("aaa");
+        expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(0);
+        await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
+        const c = await m.claim();
+        expect(c.sha).toBe("aaa");
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry() });
+        expect((await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "aaa" })).changed).toBe(false);
+        const r = await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "bbb" });
+        expect(r).toEqual({ changed: true, oldSha: "aaa", sha: "bbb", requeued: 1 });
+        const jobs = await m.jobs();
+        expect(jobs[0]).toMatchObject({ bucket: A, sha: "bbb", reason: "CODE_CHANGE", status: "pending" });
+        expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(1);
+        // Reporting again is a no-op: no second job, no second row.
+        await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "bbb" });
+        expect(await m.jobs()).toHaveLength(2);
+        expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(1);
+      });
+
+      it("bumpSha gives a new sha every time", async () => {
+        const a = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
+        const b = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
+        expect(a.sha).not.toBe("initial");
+        expect(b.sha).not.toBe(a.sha);
+        expect((await h.query(api.daemon.control.codeState, {})).bumps).toBe(2);
+      });
+    });
+
+    describe("heartbeat and triggers", () => {
+      it("beat upserts one row per daemon with server time", async () => {
+        const beat = { adminToken: TOKEN, daemonId: "d1", pid: 42, host: "h", version: "0.1.0", startedAt: T0, backend: "embedded", compute: "local" };
+        await h.mutation(api.daemon.heartbeat.beat, { ...beat, status: "running", currentJob: "j1" });
+        setNow(T0 + 2000);
+        await h.mutation(api.daemon.heartbeat.beat, { ...beat, status: "paused" });
+        await h.mutation(api.daemon.heartbeat.beat, { ...beat, daemonId: "d2", status: "running" });
+        const rows = await h.query(api.daemon.heartbeat.status, {});
+        expect(rows).toHaveLength(2);
+        expect(rows[0]).toMatchObject({ daemonId: "d1", status: "paused", pid: 42 });
+        near(rows[0].lastBeatAt, T0 + 2000);
+        expect(rows[0].currentJob).toBeUndefined();
+      });
+
+      it("recent is newest first and bounded; record and prune work", async () => {
+        for (let i = 0; i < 5; i++) {
+          setNow(T0 + i);
+          await h.mutation(api.daemon.triggers.record, { adminToken: TOKEN, kind: "BOOT", detail: `boot ${i}` });
+        }
+        const rows = await h.query(api.daemon.triggers.recent, { limit: 3 });
+        expect(rows.map((r: { detail: string }) => r.detail)).toEqual(["boot 4", "boot 3", "boot 2"]);
+        expect(await refusal(h.query(api.daemon.triggers.recent, { limit: 0 }))).toMatch(/limit/);
+        expect(await refusal(h.query(api.daemon.triggers.recent, { limit: 501 }))).toMatch(/limit/);
+        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2 })).toEqual({ deleted: 3 });
+        expect((await m.triggers()).map((r) => r.detail)).toEqual(["boot 4", "boot 3"]);
+        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2 })).toEqual({ deleted: 0 });
+      });
+    });
+  });
+}

@@ -1,0 +1,52 @@
+import React from "react";
+import { Text } from "ink";
+import type { BucketsView, VaultEntry } from "../data.js";
+import { bar, fit, fitRight, windowStart } from "../format.js";
+import { useTheme } from "../theme.js";
+import { Pane, innerHeight, innerWidth } from "./Pane.js";
+
+export interface BucketsPaneProps {
+  view: BucketsView | undefined;
+  /** Vault entries at the current code sha: a bucket already compiled shows ✓, a rejected one ✗. */
+  verdicts: ReadonlyMap<string, VaultEntry["verdict"]>;
+  selected: number;
+  focused: boolean;
+  width: number;
+  height: number;
+}
+
+export function BucketsPane({ view, verdicts, selected, focused, width, height }: BucketsPaneProps): React.JSX.Element {
+  const theme = useTheme();
+  const w = innerWidth(width);
+  const rows = innerHeight(height);
+  const buckets = view?.buckets ?? [];
+  const threshold = view?.threshold ?? 0;
+  const start = windowStart(selected, rows, buckets.length);
+  const note = view ? `threshold ${threshold}` : undefined;
+
+  return (
+    <Pane title="Buckets" note={note} width={width} height={height} focused={focused}>
+      {!view && <Text dimColor>waiting…</Text>}
+      {view && buckets.length === 0 && <Text dimColor>no traces yet</Text>}
+      {buckets.slice(start, start + rows).map((b, i) => {
+        const verdict = verdicts.get(b.key);
+        const full = threshold > 0 && b.sinceCompile >= threshold;
+        const [glyph, color] =
+          verdict === "compiled" ? ["✓", "green"] : verdict === "rejected" ? ["✗", "red"] : full ? ["▲", "yellow"] : ["·", undefined];
+        const count = `${b.sinceCompile}/${threshold}`;
+        // A bar only where there is room for it beside the name.
+        const barWidth = w >= 40 ? 8 : 0;
+        const nameWidth = Math.max(4, w - 2 - count.length - 1 - (barWidth ? barWidth + 1 : 0));
+        const isSelected = start + i === selected;
+        return (
+          <Text key={b._id} inverse={focused && isSelected} wrap="truncate">
+            <Text color={theme.color(color)}>{glyph} </Text>
+            <Text bold={!focused && isSelected}>{fit(b.key, nameWidth, true)}</Text>
+            <Text color={theme.color(full ? "yellow" : undefined)}>{fitRight(count, count.length + 1)}</Text>
+            {barWidth > 0 && <Text color={theme.color(full ? "yellow" : "blue")}> {bar(threshold ? b.sinceCompile / threshold : 0, barWidth)}</Text>}
+          </Text>
+        );
+      })}
+    </Pane>
+  );
+}

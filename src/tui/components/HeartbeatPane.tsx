@@ -1,0 +1,64 @@
+import React from "react";
+import { Text } from "ink";
+import type { Heartbeat } from "../data.js";
+import { duration, fit } from "../format.js";
+import { useTheme } from "../theme.js";
+import { Pane, innerWidth } from "./Pane.js";
+
+/** Beats come every 2 s; three missed beats make a daemon look dead. */
+export const STALE_AFTER_MS = 6_000;
+
+export interface HeartbeatPaneProps {
+  beats: readonly Heartbeat[] | undefined;
+  now: number;
+  width: number;
+  height: number;
+}
+
+const STATUS_GLYPH: Record<string, [string, string]> = {
+  running: ["●", "green"],
+  paused: ["‖", "yellow"],
+  stopping: ["◌", "yellow"],
+  stopped: ["○", "gray"],
+};
+
+/** The freshest daemon is the one to show; the others are counted in the title. */
+export function freshest(beats: readonly Heartbeat[]): Heartbeat | undefined {
+  return [...beats].sort((a, b) => b.lastBeatAt - a.lastBeatAt)[0];
+}
+
+export function HeartbeatPane({ beats, now, width, height }: HeartbeatPaneProps): React.JSX.Element {
+  const theme = useTheme();
+  const w = innerWidth(width);
+  const beat = beats ? freshest(beats) : undefined;
+  const others = beats && beats.length > 1 ? `+${beats.length - 1} daemon${beats.length > 2 ? "s" : ""}` : undefined;
+
+  if (!beat) {
+    return (
+      <Pane title="Heartbeat" width={width} height={height}>
+        <Text dimColor wrap="truncate">
+          {beats ? "no daemon has beaten yet" : "waiting…"}
+        </Text>
+      </Pane>
+    );
+  }
+
+  const age = Math.max(0, now - beat.lastBeatAt);
+  const stale = age > STALE_AFTER_MS && beat.status !== "stopped";
+  const [glyph, color] = stale ? ["✗", "red"] : (STATUS_GLYPH[beat.status] ?? ["?", "gray"]);
+  const alive = beat.status === "running" || beat.status === "paused";
+  const uptime = (alive && !stale ? now : beat.lastBeatAt) - beat.startedAt;
+
+  return (
+    <Pane title="Heartbeat" note={others} width={width} height={height}>
+      <Text wrap="truncate">
+        <Text color={theme.color(color)} bold>
+          {glyph} {stale ? `${beat.status}?` : beat.status}
+        </Text>
+        <Text color={theme.color(stale ? "red" : undefined)}> · beat {duration(age)} ago</Text>
+      </Text>
+      <Text wrap="truncate">{fit(`pid ${beat.pid} · up ${duration(uptime)}`, w)}</Text>
+      <Text wrap="truncate">{fit(`${beat.backend} · compute ${beat.compute}`, w)}</Text>
+    </Pane>
+  );
+}

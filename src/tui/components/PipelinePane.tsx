@@ -1,0 +1,85 @@
+import React from "react";
+import { Text } from "ink";
+import type { CompileJob } from "../data.js";
+import { bar, fit } from "../format.js";
+import { useTheme } from "../theme.js";
+import { Pane, innerWidth } from "./Pane.js";
+
+export const STAGE2_SAMPLES = 1000;
+
+export interface PipelinePaneProps {
+  active: readonly CompileJob[] | undefined;
+  recent: readonly CompileJob[] | undefined;
+  width: number;
+  height: number;
+}
+
+/** "stage2 412/1000" for stage 2 (n of the synthetic inputs), a percentage elsewhere. */
+export function stageProgress(job: Pick<CompileJob, "stage" | "progress">): string {
+  const p = job.progress ?? 0;
+  if (job.stage === "stage2") return `${Math.round(p * STAGE2_SAMPLES)}/${STAGE2_SAMPLES}`;
+  return job.progress === undefined ? "" : `${Math.round(p * 100)}%`;
+}
+
+const FINISHED_GLYPH: Record<string, [string, string]> = {
+  done: ["✓", "green"],
+  rejected: ["✗", "yellow"],
+  failed: ["!", "red"],
+};
+
+export function PipelinePane({ active, recent, width, height }: PipelinePaneProps): React.JSX.Element {
+  const theme = useTheme();
+  const w = innerWidth(width);
+  const running = active ?? [];
+  const queued = (recent ?? []).filter((j) => j.status === "pending").length;
+  const noteParts = [running.length > 1 ? `${running.length} running` : "", queued ? `${queued} queued` : ""].filter(Boolean);
+  const note = noteParts.length ? noteParts.join(" · ") : undefined;
+  const job = running[0];
+
+  if (!job) {
+    const last = (recent ?? []).find((j) => j.status === "done" || j.status === "rejected" || j.status === "failed");
+    const [glyph, color] = last ? (FINISHED_GLYPH[last.status] ?? ["·", "gray"]) : ["·", "gray"];
+    return (
+      <Pane title="Pipeline" note={note} width={width} height={height}>
+        <Text dimColor wrap="truncate">
+          {active === undefined ? "waiting…" : queued ? "waiting for the worker to claim" : "idle"}
+        </Text>
+        {last && (
+          <Text wrap="truncate">
+            <Text>last </Text>
+            <Text color={theme.color(color)}>
+              {glyph} {last.status}
+            </Text>
+            <Text> {fit(last.bucket, Math.max(0, w - last.status.length - 8))}</Text>
+          </Text>
+        )}
+        {last?.error && (
+          <Text color={theme.color("red")} wrap="truncate">
+            {last.error}
+          </Text>
+        )}
+      </Pane>
+    );
+  }
+
+  const progress = stageProgress(job);
+  return (
+    <Pane title="Pipeline" note={note} width={width} height={height}>
+      <Text wrap="truncate">
+        <Text color={theme.color("cyan")}>▶ </Text>
+        <Text bold>{fit(job.bucket, Math.max(0, w - 2))}</Text>
+      </Text>
+      <Text wrap="truncate">
+        <Text>stage </Text>
+        <Text bold color={theme.color("cyan")}>
+          {job.stage ?? "claimed"}
+        </Text>
+        <Text> {progress}</Text>
+        {job.attempts > 1 && <Text color={theme.color("yellow")}> · attempt {job.attempts}</Text>}
+      </Text>
+      <Text color={theme.color("cyan")} wrap="truncate">
+        {bar(job.progress ?? 0, w)}
+      </Text>
+    </Pane>
+  );
+}

@@ -1,0 +1,90 @@
+import React from "react";
+import { Box, Text } from "ink";
+import type { VaultEntry } from "../data.js";
+import { clock, fit, oneLine, score, shortSha } from "../format.js";
+import { useTheme } from "../theme.js";
+import { Pane, innerHeight, innerWidth } from "./Pane.js";
+
+export interface VaultDetailProps {
+  entry: VaultEntry | undefined;
+  /** Set when the entry left the vault (a reset --all) while it was open. */
+  gone: boolean;
+  scroll: number;
+  width: number;
+  height: number;
+}
+
+type Line = { text: string; color?: string; bold?: boolean; dim?: boolean };
+
+/** Everything a reader needs about one entry, as lines: header, scores, reasons, envelope, code. */
+export function detailLines(e: VaultEntry, width: number): Line[] {
+  const lines: Line[] = [];
+  const ok = e.verdict === "compiled";
+  lines.push({ text: `${ok ? "✓" : "✗"} ${e.verdict} · ${e.family} · sha ${shortSha(e.sha)} · written ${clock(e.writtenAt)}`, color: ok ? "green" : "red", bold: true });
+  const lb = e.oracleLowerBound !== undefined ? ` (95% lower bound ${score(e.oracleLowerBound)})` : "";
+  const base = e.baseline !== undefined ? ` · constant baseline ${score(e.baseline)}` : "";
+  lines.push({ text: `scores  schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · oracle ${score(e.scores.oracle)}${lb}${base}` });
+  const split = e.nTrain !== undefined ? ` (train ${e.nTrain}, holdout ${e.nHoldout ?? "?"})` : "";
+  lines.push({ text: `traces  ${e.nTraces}${split}${e.publishedAt ? " · published to Nia" : ""}` });
+  lines.push({ text: "reasons", bold: true });
+  if (e.reasons.length === 0) lines.push({ text: "  (none)", dim: true });
+  for (const r of e.reasons) lines.push({ text: `  · ${r}` });
+  lines.push({ text: "envelope", bold: true });
+  lines.push(...envelopeLines(e.envelope, width));
+  lines.push({ text: "code", bold: true });
+  const code = e.code.split("\n");
+  const numberWidth = String(code.length).length;
+  code.forEach((line, i) => lines.push({ text: `${String(i + 1).padStart(numberWidth)} │ ${line}`, color: "cyan" }));
+  return lines;
+}
+
+/** The envelope is free-form: summarise arrays of cases, show scalars as key: value. */
+function envelopeLines(envelope: unknown, width: number): Line[] {
+  if (envelope === undefined || envelope === null) return [{ text: "  (none)", dim: true }];
+  if (typeof envelope !== "object") return [{ text: `  ${oneLine(envelope, width - 2)}` }];
+  const out: Line[] = [];
+  for (const [key, value] of Object.entries(envelope as Record<string, unknown>)) {
+    if (Array.isArray(value)) {
+      out.push({ text: `  ${key}: ${value.length} item${value.length === 1 ? "" : "s"}` });
+      for (const item of value.slice(0, 5)) out.push({ text: `    ${oneLine(item, width - 4)}`, dim: true });
+      if (value.length > 5) out.push({ text: `    … ${value.length - 5} more`, dim: true });
+    } else {
+      out.push({ text: `  ${key}: ${oneLine(value, width - key.length - 4)}` });
+    }
+  }
+  return out.length ? out : [{ text: "  (empty)", dim: true }];
+}
+
+export function VaultDetail({ entry, gone, scroll, width, height }: VaultDetailProps): React.JSX.Element {
+  const theme = useTheme();
+  const w = innerWidth(width);
+  const rows = innerHeight(height);
+  if (!entry) {
+    return (
+      <Pane title="Vault entry" width={width} height={height} focused>
+        <Text dimColor>no entry selected (esc goes back)</Text>
+      </Pane>
+    );
+  }
+  const lines = detailLines(entry, w);
+  const maxScroll = Math.max(0, lines.length - rows);
+  const top = Math.min(scroll, maxScroll);
+  const note = `${gone ? "no longer in the vault · " : ""}${maxScroll ? `${top + 1}-${Math.min(lines.length, top + rows)}/${lines.length} j/k scroll · ` : ""}esc back`;
+  return (
+    <Pane title={`Vault entry ${entry.bucket}`} note={note} width={width} height={height} focused>
+      <Box flexDirection="column">
+        {lines.slice(top, top + rows).map((l, i) => (
+          <Text key={top + i} color={theme.color(l.color)} bold={l.bold} dimColor={l.dim} wrap="truncate">
+            {fit(l.text, w)}
+          </Text>
+        ))}
+      </Box>
+    </Pane>
+  );
+}
+
+/** How far the detail view can scroll, so j stops at the last line. */
+export function detailMaxScroll(entry: VaultEntry | undefined, width: number, height: number): number {
+  if (!entry) return 0;
+  return Math.max(0, detailLines(entry, innerWidth(width)).length - innerHeight(height));
+}

@@ -1,0 +1,69 @@
+/** Pure text helpers for the panes: fixed widths, ages, bars. No React here. */
+
+/** Cuts `text` to `width` columns with an ellipsis, or pads it with spaces when `pad` is set. */
+export function fit(text: string, width: number, pad = false): string {
+  if (width <= 0) return "";
+  const chars = [...text];
+  if (chars.length > width) return width === 1 ? "…" : chars.slice(0, width - 1).join("") + "…";
+  return pad ? text + " ".repeat(width - chars.length) : text;
+}
+
+/** Right-aligns `text` in `width` columns. */
+export function fitRight(text: string, width: number): string {
+  const cut = fit(text, width);
+  return " ".repeat(Math.max(0, width - [...cut].length)) + cut;
+}
+
+/** "3s", "4m05s", "2h03m", "3d04h": the shortest readable duration. */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) ms = 0;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
+}
+
+/** A bar of `width` cells for a 0..1 ratio; ASCII-only when `ascii` is set. */
+export function bar(ratio: number, width: number, ascii = false): string {
+  if (width <= 0) return "";
+  const r = Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 0;
+  const full = Math.round(r * width);
+  return (ascii ? "#" : "█").repeat(full) + (ascii ? "." : "░").repeat(width - full);
+}
+
+/** Scores are ratios; two decimals keep the vault table narrow. */
+export function score(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? " -- " : value.toFixed(2);
+}
+
+export function clock(at: number): string {
+  const d = new Date(at);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+}
+
+export function shortSha(sha: string | undefined): string {
+  return sha ? sha.slice(0, 7) : "-------";
+}
+
+/** The first index of a `height`-row window that keeps `selected` visible, scrolling as little as possible. */
+export function windowStart(selected: number, height: number, total: number, previousStart = 0): number {
+  if (height <= 0 || total <= height) return 0;
+  let start = Math.min(previousStart, total - height);
+  if (selected < start) start = selected;
+  if (selected >= start + height) start = selected - height + 1;
+  return Math.max(0, Math.min(start, total - height));
+}
+
+/** Compact one-line JSON for envelopes and inputs, cut to `width`. */
+export function oneLine(value: unknown, width: number): string {
+  let text: string;
+  try {
+    text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return fit(text.replace(/\s+/g, " "), width);
+}

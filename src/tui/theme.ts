@@ -1,0 +1,46 @@
+import { createContext, useContext } from "react";
+
+/**
+ * Colour is decoration, never the only signal: every kind also has a glyph and a label, so the
+ * stream reads the same under NO_COLOR.
+ */
+export interface KindStyle {
+  glyph: string;
+  label: string;
+  color: string;
+}
+
+export const KIND_STYLES: Record<string, KindStyle> = {
+  BOOT: { glyph: "◆", label: "BOOT", color: "green" },
+  STEP: { glyph: "›", label: "STEP", color: "cyan" },
+  "TRIGGER:SCHEDULE": { glyph: "○", label: "SCHEDULE", color: "blue" },
+  "TRIGGER:EVENT": { glyph: "•", label: "EVENT", color: "white" },
+  "TRIGGER:VOLUME": { glyph: "▲", label: "VOLUME", color: "yellow" },
+  "TRIGGER:CODE_CHANGE": { glyph: "Δ", label: "CODE_CHANGE", color: "magenta" },
+  "TRIGGER:RECOVERY": { glyph: "↻", label: "RECOVERY", color: "red" },
+};
+
+export function kindStyle(kind: string): KindStyle {
+  return KIND_STYLES[kind] ?? { glyph: "?", label: kind.replace(/^TRIGGER:/, ""), color: "gray" };
+}
+
+export interface Theme {
+  noColor: boolean;
+  /** The colour to pass to <Text color>, or undefined under NO_COLOR. */
+  color(name: string | undefined): string | undefined;
+}
+
+export function makeTheme(noColor: boolean): Theme {
+  return { noColor, color: (name) => (noColor ? undefined : name) };
+}
+
+export const ThemeContext = createContext<Theme>(makeTheme(false));
+
+export function useTheme(): Theme {
+  return useContext(ThemeContext);
+}
+
+/** NO_COLOR (https://no-color.org): present and not empty disables colour. */
+export function noColorFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== "";
+}

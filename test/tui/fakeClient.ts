@@ -1,0 +1,74 @@
+import { getFunctionName, type FunctionArgs, type FunctionReturnType } from "convex/server";
+import type { BackendClient, ConnectionState, MutationRef, QueryRef } from "../../src/backend/client.js";
+
+/**
+ * In-memory BackendClient for console tests: queries answer from `data` (keyed by function name,
+ * e.g. "daemon/replay:state"), `push` changes a result and notifies subscribers like onUpdate
+ * would, and every mutation is recorded.
+ */
+export class FakeClient implements BackendClient {
+  readonly backendName = "embedded";
+  readonly adminToken = "test-token";
+  readonly mutations: { name: string; args: Record<string, unknown> }[] = [];
+  readonly subscriptions = new Map<string, number>();
+  connection: ConnectionState = { kind: "embedded", path: ".compile/state.db", connected: true };
+  mutationError: Error | undefined;
+  private readonly data = new Map<string, unknown>();
+  private readonly listeners = new Map<string, Set<{ onResult: (v: any) => void; onError?: (e: Error) => void }>>(); // eslint-disable-line @typescript-eslint/no-explicit-any -- results are per-query
+
+  constructor(initial: Record<string, unknown> = {}) {
+    for (const [name, value] of Object.entries(initial)) this.data.set(name, value);
+  }
+
+  push(name: string, value: unknown): void {
+    this.data.set(name, value);
+    for (const l of this.listeners.get(name) ?? []) l.onResult(value);
+  }
+
+  fail(name: string, error: Error): void {
+    for (const l of this.listeners.get(name) ?? []) l.onError?.(error);
+  }
+
+  async query<Q extends QueryRef>(ref: Q, _args: FunctionArgs<Q>): Promise<FunctionReturnType<Q>> {
+    return this.data.get(getFunctionName(ref)) as FunctionReturnType<Q>;
+  }
+
+  async mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>> {
+    this.mutations.push({ name: getFunctionName(ref), args: args as Record<string, unknown> });
+    if (this.mutationError) throw this.mutationError;
+    return null as FunctionReturnType<M>;
+  }
+
+  onUpdate<Q extends QueryRef>(
+    ref: Q,
+    _args: FunctionArgs<Q>,
+    onResult: (result: FunctionReturnType<Q>) => void,
+    onError?: (error: Error) => void,
+  ): () => void {
+    const name = getFunctionName(ref);
+    const listener = { onResult, onError };
+    const set = this.listeners.get(name) ?? new Set();
+    set.add(listener);
+    this.listeners.set(name, set);
+    this.subscriptions.set(name, (this.subscriptions.get(name) ?? 0) + 1);
+    if (this.data.has(name)) {
+      const value = this.data.get(name);
+      queueMicrotask(() => {
+        if (set.has(listener)) onResult(value as FunctionReturnType<Q>);
+      });
+    }
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  listenerCount(name: string): number {
+    return this.listeners.get(name)?.size ?? 0;
+  }
+
+  connectionState(): ConnectionState {
+    return this.connection;
+  }
+
+  async close(): Promise<void> {}
+}

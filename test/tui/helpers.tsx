@@ -1,0 +1,43 @@
+import React from "react";
+import { render } from "ink-testing-library";
+import { App, type AppProps } from "../../src/tui/App.js";
+import { FakeClient } from "./fakeClient.js";
+import { fullData } from "./fixtures.js";
+
+export const KEYS = {
+  tab: "\t",
+  shiftTab: "\u001B[Z",
+  enter: "\r",
+  escape: "\u001B",
+  up: "\u001B[A",
+  down: "\u001B[B",
+  backspace: "\u007F",
+  ctrlC: "\u0003",
+};
+
+export const tick = (ms = 40) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Terminal test doubles report 100 columns and no rows; tests size them like a real terminal. */
+export function setSize(stdout: { emit(event: string): boolean }, columns: number, rows: number): void {
+  Object.defineProperty(stdout, "columns", { value: columns, configurable: true });
+  Object.defineProperty(stdout, "rows", { value: rows, configurable: true });
+  stdout.emit("resize");
+}
+
+export async function renderApp(props: Partial<AppProps> & { data?: Record<string, unknown>; columns?: number; rows?: number } = {}) {
+  const client = (props.client as FakeClient | undefined) ?? new FakeClient(props.data ?? fullData());
+  const quits: number[] = [];
+  const onQuit = props.onQuit ?? (() => quits.push(Date.now()));
+  const app = render(<App frameMs={1} {...props} client={client} onQuit={onQuit} />);
+  setSize(app.stdout, props.columns ?? 100, props.rows ?? 30);
+  await tick();
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      app.stdin.write(k);
+      await tick(k === KEYS.escape ? 80 : 25);
+    }
+    await tick();
+  };
+  const frame = () => app.lastFrame() ?? "";
+  return { ...app, client, quits, press, frame };
+}

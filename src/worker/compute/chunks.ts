@@ -1,0 +1,45 @@
+import type { Stage2Output } from "./types.js";
+
+/** Split inputs into at most `n` contiguous, nearly equal slices; order is kept so merged
+ * results line up with the caller's inputs. */
+export function splitChunks<T>(items: readonly T[], n: number): T[][] {
+  const count = Math.max(1, Math.min(Math.floor(n), items.length));
+  const size = Math.ceil(items.length / count);
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks.length > 0 ? chunks : [[]];
+}
+
+/**
+ * Check that a remote chunk's output has the contract's shape and covers exactly its inputs.
+ * The remote side is not trusted: a short or malformed answer would otherwise turn into
+ * wrong scores instead of a failover.
+ */
+export function checkStage2Output(value: unknown, nInputs: number): Stage2Output {
+  const o = value as Partial<Stage2Output> | null;
+  const problem =
+    typeof o !== "object" || o === null ? "not an object"
+    : !Array.isArray(o.outputs) || o.outputs.length !== nInputs ? `outputs: expected ${nInputs} entries`
+    : !Array.isArray(o.secondOutputs) || o.secondOutputs.length !== nInputs ? `secondOutputs: expected ${nInputs} entries`
+    : typeof o.errors !== "number" || !Number.isInteger(o.errors) || o.errors < 0 ? "errors: not a count"
+    : !Array.isArray(o.failed) || !o.failed.every((i) => Number.isInteger(i) && i >= 0 && i < nInputs) ? "failed: bad indexes"
+    : o.firstError !== undefined && typeof o.firstError !== "string" ? "firstError: not a string"
+    : undefined;
+  if (problem) throw new Error(`bad output (${problem})`);
+  return o as Stage2Output;
+}
+
+/** Join chunk outputs (in chunk order) into one output for all inputs: arrays are
+ * concatenated, failure indexes shifted by each chunk's offset, error counts summed. */
+export function mergeStage2Outputs(parts: readonly Stage2Output[]): Stage2Output {
+  const merged: Stage2Output = { outputs: [], secondOutputs: [], errors: 0, failed: [] };
+  for (const part of parts) {
+    const offset = merged.outputs.length;
+    merged.outputs.push(...part.outputs);
+    merged.secondOutputs.push(...part.secondOutputs);
+    merged.errors += part.errors;
+    merged.failed.push(...part.failed.map((i) => i + offset));
+    if (merged.firstError === undefined && part.firstError !== undefined) merged.firstError = part.firstError;
+  }
+  return merged;
+}

@@ -1,0 +1,44 @@
+import { getFunctionName, type FunctionArgs, type FunctionReturnType } from "convex/server";
+import type { BackendClient, ConnectionState, MutationRef, QueryRef } from "../client.js";
+import { openEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from "./runtime.js";
+
+/** BackendClient over the embedded runtime: public functions only, like a Convex client. */
+export class EmbeddedClient implements BackendClient {
+  readonly backendName = "embedded";
+
+  constructor(readonly runtime: EmbeddedRuntime) {}
+
+  /** The state file's admin token: the file's token always wins over COMPILE_ADMIN_TOKEN in the shell. */
+  get adminToken(): string | undefined {
+    return this.runtime.adminToken;
+  }
+
+  async query<Q extends QueryRef>(ref: Q, args: FunctionArgs<Q>): Promise<FunctionReturnType<Q>> {
+    return (await this.runtime.query(getFunctionName(ref), args as Record<string, unknown>)) as FunctionReturnType<Q>;
+  }
+
+  async mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>> {
+    return (await this.runtime.mutation(getFunctionName(ref), args as Record<string, unknown>)) as FunctionReturnType<M>;
+  }
+
+  onUpdate<Q extends QueryRef>(
+    ref: Q,
+    args: FunctionArgs<Q>,
+    onResult: (result: FunctionReturnType<Q>) => void,
+    onError?: (error: Error) => void,
+  ): () => void {
+    return this.runtime.subscribe(getFunctionName(ref), args as Record<string, unknown>, (r) => onResult(r as FunctionReturnType<Q>), onError);
+  }
+
+  connectionState(): ConnectionState {
+    return { kind: "embedded", path: this.runtime.path, connected: true };
+  }
+
+  close(): Promise<void> {
+    return this.runtime.close();
+  }
+}
+
+export function openEmbeddedClient(opts: EmbeddedRuntimeOptions): EmbeddedClient {
+  return new EmbeddedClient(openEmbeddedRuntime(opts));
+}

@@ -1,0 +1,300 @@
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { fromHex, toHex } from "./keys.js";
+import { queryValue } from "./filter.js";
+import { IndexStream, type QueryJson } from "./stream.js";
+import { SCHEDULED_TABLE, type Doc, type Store } from "./store.js";
+import {
+  UnsupportedFeatureError,
+  resolveFunction,
+  restoreConvexError,
+  validateArgs,
+  validateReturns,
+  type FunctionKind,
+  type ModuleMap,
+} from "./functions.js";
+import { validateValue, type ValidatorJson } from "./validate.js";
+
+export interface ExecHost {
+  store: Store;
+  modules: ModuleMap;
+  /** documentType per table, or null when the schema does not validate documents. */
+  documentTypes: Map<string, ValidatorJson> | null;
+}
+
+type Args = Record<string, JSONValue>;
+const END_CURSOR = "_end_cursor";
+
+/**
+ * The state of one top-level function execution (and the nested runQuery/runMutation calls it makes):
+ * the syscall implementations convex/server calls through `globalThis.Convex`, the tables it read and
+ * wrote (for subscriptions), and the open query streams.
+ */
+export class Execution {
+  readonly readTables = new Set<string>();
+  readonly writtenTables = new Set<string>();
+  scheduled = 0;
+  private readonly streams = new Map<number, IndexStream>();
+  private nextStreamId = 1;
+  private savepoints = 0;
+  private kindStack: FunctionKind[];
+
+  constructor(
+    private readonly host: ExecHost,
+    readonly kind: FunctionKind,
+    readonly name: string,
+    readonly now: number,
+  ) {
+    this.kindStack = [kind];
+  }
+
+  private get store(): Store {
+    return this.host.store;
+  }
+
+  private requireMutation(what: string): void {
+    if (this.kindStack[this.kindStack.length - 1] !== "mutation") throw new Error(`${what} is only allowed in a mutation, not in a query`);
+  }
+
+  syscall = (op: string, argsJson: string): string => {
+    const args = JSON.parse(argsJson) as Args;
+    switch (op) {
+      case "1.0/queryStream": {
+        const stream = new IndexStream(this.store, args.query as unknown as QueryJson);
+        this.readTables.add(stream.table);
+        const queryId = this.nextStreamId++;
+        this.streams.set(queryId, stream);
+        return JSON.stringify({ queryId });
+      }
+      case "1.0/queryCleanup":
+        this.streams.delete(args.queryId as number);
+        return JSON.stringify({});
+      case "1.0/db/normalizeId": {
+        const id = args.idString as string;
+        return JSON.stringify({ id: this.store.tableOfId(id) === args.table ? id : null });
+      }
+      case "1.0/getSnapshotTs":
+        return JSON.stringify(convexToJson(BigInt(Math.floor(this.now * 1000))));
+      default:
+        throw unsupportedOp(op);
+    }
+  };
+
+  asyncSyscall = async (op: string, argsJson: string): Promise<string> => {
+    const args = JSON.parse(argsJson) as Args;
+    switch (op) {
+      case "1.0/get":
+        return JSON.stringify(convexToJson(this.get(args)));
+      case "1.0/queryStreamNext": {
+        const stream = this.streams.get(args.queryId as number);
+        if (!stream) throw new Error("Query stream is closed");
+        const doc = stream.next();
+        return JSON.stringify(convexToJson({ value: doc, done: doc === null }));
+      }
+      case "1.0/queryPage":
+        return JSON.stringify(this.page(args));
+      case "1.0/count": {
+        const table = args.table as string;
+        this.readTables.add(table);
+        return JSON.stringify(convexToJson(this.store.count(table)));
+      }
+      case "1.0/insert":
+        return JSON.stringify({ _id: this.insert(args.table as string, jsonToConvex(args.value) as Record<string, Value>) });
+      case "1.0/shallowMerge":
+        this.write(args, "patch");
+        return JSON.stringify({});
+      case "1.0/replace":
+        this.write(args, "replace");
+        return JSON.stringify({});
+      case "1.0/remove": {
+        const { table, doc } = this.existing(args, "delete");
+        this.store.remove(table, doc._id);
+        this.writtenTables.add(table);
+        return JSON.stringify({});
+      }
+      case "1.0/schedule":
+        return JSON.stringify(convexToJson(this.schedule(args)));
+      case "1.0/cancel_job":
+        this.requireMutation("ctx.scheduler.cancel");
+        this.store.prepare("UPDATE _scheduled SET state = 'canceled' WHERE id = ? AND state = 'pending'").run(args.id as string);
+        return JSON.stringify({});
+      case "1.0/runUdf":
+        return JSON.stringify(convexToJson(await this.runNested(args)));
+      case "1.0/getFunctionMetadata":
+        return JSON.stringify({ name: this.name, componentPath: "" });
+      default:
+        throw unsupportedOp(op);
+    }
+  };
+
+  jsSyscall = (op: string): never => {
+    throw unsupportedOp(op);
+  };
+
+  private get(args: Args): Doc | Record<string, Value> | null {
+    const id = args.id as string;
+    const expected = args.table as string | undefined;
+    if (args.isSystem) return expected === SCHEDULED_TABLE || this.store.tableOfId(id) === SCHEDULED_TABLE ? this.scheduledDoc(id) : null;
+    const table = this.store.tableOfId(id);
+    if (table === null) throw new Error(`Invalid argument \`id\` for \`db.get\`: "${id}" is not an id of this deployment`);
+    if (expected !== undefined && expected !== table) throw new Error(`Invalid argument \`id\` for \`db.get\`: expected an id in table "${expected}", got one in "${table}"`);
+    this.readTables.add(table);
+    return this.store.get(id)?.doc ?? null;
+  }
+
+  private scheduledDoc(id: string): Record<string, Value> | null {
+    const row = this.store.prepare("SELECT id, name, args, ts, state, createdAt, error FROM _scheduled WHERE id = ?").get(id) as
+      | { id: string; name: string; args: string; ts: number; state: string; createdAt: number; error: string | null }
+      | undefined;
+    if (!row) return null;
+    const state: Record<string, Value> = row.state === "failed" ? { kind: "failed", error: row.error ?? "" } : { kind: row.state };
+    return { _id: row.id, _creationTime: row.createdAt, name: row.name, args: [jsonToConvex(JSON.parse(row.args))], scheduledTime: row.ts, state };
+  }
+
+  private validateDoc(table: string, fields: Record<string, Value>): void {
+    const type = this.host.documentTypes?.get(table);
+    if (!type) return;
+    try {
+      validateValue(type, fields, this.store.tableOfId);
+    } catch (e) {
+      throw new Error(`Failed to insert or update a document in table "${table}" because it does not match the schema: ${(e as Error).message}`);
+    }
+  }
+
+  private insert(table: string, value: Record<string, Value>): string {
+    this.requireMutation("db.insert");
+    if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
+    const fields = stripSystem(value);
+    this.store.table(table); // throws for tables the schema does not declare
+    this.validateDoc(table, fields);
+    const _id = this.store.newId(table);
+    const _creationTime = this.store.nextCreationTime(this.now);
+    this.store.put(table, { ...fields, _id, _creationTime });
+    this.writtenTables.add(table);
+    return _id;
+  }
+
+  private existing(args: Args, verb: string): { table: string; doc: Doc } {
+    this.requireMutation(`db.${verb}`);
+    const id = args.id as string;
+    const table = this.store.tableOfId(id);
+    if (table === null) throw new Error(`Invalid argument \`id\` for \`db.${verb}\`: "${id}" is not an id of this deployment`);
+    if (args.table !== undefined && args.table !== table)
+      throw new Error(`Invalid argument \`id\` for \`db.${verb}\`: expected an id in table "${String(args.table)}", got one in "${table}"`);
+    const found = this.store.get(id);
+    if (!found) throw new Error(`${verb === "patch" ? "Patch" : verb === "replace" ? "Replace" : "Delete"} on non-existent document with ID "${id}"`);
+    this.readTables.add(table);
+    return found;
+  }
+
+  private write(args: Args, verb: "patch" | "replace"): void {
+    const { table, doc } = this.existing(args, verb);
+    const raw = args.value as Record<string, JSONValue>;
+    if (raw._id !== undefined && queryValue(raw._id) !== doc._id) throw new Error(`Provided \`_id\` field value does not match the document ID "${doc._id}"`);
+    if (raw._creationTime !== undefined && queryValue(raw._creationTime) !== doc._creationTime)
+      throw new Error(`Provided \`_creationTime\` field value does not match the document's creation time`);
+    const update: Record<string, Value | undefined> = {};
+    for (const [k, v] of Object.entries(raw)) if (k !== "_id" && k !== "_creationTime") update[k] = queryValue(v);
+    const base = verb === "patch" ? stripSystem(doc) : {};
+    const merged: Record<string, Value> = {};
+    for (const [k, v] of Object.entries({ ...base, ...update })) if (v !== undefined) merged[k] = v;
+    this.validateDoc(table, merged);
+    this.store.put(table, { ...merged, _id: doc._id, _creationTime: doc._creationTime });
+    this.writtenTables.add(table);
+  }
+
+  private page(args: Args): JSONValue {
+    const stream = new IndexStream(this.store, args.query as unknown as QueryJson);
+    this.readTables.add(stream.table);
+    const cursor = args.cursor as string | null;
+    const endCursor = (args.endCursor as string | null | undefined) ?? null;
+    const pageSize = args.pageSize as number;
+    const maxRows = (args.maximumRowsRead as number | null | undefined) ?? null;
+    if (cursor === END_CURSOR) return { page: [], isDone: true, continueCursor: END_CURSOR, splitCursor: null, pageStatus: null };
+    if (cursor !== null) stream.seekAfter(fromHex(cursor));
+    const bounded = endCursor !== null && endCursor !== END_CURSOR;
+    if (bounded) stream.endAt(fromHex(endCursor));
+    const page: JSONValue[] = [];
+    let lastKey: Uint8Array | null = null;
+    let rowsRead = 0;
+    let exhausted = false;
+    let split = false;
+    for (;;) {
+      if (!bounded && page.length >= pageSize) break;
+      if (maxRows !== null && rowsRead >= maxRows) {
+        split = true;
+        break;
+      }
+      const row = stream.nextRow();
+      if (row === null) {
+        exhausted = true;
+        break;
+      }
+      rowsRead++;
+      lastKey = row.key;
+      if (stream.matches(row.doc)) page.push(convexToJson(row.doc));
+    }
+    if (!exhausted && !bounded && stream.nextRow() === null) exhausted = true;
+    const continueCursor = bounded ? endCursor : exhausted || lastKey === null ? END_CURSOR : toHex(lastKey);
+    return {
+      page,
+      isDone: bounded ? false : exhausted,
+      continueCursor,
+      splitCursor: null,
+      pageStatus: split ? "SplitRequired" : null,
+    };
+  }
+
+  private schedule(args: Args): string {
+    this.requireMutation("ctx.scheduler.runAfter/runAt");
+    if (typeof args.name !== "string") throw new UnsupportedFeatureError("Scheduling components or function handles");
+    const target = resolveFunction(this.host.modules, args.name, "any", true);
+    if (target.kind !== "mutation") throw new Error(`Cannot schedule "${args.name}": only mutations can be scheduled (queries cannot)`);
+    const id = this.store.newId(SCHEDULED_TABLE);
+    const ts = (args.ts as number) * 1000;
+    this.store
+      .prepare("INSERT INTO _scheduled (id, name, args, ts, state, createdAt) VALUES (?, ?, ?, ?, 'pending', ?)")
+      .run(id, args.name, JSON.stringify(args.args), ts, this.now);
+    this.scheduled++;
+    return id;
+  }
+
+  private async runNested(args: Args): Promise<Value> {
+    if (typeof args.name !== "string") throw new UnsupportedFeatureError("Calling components or function handles");
+    const udfType = args.udfType as string;
+    if (udfType !== "query" && udfType !== "mutation" && udfType !== "snapshotQuery") throw new UnsupportedFeatureError(`ctx.run${udfType}`);
+    const kind: FunctionKind = udfType === "mutation" ? "mutation" : "query";
+    if (kind === "mutation") this.requireMutation("ctx.runMutation");
+    const r = resolveFunction(this.host.modules, args.name, kind, true);
+    const value = jsonToConvex(args.args);
+    validateArgs(r, value, this.store.tableOfId);
+    const sp = kind === "mutation" ? `sp${++this.savepoints}` : null;
+    if (sp) this.store.db.exec(`SAVEPOINT ${sp}`);
+    this.kindStack.push(kind);
+    try {
+      const argsJson = JSON.stringify([convexToJson(value)]);
+      const raw = kind === "query" ? await r.fn.invokeQuery!(argsJson) : await r.fn.invokeMutation!(argsJson);
+      const result = jsonToConvex(JSON.parse(raw));
+      validateReturns(r, result, this.store.tableOfId);
+      if (sp) this.store.db.exec(`RELEASE ${sp}`);
+      return result;
+    } catch (e) {
+      if (sp) this.store.db.exec(`ROLLBACK TO ${sp}; RELEASE ${sp}`);
+      throw restoreConvexError(e);
+    } finally {
+      this.kindStack.pop();
+    }
+  }
+}
+
+function stripSystem(value: Record<string, Value | undefined>): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(value)) if (k !== "_id" && k !== "_creationTime" && v !== undefined) out[k] = v;
+  return out;
+}
+
+function unsupportedOp(op: string): Error {
+  if (op.includes("storage") || op.includes("Blob")) return new UnsupportedFeatureError(`File storage (${op})`);
+  if (op.includes("vectorSearch")) return new UnsupportedFeatureError(`Vector search (${op})`);
+  if (op.startsWith("1.0/actions/")) return new UnsupportedFeatureError(`Actions (${op})`);
+  return new UnsupportedFeatureError(`The syscall "${op}"`);
+}

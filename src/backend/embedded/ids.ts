@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * Document ids: 32 characters of Convex's base32 alphabet, like real Convex ids. The first four
+ * characters carry the table number (assigned once per state file), so `get(id)` and `normalizeId`
+ * find the table from the id alone; the remaining 28 are random (140 bits), so two processes sharing
+ * the file never collide without coordinating.
+ */
+const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+const TABLE_CHARS = 4;
+export const ID_LENGTH = 32;
+const VALID = /^[0-9a-hjkmnp-tv-z]{32}$/;
+
+let pool = randomBytes(0);
+let poolPos = 0;
+
+function randomChars(n: number): string {
+  if (poolPos + n > pool.length) {
+    pool = randomBytes(4096);
+    poolPos = 0;
+  }
+  let s = "";
+  for (let i = 0; i < n; i++) s += ALPHABET[pool[poolPos++] & 31];
+  return s;
+}
+
+function tablePrefix(tableNumber: number): string {
+  let s = "";
+  let n = tableNumber;
+  for (let i = 0; i < TABLE_CHARS; i++) {
+    s = ALPHABET[n & 31] + s;
+    n >>>= 5;
+  }
+  return s;
+}
+
+export function newId(tableNumber: number): string {
+  return tablePrefix(tableNumber) + randomChars(ID_LENGTH - TABLE_CHARS);
+}
+
+/** The table number an id encodes, or null when the string is not an id of this runtime. */
+export function tableNumberOf(id: string): number | null {
+  if (typeof id !== "string" || !VALID.test(id)) return null;
+  let n = 0;
+  for (let i = 0; i < TABLE_CHARS; i++) n = n * 32 + ALPHABET.indexOf(id[i]);
+  return n;
+}

@@ -1,0 +1,183 @@
+import { randomBytes, randomInt } from "node:crypto";
+import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { Store } from "./store.js";
+import { Execution, type ExecHost } from "./exec.js";
+import { installGlobals, serial } from "./globals.js";
+import { resolveFunction, restoreConvexError, validateArgs, validateReturns, type FunctionKind, type ModuleMap } from "./functions.js";
+import { readSchema, type CronsLike, type SchemaLike } from "./schema.js";
+import { Subscriptions } from "./subscriptions.js";
+import { Scheduler } from "./scheduler.js";
+
+export const ADMIN_TOKEN_VAR = "COMPILE_ADMIN_TOKEN";
+
+export interface EmbeddedRuntimeOptions {
+  /** The SQLite state file (created when missing; its folder must exist). */
+  path: string;
+  /** The app's schema (`convex/schema.ts` default export); null = schemaless. */
+  schema?: SchemaLike | null;
+  /** Modules keyed by function path prefix: `{ "daemon/replay": replayModule }`. */
+  modules: ModuleMap;
+  /** `convex/crons.ts` default export (cronJobs()). */
+  crons?: CronsLike | null;
+  /** Run crons (only while holding the scheduler lease). Default true. */
+  runCrons?: boolean;
+  /** Run scheduled functions (runAfter/runAt) (only while holding the lease). Default true. */
+  runScheduler?: boolean;
+  /** Replace the deployment's environment variables with exactly these on open. */
+  env?: Record<string, string>;
+  /** Create a random COMPILE_ADMIN_TOKEN when the file has none. Default true (false when `env` is given). */
+  createAdminToken?: boolean;
+  /** Cross-process change polling interval while there are subscriptions. Default 20 ms. */
+  pollMs?: number;
+  /** Scheduler tick. Default 100 ms. */
+  tickMs?: number;
+  /** Scheduler lease length; another process takes over this long after the holder dies. Default 3000 ms. */
+  leaseMs?: number;
+  /** SQLite synchronous mode. NORMAL (default) survives process crashes; FULL also power loss. */
+  synchronous?: "NORMAL" | "FULL";
+  /** The clock functions see (read once per execution). Default Date.now. */
+  clock?: () => number;
+  /** Where scheduler/cron failures are reported. Default console.error. */
+  log?: (message: string) => void;
+}
+
+export interface CallOptions {
+  /** Trusted in-process callers (tests, the harness) may call internal functions. */
+  allowInternal?: boolean;
+}
+
+export type Args = Record<string, unknown>;
+
+export interface EmbeddedRuntime {
+  readonly path: string;
+  /** This process's identity in the scheduler lease. */
+  readonly ownerId: string;
+  /** The deployment's COMPILE_ADMIN_TOKEN (from the state file). */
+  readonly adminToken: string | undefined;
+  query(name: string, args?: Args, opts?: CallOptions): Promise<unknown>;
+  mutation(name: string, args?: Args, opts?: CallOptions): Promise<unknown>;
+  /** Runs the query now and again after every commit (here or in another process) that wrote a table it read; calls back on change. */
+  subscribe(name: string, args: Args, onResult: (result: unknown) => void, onError?: (error: Error) => void, opts?: CallOptions): () => void;
+  getEnv(): Record<string, string>;
+  setEnv(name: string, value: string | undefined): Promise<void>;
+  /** One scheduler tick now (lease, due scheduled functions, due crons); returns how many functions ran. */
+  tick(): Promise<number>;
+  isSchedulerLeader(): boolean;
+  close(): Promise<void>;
+}
+
+export interface ExecuteResult {
+  result: Value;
+  exec: Execution;
+}
+
+/** Runs inside the transaction before the function; returning false skips the function (and rolls back). */
+export type Precondition = (store: Store) => boolean;
+
+export class RuntimeCore implements ExecHost {
+  readonly store: Store;
+  readonly modules: ModuleMap;
+  readonly documentTypes;
+  readonly clock: () => number;
+  readonly log: (message: string) => void;
+  closed = false;
+  onCommit: (exec: Execution) => void = () => undefined;
+
+  constructor(readonly opts: EmbeddedRuntimeOptions) {
+    const schema = readSchema(opts.schema);
+    this.store = new Store(opts.path, schema.specs, { synchronous: opts.synchronous });
+    this.modules = opts.modules;
+    this.documentTypes = schema.documentTypes;
+    this.clock = opts.clock ?? (() => Date.now());
+    this.log = opts.log ?? ((m) => console.error(m));
+  }
+
+  /** Must be called inside `serial`. */
+  async execute(kind: FunctionKind, name: string, args: Args, allowInternal: boolean, pre?: Precondition): Promise<ExecuteResult | null> {
+    if (this.closed) throw new Error("The embedded runtime is closed");
+    const r = resolveFunction(this.modules, name, kind, allowInternal);
+    const argsValue = jsonToConvex(convexToJson(args as Value)) as Value;
+    validateArgs(r, argsValue, this.store.tableOfId);
+    const exec = new Execution(this, kind, name, this.clock());
+    this.store.begin(kind === "mutation");
+    let restore: (() => void) | undefined;
+    try {
+      if (pre && !pre(this.store)) {
+        this.store.rollback();
+        return null;
+      }
+      restore = installGlobals(exec, this.store.env(), randomInt(2 ** 31));
+      const argsJson = JSON.stringify([convexToJson(argsValue)]);
+      const raw = kind === "query" ? await r.fn.invokeQuery!(argsJson) : await r.fn.invokeMutation!(argsJson);
+      restore();
+      restore = undefined;
+      const result = jsonToConvex(JSON.parse(raw));
+      validateReturns(r, result, this.store.tableOfId);
+      if (exec.writtenTables.size > 0) this.store.bumpVersions(exec.writtenTables);
+      this.store.commit();
+      if (kind === "mutation") this.onCommit(exec);
+      return { result, exec };
+    } catch (e) {
+      restore?.();
+      this.store.rollback();
+      throw restoreConvexError(e);
+    }
+  }
+}
+
+export function openEmbeddedRuntime(opts: EmbeddedRuntimeOptions): EmbeddedRuntime {
+  const core = new RuntimeCore(opts);
+  const { store } = core;
+  store.transaction(() => {
+    if (opts.env) {
+      for (const name of Object.keys(store.env())) store.setEnv(name, undefined);
+      for (const [k, v] of Object.entries(opts.env)) store.setEnv(k, v);
+    }
+    if ((opts.createAdminToken ?? opts.env === undefined) && store.env()[ADMIN_TOKEN_VAR] === undefined) {
+      store.setEnv(ADMIN_TOKEN_VAR, randomBytes(24).toString("base64url"));
+    }
+  });
+  const subs = new Subscriptions(core, opts.pollMs ?? 20);
+  const scheduler = new Scheduler(core, {
+    crons: opts.runCrons === false ? null : (opts.crons ?? null),
+    runScheduled: opts.runScheduler !== false,
+    tickMs: opts.tickMs ?? 100,
+    leaseMs: opts.leaseMs ?? 3000,
+  });
+  core.onCommit = (exec) => {
+    subs.afterCommit(exec.writtenTables);
+    if (exec.scheduled > 0) scheduler.kick();
+  };
+  scheduler.start();
+
+  const call = async (kind: FunctionKind, name: string, args: Args | undefined, o?: CallOptions): Promise<unknown> => {
+    const out = await serial(() => core.execute(kind, name, args ?? {}, o?.allowInternal === true));
+    return out?.result ?? null;
+  };
+
+  return {
+    path: opts.path,
+    ownerId: scheduler.ownerId,
+    get adminToken() {
+      return core.closed ? undefined : store.env()[ADMIN_TOKEN_VAR];
+    },
+    query: (name, args, o) => call("query", name, args, o),
+    mutation: (name, args, o) => call("mutation", name, args, o),
+    subscribe: (name, args, onResult, onError, o) => subs.add(name, args, onResult, onError, o?.allowInternal === true),
+    getEnv: () => store.env(),
+    setEnv: (name, value) =>
+      serial(() => {
+        store.transaction(() => store.setEnv(name, value));
+      }),
+    tick: () => serial(() => scheduler.tickOnce()),
+    isSchedulerLeader: () => scheduler.isLeader(),
+    close: async () => {
+      subs.stop();
+      scheduler.stop();
+      await serial(() => {
+        core.closed = true;
+        store.close();
+      });
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { jsonToConvex, type JSONValue } from "convex/values";
+import { serial } from "./globals.js";
+import { intervalMs, type CronsLike } from "./schema.js";
+import type { RuntimeCore } from "./runtime.js";
+import type { Args } from "./runtime.js";
+
+const LEASE = "scheduler";
+
+export interface SchedulerOptions {
+  crons: CronsLike | null;
+  runScheduled: boolean;
+  tickMs: number;
+  leaseMs: number;
+}
+
+/**
+ * Runs scheduled functions and crons, but only in the process holding the scheduler lease row
+ * (owner, leaseUntil) in the shared file. The holder renews it every tick; when it dies, another
+ * process takes the row over once leaseUntil has passed. Each run happens in the function's own
+ * transaction together with the bookkeeping that marks it done (a job's state, a cron's nextRun),
+ * so a run is never repeated and one cron never runs twice at once.
+ */
+export class Scheduler {
+  readonly ownerId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private timer: NodeJS.Timeout | null = null;
+  private leaseUntil = 0;
+  private tickQueued = false;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly core: RuntimeCore, private readonly opts: SchedulerOptions) {}
+
+  private get enabled(): boolean {
+    return this.opts.runScheduled || this.opts.crons !== null;
+  }
+
+  start(): void {
+    if (!this.enabled) return;
+    this.timer = setInterval(() => this.kick(), this.opts.tickMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.leaseUntil > 0 && !this.core.closed) {
+      // Hand the lease over at once on a clean shutdown.
+      void serial(() => {
+        if (this.core.closed) return;
+        this.core.store.transaction(() => this.core.store.prepare("DELETE FROM _lease WHERE name = ? AND owner = ?").run(LEASE, this.ownerId));
+        this.leaseUntil = 0;
+      });
+    }
+  }
+
+  isLeader(): boolean {
+    return this.leaseUntil > this.core.clock();
+  }
+
+  kick(): void {
+    if (!this.enabled || this.tickQueued || this.core.closed) return;
+    this.tickQueued = true;
+    void serial(async () => {
+      this.tickQueued = false;
+      try {
+        await this.tickOnce();
+      } catch (e) {
+        this.core.log(`embedded scheduler: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  /** Must run inside `serial`. */
+  async tickOnce(): Promise<number> {
+    if (this.core.closed || !this.acquireLease()) return 0;
+    let ran = 0;
+    if (this.opts.runScheduled) ran += await this.runDueJobs();
+    if (this.opts.crons) ran += await this.runDueCrons(this.opts.crons);
+    return ran;
+  }
+
+  private acquireLease(): boolean {
+    const now = this.core.clock();
+    if (this.leaseUntil - now > this.opts.leaseMs / 2) return true;
+    const store = this.core.store;
+    const got = store.transaction(() => {
+      const row = store.prepare("SELECT owner, leaseUntil FROM _lease WHERE name = ?").get(LEASE) as { owner: string; leaseUntil: number } | undefined;
+      if (row && row.owner !== this.ownerId && row.leaseUntil > now) return false;
+      store.prepare("INSERT OR REPLACE INTO _lease (name, owner, leaseUntil) VALUES (?, ?, ?)").run(LEASE, this.ownerId, now + this.opts.leaseMs);
+      return true;
+    });
+    this.leaseUntil = got ? now + this.opts.leaseMs : 0;
+    return got;
+  }
+
+  private async runDueJobs(): Promise<number> {
+    const store = this.core.store;
+    const due = store
+      .prepare("SELECT id, name, args FROM _scheduled WHERE state = 'pending' AND ts <= ? ORDER BY ts LIMIT 50")
+      .all(this.core.clock()) as { id: string; name: string; args: string }[];
+    let ran = 0;
+    for (const job of due) {
+      const claim = store.prepare("UPDATE _scheduled SET state = 'success' WHERE id = ? AND state = 'pending'");
+      try {
+        const out = await this.core.execute("mutation", job.name, jsonToConvex(JSON.parse(job.args)) as Args, true, () => Number(claim.run(job.id).changes) === 1);
+        if (out) ran++;
+      } catch (e) {
+        const msg = (e as Error).message ?? String(e);
+        store.transaction(() => store.prepare("UPDATE _scheduled SET state = 'failed', error = ? WHERE id = ? AND state = 'pending'").run(msg, job.id));
+        this.core.log(`scheduled function ${job.name} failed: ${msg}`);
+        ran++;
+      }
+    }
+    return ran;
+  }
+
+  private async runDueCrons(crons: CronsLike): Promise<number> {
+    const store = this.core.store;
+    let ran = 0;
+    for (const [cronName, cron] of Object.entries(crons.crons)) {
+      const every = intervalMs(cron.schedule);
+      if (every === null || every <= 0) {
+        if (!this.warned.has(cronName)) this.core.log(`cron "${cronName}": schedule type "${cron.schedule.type}" is not supported by the embedded runtime (interval only)`);
+        this.warned.add(cronName);
+        continue;
+      }
+      const now = this.core.clock();
+      const row = store.prepare("SELECT nextRun FROM _crons WHERE name = ?").get(cronName) as { nextRun: number } | undefined;
+      if (!row) {
+        store.transaction(() => store.prepare("INSERT OR IGNORE INTO _crons (name, nextRun) VALUES (?, ?)").run(cronName, now + every));
+        continue;
+      }
+      if (row.nextRun > now) continue;
+      // Skip missed runs: the next one is a full interval after this one.
+      const claim = store.prepare("UPDATE _crons SET nextRun = ?, lastRun = ? WHERE name = ? AND nextRun <= ?");
+      const args = (cron.args[0] ?? {}) as JSONValue;
+      try {
+        const out = await this.core.execute("mutation", cron.name, jsonToConvex(args) as Args, true, () => Number(claim.run(now + every, now, cronName, now).changes) === 1);
+        if (out) ran++;
+      } catch (e) {
+        store.transaction(() => claim.run(now + every, now, cronName, now));
+        this.core.log(`cron "${cronName}" (${cron.name}) failed: ${(e as Error).message}`);
+        ran++;
+      }
+    }
+    return ran;
+  }
+}

@@ -1,0 +1,292 @@
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { encodeKey } from "./keys.js";
+import { newId, tableNumberOf } from "./ids.js";
+
+export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
+
+export interface IndexInfo {
+  /** The schema's index name ("by_seq"), or "by_creation_time". */
+  name: string;
+  /** Indexed field paths, followed implicitly by _creationTime and _id. */
+  fields: string[];
+  column: string;
+}
+
+export interface TableInfo {
+  name: string;
+  number: number;
+  sql: string;
+  indexes: Map<string, IndexInfo>;
+}
+
+/** The declared shape of one table, as read from the schema. */
+export interface TableSpec {
+  indexes: { name: string; fields: string[] }[];
+}
+
+export interface Row {
+  key: Uint8Array;
+  doc: Doc;
+}
+
+const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
+
+export function fieldValue(doc: Record<string, Value | undefined>, path: string): Value | undefined {
+  let cur: Value | undefined = doc;
+  for (const part of path.split(".")) {
+    if (cur === null || cur === undefined || typeof cur !== "object" || Array.isArray(cur) || cur instanceof ArrayBuffer) {
+      return undefined;
+    }
+    cur = (cur as Record<string, Value | undefined>)[part];
+  }
+  return cur;
+}
+
+export function indexKey(index: IndexInfo, doc: Doc): Uint8Array {
+  const parts: (Value | undefined)[] = index.fields.map((f) => fieldValue(doc, f));
+  parts.push(doc._creationTime, doc._id);
+  return encodeKey(parts);
+}
+
+/** Reserved table number for scheduled-function ids (`Id<"_scheduled_functions">`). */
+export const SCHEDULED_TABLE = "_scheduled_functions";
+const SCHEDULED_NUMBER = 1;
+const FIRST_USER_NUMBER = 10001;
+
+/**
+ * The SQLite layer: one table per Convex table (`t_<name>`: id, JSON document, one BLOB key column per
+ * index holding the order-preserving encoding of (fields..., _creationTime, _id)), a real SQLite index
+ * per Convex index, and the runtime's own bookkeeping tables (prefixed `_`).
+ */
+export class Store {
+  readonly db: DatabaseSync;
+  private readonly tables = new Map<string, TableInfo>();
+  private readonly byNumber = new Map<number, string>();
+  private readonly stmts = new Map<string, StatementSync>();
+  private lastCreationTime: number | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly specs: Map<string, TableSpec> | null,
+    opts: { busyTimeoutMs?: number; synchronous?: "NORMAL" | "FULL" } = {},
+  ) {
+    this.db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 10_000 });
+    this.db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${opts.synchronous ?? "NORMAL"}; PRAGMA foreign_keys=OFF;`);
+    this.db.exec(`PRAGMA busy_timeout=${opts.busyTimeoutMs ?? 10_000}`);
+    this.transaction(() => this.migrate());
+  }
+
+  prepare(sql: string): StatementSync {
+    let s = this.stmts.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` in BEGIN IMMEDIATE ... COMMIT (ROLLBACK on throw). Synchronous: no await inside. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    } finally {
+      this.lastCreationTime = null;
+    }
+  }
+
+  begin(write: boolean): void {
+    this.db.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+    this.lastCreationTime = null;
+  }
+
+  commit(): void {
+    this.db.exec("COMMIT");
+    this.lastCreationTime = null;
+  }
+
+  rollback(): void {
+    if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    this.lastCreationTime = null;
+  }
+
+  private migrate(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS _env (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS _tables (name TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE);
+      CREATE TABLE IF NOT EXISTS _indexes (tbl TEXT NOT NULL, name TEXT NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (tbl, name));
+      CREATE TABLE IF NOT EXISTS _versions (tbl TEXT PRIMARY KEY, version INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS _scheduled (id TEXT PRIMARY KEY, name TEXT NOT NULL, args TEXT NOT NULL, ts REAL NOT NULL,
+        state TEXT NOT NULL, createdAt REAL NOT NULL, error TEXT);
+      CREATE INDEX IF NOT EXISTS _scheduled_due ON _scheduled (state, ts);
+      CREATE TABLE IF NOT EXISTS _crons (name TEXT PRIMARY KEY, nextRun REAL NOT NULL, lastRun REAL);
+      CREATE TABLE IF NOT EXISTS _lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, leaseUntil REAL NOT NULL);
+    `);
+    const rows = this.db.prepare("SELECT name, number FROM _tables").all() as { name: string; number: number }[];
+    for (const r of rows) this.byNumber.set(r.number, r.name);
+    this.byNumber.set(SCHEDULED_NUMBER, SCHEDULED_TABLE);
+    for (const r of rows) this.loadTable(r.name, r.number);
+    if (this.specs) for (const name of this.specs.keys()) this.ensureTable(name);
+  }
+
+  private loadTable(name: string, number: number): TableInfo {
+    const info: TableInfo = { name, number, sql: q(`t_${name}`), indexes: new Map() };
+    const spec = this.specs?.get(name);
+    const declared = [{ name: "by_creation_time", fields: [] as string[] }, ...(spec?.indexes ?? [])];
+    for (const ix of declared) info.indexes.set(ix.name, { ...ix, column: q(`ix_${ix.name}`) });
+    this.tables.set(name, info);
+    return info;
+  }
+
+  /** Creates the table (and its index columns) when missing; used at open and, schemaless, on first insert. */
+  private ensureTable(name: string): TableInfo {
+    let number = (this.db.prepare("SELECT number FROM _tables WHERE name = ?").get(name) as { number: number } | undefined)?.number;
+    if (number === undefined) {
+      const max = (this.db.prepare("SELECT MAX(number) AS m FROM _tables").get() as { m: number | null }).m;
+      number = Math.max(max ?? 0, FIRST_USER_NUMBER - 1) + 1;
+      this.db.prepare("INSERT INTO _tables (name, number) VALUES (?, ?)").run(name, number);
+      this.byNumber.set(number, name);
+    }
+    const info = this.loadTable(name, number);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${info.sql} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+    const cols = new Set((this.db.prepare(`PRAGMA table_info(${info.sql})`).all() as { name: string }[]).map((c) => c.name));
+    const known = new Map(
+      (this.db.prepare("SELECT name, fields FROM _indexes WHERE tbl = ?").all(name) as { name: string; fields: string }[]).map(
+        (r) => [r.name, r.fields],
+      ),
+    );
+    for (const ix of info.indexes.values()) {
+      const fields = JSON.stringify(ix.fields);
+      const colName = `ix_${ix.name}`;
+      if (cols.has(colName) && known.get(ix.name) === fields) continue;
+      if (!cols.has(colName)) this.db.exec(`ALTER TABLE ${info.sql} ADD COLUMN ${ix.column} BLOB`);
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${q(`idx_${name}_${ix.name}`)} ON ${info.sql} (${ix.column})`);
+      // Backfill: a new index (or changed fields) over existing documents.
+      const update = this.db.prepare(`UPDATE ${info.sql} SET ${ix.column} = ? WHERE id = ?`);
+      for (const r of this.db.prepare(`SELECT doc FROM ${info.sql}`).all() as { doc: string }[]) {
+        const doc = parseDoc(r.doc);
+        update.run(indexKey(ix, doc), doc._id);
+      }
+      this.db.prepare("INSERT OR REPLACE INTO _indexes (tbl, name, fields) VALUES (?, ?, ?)").run(name, ix.name, fields);
+    }
+    return info;
+  }
+
+  table(name: string): TableInfo {
+    const t = this.tables.get(name);
+    if (t) return t;
+    if (name.startsWith("_")) throw new Error(`System table "${name}" is not supported by the embedded runtime`);
+    if (this.specs !== null) throw new Error(`Table "${name}" is not declared in the schema`);
+    return this.ensureTable(name);
+  }
+
+  /** Read-only lookup: null for a table that does not exist yet. */
+  maybeTable(name: string): TableInfo | null {
+    return this.tables.get(name) ?? null;
+  }
+
+  tableOfId = (id: string): string | null => {
+    const n = tableNumberOf(id);
+    return n === null ? null : (this.byNumber.get(n) ?? null);
+  };
+
+  newId(table: string): string {
+    if (table === SCHEDULED_TABLE) return newId(SCHEDULED_NUMBER);
+    return newId(this.table(table).number);
+  }
+
+  /** Strictly increasing across every process sharing the file (the write lock serialises writers). */
+  nextCreationTime(now: number): number {
+    if (this.lastCreationTime === null) {
+      const row = this.prepare("SELECT value FROM _meta WHERE key = 'lastCreationTime'").get() as { value: string } | undefined;
+      this.lastCreationTime = row ? Number(row.value) : 0;
+    }
+    let t = now > this.lastCreationTime ? now : this.lastCreationTime + 0.001;
+    if (t <= this.lastCreationTime) t = this.lastCreationTime + 1; // precision floor at very large values
+    this.lastCreationTime = t;
+    this.prepare("INSERT OR REPLACE INTO _meta (key, value) VALUES ('lastCreationTime', ?)").run(String(t));
+    return t;
+  }
+
+  get(id: string): { table: string; doc: Doc } | null {
+    const table = this.tableOfId(id);
+    if (table === null || table === SCHEDULED_TABLE) return null;
+    const info = this.tables.get(table);
+    if (!info) return null;
+    const row = this.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    return row ? { table, doc: parseDoc(row.doc) } : null;
+  }
+
+  private writeSql(info: TableInfo): string {
+    const cols = [...info.indexes.values()].map((i) => i.column);
+    return `INSERT OR REPLACE INTO ${info.sql} (id, doc, ${cols.join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`;
+  }
+
+  put(table: string, doc: Doc): void {
+    const info = this.table(table);
+    const keys = [...info.indexes.values()].map((ix) => indexKey(ix, doc));
+    this.prepare(this.writeSql(info)).run(doc._id, JSON.stringify(convexToJson(doc)), ...keys);
+  }
+
+  remove(table: string, id: string): void {
+    const info = this.table(table);
+    this.prepare(`DELETE FROM ${info.sql} WHERE id = ?`).run(id);
+  }
+
+  /** Rows of one index with lo <= key < hi, in key order, at most `limit`. */
+  scan(table: string, index: IndexInfo, lo: Uint8Array, hi: Uint8Array, order: "asc" | "desc", limit: number): Row[] {
+    const info = this.tables.get(table);
+    if (!info) return [];
+    const sql = `SELECT ${index.column} AS k, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column} ${order === "asc" ? "ASC" : "DESC"} LIMIT ?`;
+    const rows = this.prepare(sql).all(lo, hi, limit) as { k: Uint8Array; doc: string }[];
+    return rows.map((r) => ({ key: r.k, doc: parseDoc(r.doc) }));
+  }
+
+  count(table: string): number {
+    const info = this.tables.get(table);
+    if (!info) return 0;
+    return (this.prepare(`SELECT COUNT(*) AS n FROM ${info.sql}`).get() as { n: number }).n;
+  }
+
+  bumpVersions(tables: Iterable<string>): void {
+    const stmt = this.prepare("INSERT INTO _versions (tbl, version) VALUES (?, 1) ON CONFLICT(tbl) DO UPDATE SET version = version + 1");
+    for (const t of tables) stmt.run(t);
+  }
+
+  versions(): Map<string, number> {
+    const rows = this.prepare("SELECT tbl, version FROM _versions").all() as { tbl: string; version: number }[];
+    return new Map(rows.map((r) => [r.tbl, r.version]));
+  }
+
+  /** Changes whenever another connection commits to the file. */
+  dataVersion(): number {
+    return (this.prepare("PRAGMA data_version").get() as { data_version: number }).data_version;
+  }
+
+  env(): Record<string, string> {
+    const rows = this.prepare("SELECT name, value FROM _env").all() as { name: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  setEnv(name: string, value: string | undefined): void {
+    if (value === undefined) this.prepare("DELETE FROM _env WHERE name = ?").run(name);
+    else this.prepare("INSERT OR REPLACE INTO _env (name, value) VALUES (?, ?)").run(name, value);
+  }
+
+  close(): void {
+    for (const s of this.stmts.values()) void s;
+    this.stmts.clear();
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+export function parseDoc(json: string): Doc {
+  return jsonToConvex(JSON.parse(json)) as Doc;
+}

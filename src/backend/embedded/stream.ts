@@ -1,0 +1,108 @@
+import type { JSONValue } from "convex/values";
+import { concat } from "./keys.js";
+import { evaluate, type FilterExpr } from "./filter.js";
+import { indexBounds, type RangeExpr } from "./range.js";
+import { UnsupportedFeatureError } from "./functions.js";
+import type { Doc, IndexInfo, Row, Store } from "./store.js";
+
+/** The serialized query convex/server's query builder sends with queryStream / queryPage. */
+export interface QueryJson {
+  source:
+    | { type: "FullTableScan"; tableName: string; order: "asc" | "desc" | null }
+    | { type: "IndexRange"; indexName: string; range: RangeExpr[]; order: "asc" | "desc" | null }
+    | { type: "Search"; indexName: string; filters: JSONValue[] };
+  operators: ({ filter: FilterExpr } | { limit: number })[];
+}
+
+/**
+ * One query's cursor over an index: reads the [lo, hi) key range from SQLite in growing batches
+ * (keyset continuation on the key column, so no statement stays open across awaits).
+ */
+export class IndexStream {
+  readonly table: string;
+  readonly order: "asc" | "desc";
+  private readonly index: IndexInfo;
+  private lo: Uint8Array;
+  private hi: Uint8Array;
+  private readonly filters: FilterExpr[];
+  private readonly limit: number | null;
+  private returned = 0;
+  private buf: Row[] = [];
+  private pos = 0;
+  private exhausted = false;
+  private batch = 64;
+
+  constructor(private readonly store: Store, query: QueryJson) {
+    const src = query.source;
+    if (src.type === "Search") throw new UnsupportedFeatureError("Search indexes (withSearchIndex)");
+    let indexName = "by_creation_time";
+    if (src.type === "FullTableScan") this.table = src.tableName;
+    else [this.table, indexName] = splitIndexName(src.indexName);
+    const info = store.maybeTable(this.table) ?? store.table(this.table);
+    const index = info.indexes.get(indexName);
+    if (!index) {
+      if (indexName === "by_id") throw new UnsupportedFeatureError('The "by_id" index in withIndex (use db.get)');
+      throw new Error(`Index "${this.table}.${indexName}" is not declared in the schema`);
+    }
+    this.index = index;
+    const bounds = src.type === "IndexRange" ? indexBounds(index.fields, src.range) : { lo: new Uint8Array(0), hi: Uint8Array.of(0xff) };
+    this.lo = bounds.lo;
+    this.hi = bounds.hi;
+    this.order = src.order ?? "asc";
+    this.filters = [];
+    let limit: number | null = null;
+    for (const op of query.operators) {
+      if ("filter" in op) this.filters.push(op.filter);
+      else limit = limit === null ? op.limit : Math.min(limit, op.limit);
+    }
+    this.limit = limit;
+    if (limit !== null && this.filters.length === 0) this.batch = Math.max(1, Math.min(limit, 1024));
+  }
+
+  /** Continue strictly after `key` (in this stream's order). */
+  seekAfter(key: Uint8Array): void {
+    if (this.order === "asc") this.lo = concat(key, Uint8Array.of(0));
+    else this.hi = key;
+  }
+
+  /** Stop after `key` inclusive (in this stream's order). */
+  endAt(key: Uint8Array): void {
+    if (this.order === "asc") this.hi = concat(key, Uint8Array.of(0));
+    else this.lo = key;
+  }
+
+  matches(doc: Doc): boolean {
+    return this.filters.every((f) => evaluate(f, doc) === true);
+  }
+
+  /** The next row in range, filtered or not; null at the end. */
+  nextRow(): Row | null {
+    if (this.pos >= this.buf.length) {
+      if (this.exhausted) return null;
+      this.buf = this.store.scan(this.table, this.index, this.lo, this.hi, this.order, this.batch);
+      this.pos = 0;
+      if (this.buf.length < this.batch) this.exhausted = true;
+      if (this.buf.length === 0) return null;
+      this.seekAfter(this.buf[this.buf.length - 1].key);
+      this.batch = Math.min(this.batch * 2, 4096);
+    }
+    return this.buf[this.pos++];
+  }
+
+  /** The next document passing the filters, honouring limit/take. */
+  next(): Doc | null {
+    if (this.limit !== null && this.returned >= this.limit) return null;
+    for (let row = this.nextRow(); row !== null; row = this.nextRow()) {
+      if (this.matches(row.doc)) {
+        this.returned++;
+        return row.doc;
+      }
+    }
+    return null;
+  }
+}
+
+export function splitIndexName(indexName: string): [string, string] {
+  const dot = indexName.lastIndexOf(".");
+  return [indexName.slice(0, dot), indexName.slice(dot + 1)];
+}

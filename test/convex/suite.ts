@@ -649,6 +649,20 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(await m.traces(A)).toHaveLength(0);
       });
 
+      it("a reset continuation deletes only rows from before the reset", async () => {
+        await m.batch(Array.from({ length: 10 }, (_, i) => trace(A, i)));
+        const rows = (await m.traces(A)) as Array<{ _creationTime: number; seq: number }>;
+        const cutoff = rows[4]._creationTime;
+        const none = -1;
+        const r = await h.mutation(internal.daemon.control.resetContinue, {
+          cutoffs: { proxy_traces: cutoff, buckets: none, pending_compiles: none, trigger_events: none, vault_index: none },
+        });
+        expect(r).toEqual({ done: true });
+        const left = (await m.traces(A)) as Array<{ seq: number }>;
+        expect(left.map((t) => t.seq)).toEqual(rows.slice(5).map((t) => t.seq));
+        expect((await m.bucket(A))?.count).toBe(10); // buckets had no cutoff: untouched
+      });
+
       it("reportSha records the first sha silently and re-enqueues compiled buckets on a change", async () => {
         const r0 = await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "aaa" });
         expect(r0.changed).toBe(false);

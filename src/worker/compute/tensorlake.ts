@@ -110,20 +110,28 @@ export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Sta
 
   async function runChunk(call: { failed: boolean }, code: string, inputs: unknown[]): Promise<Stage2Output> {
     const { Sandbox } = await step(call, "load", callMs, loadSdk);
-    const sandbox: SandboxHandle = await step(call, "create", callMs, () =>
-      Sandbox.create({
-        apiKey: opts.apiKey,
-        ...(opts.apiUrl ? { apiUrl: opts.apiUrl } : {}),
-        ...(opts.proxyUrl ? { proxyUrl: opts.proxyUrl } : {}),
-        ...(opts.image ? { image: opts.image } : {}),
-        cpus: 1,
-        memoryMb: 1024,
-        // Server-side lifetime: a sandbox whose terminate is lost still dies on its own.
-        timeoutSecs: Math.ceil((callMs * 3 + runMs) / 1000) + 60,
-        // The SDK's own request timeout (seconds) also bounds proxy calls made through this handle.
-        requestTimeout: Math.max(callMs, runMs) / 1000,
-      }),
-    );
+    let creating: Promise<SandboxHandle> | undefined;
+    let sandbox: SandboxHandle;
+    try {
+      sandbox = await step(call, "create", callMs, () =>
+        (creating = Sandbox.create({
+          apiKey: opts.apiKey,
+          ...(opts.apiUrl ? { apiUrl: opts.apiUrl } : {}),
+          ...(opts.proxyUrl ? { proxyUrl: opts.proxyUrl } : {}),
+          ...(opts.image ? { image: opts.image } : {}),
+          cpus: 1,
+          memoryMb: 1024,
+          // Server-side lifetime: a sandbox whose terminate is lost still dies on its own.
+          timeoutSecs: Math.ceil((callMs * 3 + runMs) / 1000) + 60,
+          // The SDK's own request timeout (seconds) also bounds proxy calls made through this handle.
+          requestTimeout: Math.max(callMs, runMs) / 1000,
+        })),
+      );
+    } catch (err) {
+      // A create that answers after our timeout still made a sandbox: delete it when it does.
+      creating?.then((late) => late.terminate()).catch(() => undefined);
+      throw err;
+    }
     try {
       const enc = new TextEncoder();
       await step(call, "write", callMs, () => sandbox.writeFile(SCRIPT_PATH, enc.encode(opts.evalScript)));
@@ -131,11 +139,16 @@ export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Sta
       const result = await step(call, "run", runMs, () =>
         sandbox.run("node", { args: [SCRIPT_PATH, INPUT_PATH], timeout: Math.ceil(runMs / 1000) }),
       );
-      if (result.exitCode !== 0) {
-        const tail = result.stderr.trim().split("\n").at(-1) ?? "";
-        throw new ComputeStepError(`tensorlake run: exit ${result.exitCode}${tail ? ` (${tail.slice(0, 120)})` : ""}`);
+      try {
+        if (result.exitCode !== 0) {
+          const tail = result.stderr.trim().split("\n").at(-1) ?? "";
+          throw new ComputeStepError(`tensorlake run: exit ${result.exitCode}${tail ? ` (${tail.slice(0, 120)})` : ""}`);
+        }
+        return parseOutput(result.stdout, inputs.length);
+      } catch (err) {
+        call.failed = true;
+        throw err;
       }
-      return parseOutput(result.stdout, inputs.length);
     } finally {
       // Always terminate, but bounded and best effort: a dead API must not hold the failover
       // back, and the server-side timeoutSecs reaps a sandbox whose delete was lost.

@@ -76,7 +76,9 @@ export default defineSchema({
   })
     .index("by_status", ["status"])
     .index("by_status_leaseUntil", ["status", "leaseUntil"])
-    .index("by_bucket_sha", ["bucket", "sha"]),
+    .index("by_bucket_sha", ["bucket", "sha"])
+    // "is there a live job for (bucket, sha)": asked on every trace past the threshold
+    .index("by_bucket_sha_status", ["bucket", "sha", "status"]),
 
   vault_index: defineTable({
     bucket: v.string(),

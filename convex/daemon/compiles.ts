@@ -38,15 +38,16 @@ export async function enqueueJob(
   return { jobId, created: true };
 }
 
-/** The pending or running job of (bucket, sha), if any. */
+/** The pending or running job of (bucket, sha), if any. Two point reads, however many old jobs exist. */
 export async function liveJob(ctx: MutationCtx, bucket: string, sha: string): Promise<Doc<"pending_compiles"> | null> {
-  // A (bucket, sha) accumulates few jobs (one per attempt cycle), so reading them all is bounded.
-  const jobs = await ctx.db
-    .query("pending_compiles")
-    .withIndex("by_bucket_sha", (q) => q.eq("bucket", bucket).eq("sha", sha))
-    .order("desc")
-    .take(50);
-  return jobs.find((j) => j.status === "pending" || j.status === "running") ?? null;
+  for (const status of ["running", "pending"] as const) {
+    const job = await ctx.db
+      .query("pending_compiles")
+      .withIndex("by_bucket_sha_status", (q) => q.eq("bucket", bucket).eq("sha", sha).eq("status", status))
+      .first();
+    if (job !== null) return job;
+  }
+  return null;
 }
 
 /**

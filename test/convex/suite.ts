@@ -306,6 +306,15 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
       });
 
+      it("a full 1000-trace batch fires once and stays within one transaction's limits", async () => {
+        const r = await m.batch(Array.from({ length: 1000 }, (_, i) => trace(A, i)));
+        expect(r.inserted).toBe(1000);
+        expect(r.volumeJobIds).toHaveLength(1);
+        expect(await m.jobs()).toHaveLength(1);
+        expect((await m.bucket(A))?.sinceCompile).toBe(970);
+        expect(await m.triggers("TRIGGER:EVENT")).toHaveLength(21); // 20 rows and a summary
+      });
+
       it("honours COMPILE_THRESHOLD", async () => {
         const low = await open({ COMPILE_ADMIN_TOKEN: TOKEN, COMPILE_THRESHOLD: "5" });
         await low.mutation(api.daemon.ingest.ingestBatch, { adminToken: TOKEN, traces: Array.from({ length: 4 }, (_, i) => trace(A, i)) });

@@ -6,7 +6,7 @@ import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
 import { MAX_SPEED_MS, MIN_SPEED_MS } from "../lib/pacing.js";
-import { bumpedSha, INITIAL_SHA } from "../lib/sha.js";
+import { bumpedSha, INITIAL_SHA, shaAfterReport } from "../lib/sha.js";
 import { REPLAY_SOURCE_ROWS } from "../model/counters.js";
 import { enqueueJob } from "./compiles.js";
 import { ingestTrace, writeEventRows } from "./ingest.js";
@@ -184,7 +184,7 @@ export const reportSha = mutation({
   handler: async (ctx, { adminToken, sha }) => {
     requireAdmin(adminToken);
     checkText(sha, "sha");
-    return await changeSha(ctx, () => sha, "report");
+    return await changeSha(ctx, (current) => shaAfterReport(current, sha), "report");
   },
 });
 

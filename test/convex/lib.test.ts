@@ -5,7 +5,7 @@ import { ConvexError } from "convex/values";
 import { ADMIN_TOKEN_UNSET, ADMIN_TOKEN_WRONG, requireAdmin } from "../../convex/lib/auth.js";
 import { errorLine } from "../../convex/lib/errors.js";
 import { MAX_PER_TICK, replayPlan } from "../../convex/lib/pacing.js";
-import { bumpedSha } from "../../convex/lib/sha.js";
+import { bumpedSha, shaAfterReport } from "../../convex/lib/sha.js";
 import { seqRange } from "../../convex/lib/events.js";
 import { checkBucketKey, checkInt, checkTrace, compileThreshold, DEFAULT_THRESHOLD } from "../../convex/lib/validate.js";
 
@@ -60,6 +60,10 @@ describe("convex/lib pure helpers", () => {
     expect(a).toBe("abc123+bump1");
     expect(b).toBe("abc123+bump2");
     expect(bumpedSha("initial", 4)).toBe("initial+bump5");
+    // the code watch reporting the unchanged content keeps the bump; new content replaces it
+    expect(shaAfterReport("abc123+bump2", "abc123")).toBe("abc123+bump2");
+    expect(shaAfterReport("abc123+bump2", "def456")).toBe("def456");
+    expect(shaAfterReport("abc123", "abc123")).toBe("abc123");
   });
 
   it("checkBucketKey accepts the documented format only and names the field", () => {

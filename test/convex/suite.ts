@@ -693,12 +693,19 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(1);
       });
 
-      it("bumpSha gives a new sha every time", async () => {
+      it("bumpSha gives a new sha every time; the watch re-reporting the same content keeps it", async () => {
+        await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "c0ffee" });
         const a = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
         const b = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
-        expect(a.sha).not.toBe("initial");
+        expect(a.sha).not.toBe("c0ffee");
         expect(b.sha).not.toBe(a.sha);
         expect((await h.query(api.daemon.control.codeState, {})).bumps).toBe(2);
+        expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(2);
+        const r = await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "c0ffee" });
+        expect(r.changed).toBe(false);
+        expect((await h.query(api.daemon.control.codeState, {})).sha).toBe(b.sha);
+        expect((await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "beef" })).changed).toBe(true);
+        expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(3);
       });
     });
 

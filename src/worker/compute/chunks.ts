@@ -1,13 +1,12 @@
 import type { Stage2Output } from "./types.js";
 
-/** Split inputs into at most `n` contiguous, nearly equal slices; order is kept so merged
- * results line up with the caller's inputs. */
-export function splitChunks<T>(items: readonly T[], n: number): T[][] {
-  const count = Math.max(1, Math.min(Math.floor(n), items.length));
-  const size = Math.ceil(items.length / count);
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks.length > 0 ? chunks : [[]];
+/** Contiguous slices of `size` items (the last may be shorter); the same slicing as the
+ * local runner, so chunk i holds the same inputs on both providers. */
+export function sliceBySize<T>(items: readonly T[], size: number): T[][] {
+  const step = Math.max(1, Math.floor(size));
+  const slices: T[][] = [];
+  for (let i = 0; i < items.length; i += step) slices.push(items.slice(i, i + step));
+  return slices;
 }
 
 /**

@@ -13,7 +13,7 @@
 // call there; test/worker/compute/tensorlakeStub.ts does exactly that.
 
 import type { Stage2Output, Stage2Runner } from "./types.js";
-import { checkStage2Output, mergeStage2Outputs, splitChunks } from "./chunks.js";
+import { checkStage2Output, mergeStage2Outputs, sliceBySize } from "./chunks.js";
 import { ComputeStepError, describeStepFailure } from "./reason.js";
 import { withTimeout } from "./timeout.js";
 
@@ -29,10 +29,15 @@ export type TensorlakeRunnerOptions = {
   apiUrl?: string;
   /** Sandbox proxy override, used only when the server returns no sandbox_url. */
   proxyUrl?: string;
-  /** Self-contained Node ESM script: argv[2] = JSON file of { code, inputs }; stdout = output JSON. */
+  /** Self-contained Node ESM script: argv[2] = JSON file of { code, inputs, seed }; stdout = output JSON. */
   evalScript: string;
-  /** How many sandboxes to fan out to (default 4). */
-  chunks?: number;
+  /** Inputs per sandbox (default 250, the local runner's chunk: 1000 inputs → 4 sandboxes). */
+  chunkSize?: number;
+  /** At most this many sandboxes per call (default 8); chunks grow beyond that. */
+  maxSandboxes?: number;
+  /** Chunk i is evaluated with shuffle seed seedBase + i, as the local runner does (default 7),
+   * so both providers shuffle the det pass identically and return identical outputs. */
+  seedBase?: number;
   /** Per-request budget for create, file write and terminate (default 15 s). */
   callTimeoutMs?: number;
   /** Budget for running the script on one chunk (default 15 s). */
@@ -88,7 +93,9 @@ function parseOutput(stdout: string, nInputs: number): Stage2Output {
 export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Stage2Runner {
   const callMs = opts.callTimeoutMs ?? 15_000;
   const runMs = opts.runTimeoutMs ?? 15_000;
-  const nChunks = opts.chunks ?? 4;
+  const chunkSize = opts.chunkSize ?? 250;
+  const maxSandboxes = opts.maxSandboxes ?? 8;
+  const seedBase = opts.seedBase ?? 7;
   // Loaded on the first run, not at construction, so a daemon that never reaches stage 2
   // never pays for the native addon.
   let sdk: Promise<Pick<TensorlakeModule, "Sandbox">> | undefined;
@@ -108,7 +115,7 @@ export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Sta
     }
   }
 
-  async function runChunk(call: { failed: boolean }, code: string, inputs: unknown[]): Promise<Stage2Output> {
+  async function runChunk(call: { failed: boolean }, code: string, inputs: unknown[], seed: number): Promise<Stage2Output> {
     const { Sandbox } = await step(call, "load", callMs, loadSdk);
     let creating: Promise<SandboxHandle> | undefined;
     let sandbox: SandboxHandle;
@@ -135,7 +142,7 @@ export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Sta
     try {
       const enc = new TextEncoder();
       await step(call, "write", callMs, () => sandbox.writeFile(SCRIPT_PATH, enc.encode(opts.evalScript)));
-      await step(call, "write", callMs, () => sandbox.writeFile(INPUT_PATH, enc.encode(JSON.stringify({ code, inputs }))));
+      await step(call, "write", callMs, () => sandbox.writeFile(INPUT_PATH, enc.encode(JSON.stringify({ code, inputs, seed }))));
       const result = await step(call, "run", runMs, () =>
         sandbox.run("node", { args: [SCRIPT_PATH, INPUT_PATH], timeout: Math.ceil(runMs / 1000) }),
       );
@@ -159,14 +166,15 @@ export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Sta
   return {
     name: "tensorlake",
     async run(code, inputs, onProgress) {
-      const chunks = splitChunks(inputs, nChunks);
+      if (inputs.length === 0) return { outputs: [], secondOutputs: [], errors: 0, failed: [] };
+      const chunks = sliceBySize(inputs, Math.max(chunkSize, Math.ceil(inputs.length / maxSandboxes)));
       const call = { failed: false };
       let done = 0;
       // Fails fast on the first chunk error (the caller fails over at once); the other chunks
       // stop at their next step and terminate their sandboxes in the background.
       const outputs = await Promise.all(
-        chunks.map(async (chunk) => {
-          const out = await runChunk(call, code, chunk);
+        chunks.map(async (chunk, index) => {
+          const out = await runChunk(call, code, chunk, seedBase + index);
           done += chunk.length;
           onProgress?.(done);
           return out;

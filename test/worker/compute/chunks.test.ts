@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { checkStage2Output, mergeStage2Outputs, splitChunks } from "../../../src/worker/compute/chunks.js";
+import { checkStage2Output, mergeStage2Outputs, sliceBySize } from "../../../src/worker/compute/chunks.js";
 
 describe("chunks", () => {
-  it("splits in order into at most n slices", () => {
-    expect(splitChunks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2, 3], [4, 5]]);
-    expect(splitChunks([1, 2], 4)).toEqual([[1], [2]]);
-    expect(splitChunks([], 4)).toEqual([[]]);
-    expect(splitChunks(Array.from({ length: 1000 }, (_, i) => i), 4).map((c) => c.length)).toEqual([250, 250, 250, 250]);
+  it("slices in order by size, like the local runner", () => {
+    expect(sliceBySize([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(sliceBySize([], 250)).toEqual([]);
+    expect(sliceBySize(Array.from({ length: 1000 }, (_, i) => i), 250).map((c) => c.length)).toEqual([250, 250, 250, 250]);
   });
 
   it("merges outputs, shifting failure indexes by chunk offset", () => {

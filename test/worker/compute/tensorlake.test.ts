@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 const tensorlake = (apiUrl: string, timeouts = { callTimeoutMs: 5_000, runTimeoutMs: 10_000 }) =>
-  createTensorlakeStage2Runner({ apiKey: "test-key", apiUrl, evalScript: EVAL_SCRIPT, chunks: 4, ...timeouts });
+  createTensorlakeStage2Runner({ apiKey: "test-key", apiUrl, evalScript: EVAL_SCRIPT, ...timeouts });
 
 let expected: Stage2Output | undefined;
 async function localResult(): Promise<Stage2Output> {

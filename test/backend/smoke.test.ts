@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openApp, tempDb } from "./fixtures/open.js";
 
 describe("embedded runtime basics", () => {
   const db = tempDb();
-  afterEach(() => undefined);
 
   it("inserts, reads by index, counts", async () => {
     const rt = openApp(db.path);

@@ -24,19 +24,35 @@ export function setSize(stdout: { emit(event: string): boolean }, columns: numbe
   stdout.emit("resize");
 }
 
+/** Waits until no new frame was written for `quietMs` (at most `maxMs`): the UI has settled. */
+export async function settle(frames: readonly unknown[], quietMs = 40, maxMs = 1500): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let count = frames.length;
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await tick(10);
+    if (frames.length !== count) {
+      count = frames.length;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) return;
+  }
+}
+
 export async function renderApp(props: Partial<AppProps> & { data?: Record<string, unknown>; columns?: number; rows?: number } = {}) {
   const client = (props.client as FakeClient | undefined) ?? new FakeClient(props.data ?? fullData());
   const quits: number[] = [];
   const onQuit = props.onQuit ?? (() => quits.push(Date.now()));
   const app = render(<App frameMs={1} {...props} client={client} onQuit={onQuit} />);
   setSize(app.stdout, props.columns ?? 100, props.rows ?? 30);
-  await tick();
+  await tick(20);
+  await settle(app.frames);
   const press = async (...keys: string[]) => {
     for (const k of keys) {
       app.stdin.write(k);
-      await tick(k === KEYS.escape ? 80 : 25);
+      // A lone ESC is held briefly by ink's parser in case a sequence follows.
+      await tick(k === KEYS.escape ? 80 : 20);
     }
-    await tick();
+    await settle(app.frames);
   };
   const frame = () => app.lastFrame() ?? "";
   return { ...app, client, quits, press, frame };

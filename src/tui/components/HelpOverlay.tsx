@@ -52,8 +52,27 @@ const KIND_HELP: Record<string, string> = {
   "TRIGGER:RECOVERY": "primary compute failed, local took over",
 };
 
-function Column({ lines, width, rows, scroll }: { lines: Line[]; width: number; rows: number; scroll: number }): React.JSX.Element {
+/** Wraps a help line at word boundaries, indenting continuations under the description. */
+export function wrapLine(line: Line, width: number, indent = 10): Line[] {
+  if ([...line.text].length <= width || width <= indent + 10) return [line];
+  const out: Line[] = [];
+  let rest = line.text;
+  let prefix = "";
+  while ([...prefix + rest].length > width) {
+    const room = width - prefix.length;
+    let cut = rest.lastIndexOf(" ", room);
+    if (cut <= 0) cut = room;
+    out.push({ ...line, text: prefix + rest.slice(0, cut) });
+    rest = rest.slice(cut).trimStart();
+    prefix = " ".repeat(indent);
+  }
+  out.push({ ...line, text: prefix + rest });
+  return out;
+}
+
+function Column({ lines: raw, width, rows, scroll }: { lines: Line[]; width: number; rows: number; scroll: number }): React.JSX.Element {
   const theme = useTheme();
+  const lines = raw.flatMap((l) => wrapLine(l, width));
   const top = Math.min(scroll, Math.max(0, lines.length - rows));
   return (
     <Box flexDirection="column" width={width} flexShrink={0}>

@@ -1,0 +1,261 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { cleanup } from "ink-testing-library";
+import { CONTROL_ACTIONS } from "../../src/backend/actions.js";
+import { UI_KEYS } from "../../src/tui/keymap.js";
+import { KEYS, renderApp } from "./helpers.js";
+
+afterEach(() => cleanup());
+
+const TOKEN = { adminToken: "test-token" };
+
+describe("control actions (the table ctl uses)", () => {
+  test.each([
+    ["p", "daemon/control:pause", "✓ paused"],
+    ["s", "daemon/control:start", "✓ running"],
+    ["b", "daemon/control:bumpSha", "✓ code sha bumped"],
+  ])("%s calls %s with the admin token and shows feedback", async (key, name, feedback) => {
+    const { press, client, frame } = await renderApp();
+    await press(key);
+    expect(client.mutations).toEqual([{ name, args: TOKEN }]);
+    expect(frame()).toContain(feedback);
+  });
+
+  test("+ halves and - doubles the replay pause", async () => {
+    const { press, client, frame } = await renderApp();
+    await press("+");
+    expect(client.mutations).toEqual([{ name: "daemon/control:speed", args: { ...TOKEN, speedMs: 500 } }]);
+    expect(frame()).toContain("✓ speed 500 ms per trace");
+    await press("-");
+    expect(client.mutations[1]).toEqual({ name: "daemon/control:speed", args: { ...TOKEN, speedMs: 2000 } });
+  });
+
+  test("a refused action shows in the command line and as the footer's last error", async () => {
+    const { press, client, frame } = await renderApp();
+    client.mutationError = new Error("bad admin token");
+    await press("p");
+    const f = frame();
+    expect(f).toContain("✗ pause: bad admin token");
+    expect(f).toMatch(/RUNNING .*│ ✗ pause: bad admin token/);
+  });
+});
+
+describe("reset asks first, default No", () => {
+  test("R then y resets", async () => {
+    const { press, client, frame } = await renderApp();
+    await press("R");
+    expect(frame()).toContain("Reset the replay and clear traces, buckets, jobs and triggers? [y/N]");
+    expect(frame()).toContain("y yes  n/enter/esc no (default)");
+    expect(client.mutations).toEqual([]);
+    await press("y");
+    expect(client.mutations).toEqual([{ name: "daemon/control:reset", args: { ...TOKEN, all: false } }]);
+    expect(frame()).toContain("✓ reset (vault kept)");
+  });
+
+  test.each([
+    ["n", "n"],
+    ["enter", KEYS.enter],
+    ["esc", KEYS.escape],
+    ["any other key", "p"],
+  ])("R then %s does nothing", async (_, key) => {
+    const { press, client, frame } = await renderApp();
+    await press("R", key);
+    expect(client.mutations).toEqual([]);
+    expect(frame()).toContain("reset cancelled");
+    expect(frame()).not.toContain("[y/N]");
+  });
+});
+
+describe("inject prompts for a number into the selected bucket", () => {
+  test("tab to buckets, j selects, i asks how many, the typed number is sent", async () => {
+    const { press, client, frame } = await renderApp();
+    await press(KEYS.tab, "j", "i");
+    expect(frame()).toContain("inject into acme:draft_reply:v1: how many traces? (1-1000, enter = 10)");
+    await press("2", "5");
+    expect(frame()).toContain("25█");
+    expect(client.mutations).toEqual([]);
+    await press(KEYS.enter);
+    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { ...TOKEN, bucket: "acme:draft_reply:v1", n: 25 } }]);
+    expect(frame()).toContain("✓ injected 25 into acme:draft_reply:v1");
+  });
+
+  test("enter on an empty prompt takes the default; backspace edits; letters are ignored", async () => {
+    const { press, client } = await renderApp();
+    await press("i", "7", "x", KEYS.backspace, KEYS.enter);
+    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { ...TOKEN, bucket: "acme:classify_lead_tier:v1", n: 10 } }]);
+  });
+
+  test("out of range is refused and the prompt stays open; esc cancels", async () => {
+    const { press, client, frame } = await renderApp();
+    await press("i", "0", KEYS.enter);
+    expect(client.mutations).toEqual([]);
+    expect(frame()).toContain("how many traces?");
+    await press(KEYS.escape);
+    expect(client.mutations).toEqual([]);
+    expect(frame()).toContain("inject cancelled");
+    expect(frame()).not.toContain("how many traces?");
+  });
+
+  test("with no buckets it says so instead of prompting", async () => {
+    const { press, client, frame } = await renderApp({ data: { "daemon/ingest:buckets": { threshold: 30, buckets: [] } } });
+    await press("i");
+    expect(frame()).toContain("no bucket to inject into yet");
+    expect(frame()).not.toContain("how many");
+    expect(client.mutations).toEqual([]);
+  });
+});
+
+describe("filter", () => {
+  test("/ filters the trigger stream as you type; enter keeps it; esc clears it", async () => {
+    const { press, frame } = await renderApp();
+    await press("/", "v", "o", "l");
+    let f = frame();
+    expect(f).toContain("Triggers · /vol█ (1/7)");
+    expect(f).toContain("▲ VOLUME");
+    expect(f).not.toContain("◆ BOOT");
+    expect(f).toContain("filter triggers: vol█");
+    await press(KEYS.enter);
+    f = frame();
+    expect(f).toContain("Triggers · /vol (1/7)");
+    expect(f).not.toContain("◆ BOOT");
+    // Back in normal mode: keys are keys again, and esc is offered to clear.
+    expect(f).toContain("esc clear filter");
+    await press(KEYS.escape);
+    f = frame();
+    expect(f).toContain("Triggers · 7");
+    expect(f).toContain("◆ BOOT");
+  });
+
+  test("letters that are keys elsewhere are text while filtering; esc clears from the prompt", async () => {
+    const { press, frame, client, quits } = await renderApp();
+    await press("/", "q", "p");
+    expect(quits).toHaveLength(0);
+    expect(client.mutations).toEqual([]);
+    expect(frame()).toContain("nothing matches \"qp\"");
+    await press(KEYS.backspace, KEYS.backspace, "b", "o", "o", "t");
+    expect(frame()).toContain("◆ BOOT");
+    expect(frame()).not.toContain("▲ VOLUME");
+    await press(KEYS.escape);
+    expect(frame()).toContain("▲ VOLUME");
+  });
+});
+
+describe("help overlay", () => {
+  test("? shows every action and UI key from the tables, ? and esc close it", async () => {
+    const { press, frame } = await renderApp({ columns: 120, rows: 40 });
+    await press("?");
+    const f = frame();
+    for (const a of CONTROL_ACTIONS.filter((x) => x.key)) expect(f, a.id).toContain(`${a.key!.padEnd(9)} ${a.help}`.slice(0, 50));
+    for (const k of UI_KEYS.filter((x) => x.id === "filter" || x.id === "open" || x.id === "focus-next")) expect(f, k.id).toContain(k.help.slice(0, 50));
+    expect(f).toContain("(asks first, default No)");
+    expect(f).toContain("↻ RECOVERY");
+    expect(f).not.toContain("Heartbeat");
+    await press("?");
+    expect(frame()).toContain("Heartbeat");
+    await press("?", KEYS.escape);
+    expect(frame()).toContain("Heartbeat");
+  });
+
+  test("at 80x24 the help scrolls with j", async () => {
+    const { press, frame } = await renderApp({ columns: 80, rows: 24 });
+    await press("?");
+    expect(frame()).toContain("Actions (the same as");
+    expect(frame()).not.toContain("dimmed: compiled under an older code sha");
+    await press(...Array(30).fill("j"));
+    expect(frame()).toContain("dimmed: compiled under an older code sha");
+  });
+});
+
+describe("focus, selection, detail", () => {
+  test("tab cycles buckets → triggers → vault; shift-tab goes back", async () => {
+    const { press, frame } = await renderApp();
+    expect(frame()).toContain("▶ Vault");
+    await press(KEYS.tab);
+    expect(frame()).toContain("▶ Buckets");
+    expect(frame()).not.toContain("▶ Vault");
+    await press(KEYS.tab);
+    expect(frame()).toContain("▶ Triggers");
+    await press(KEYS.tab);
+    expect(frame()).toContain("▶ Vault");
+    await press(KEYS.shiftTab);
+    expect(frame()).toContain("▶ Triggers");
+  });
+
+  test("enter opens the selected vault entry: code, scores, reasons, envelope; esc returns", async () => {
+    const { press, frame } = await renderApp();
+    await press(KEYS.enter);
+    const f = frame();
+    expect(f).toContain("Vault entry acme:extract_company:v1");
+    expect(f).toContain("✓ compiled · field-transform · sha a1b2c3d");
+    expect(f).toContain("schema 1.00 · det 1.00 · oracle 0.97 (95% lower bound 0.91) · constant baseline 0.41");
+    expect(f).toContain("traces  40 (train 28, holdout 12)");
+    expect(f).toContain("· oracle 29/30 on held-out traces");
+    expect(f).toContain("fixtures: 6");
+    expect(f).toContain("cases: 1 item");
+    expect(f).toContain("1 │ export default function compiled(input) {");
+    expect(f).toContain("3 │   return { company: domain.split('.')[0] };");
+    await press(KEYS.escape);
+    expect(frame()).toContain("Heartbeat");
+    expect(frame()).not.toContain("Vault entry");
+  });
+
+  test("j / down arrow select the next entry, k / up the previous", async () => {
+    const { press, frame } = await renderApp();
+    await press("j", KEYS.enter);
+    expect(frame()).toContain("Vault entry acme:draft_reply:v1");
+    expect(frame()).toContain("oracle 0.21 < 0.90: the call is open-ended");
+    await press(KEYS.escape, "k", KEYS.enter);
+    expect(frame()).toContain("Vault entry acme:extract_company:v1");
+    await press(KEYS.escape, KEYS.down, KEYS.enter);
+    expect(frame()).toContain("Vault entry acme:draft_reply:v1");
+    await press(KEYS.escape, KEYS.up, KEYS.enter);
+    expect(frame()).toContain("Vault entry acme:extract_company:v1");
+  });
+
+  test("selection in the trigger stream moves the highlight and stops at the ends", async () => {
+    const { press, frame } = await renderApp();
+    await press(KEYS.tab, KEYS.tab);
+    // Selected row is drawn inverse; the plain frame cannot show it, so check bounds through inject-free moves.
+    await press("k", "k");
+    expect(frame()).toContain("▶ Triggers");
+    await press(...Array(10).fill("j"));
+    expect(frame()).toContain("◆ BOOT");
+  });
+
+  test("enter outside the vault explains itself", async () => {
+    const { press, frame } = await renderApp();
+    await press(KEYS.tab, KEYS.enter);
+    expect(frame()).toContain("enter opens a vault entry: tab to the Vault pane first");
+  });
+
+  test("the detail view scrolls with j and stays when the entry leaves the vault", async () => {
+    const long = { code: Array.from({ length: 60 }, (_, i) => `const line${i} = ${i};`).join("\n") };
+    const { fullData, vault } = await import("./fixtures.js");
+    const entry = { ...vault[0], ...long };
+    const { press, frame, client } = await renderApp({ data: { ...fullData(), "daemon/vault:list": [entry] }, columns: 80, rows: 24 });
+    await press(KEYS.enter);
+    expect(frame()).not.toContain("const line59 = 59;");
+    await press(...Array(80).fill("j"));
+    expect(frame()).toContain("const line59 = 59;");
+    client.push("daemon/vault:list", []);
+    await press();
+    expect(frame()).toContain("no longer in the vault");
+    expect(frame()).toContain("const line59 = 59;");
+  });
+});
+
+describe("quit", () => {
+  test("q calls onQuit once", async () => {
+    const { press, quits } = await renderApp();
+    await press("q", "q");
+    expect(quits).toHaveLength(1);
+  });
+
+  test("Ctrl-C quits from normal mode, from a prompt and from the filter", async () => {
+    for (const prefix of [[], ["i"], ["/"], ["R"], ["?"]]) {
+      const { press, quits, unmount } = await renderApp();
+      await press(...prefix, KEYS.ctrlC);
+      expect(quits, prefix.join("")).toHaveLength(1);
+      unmount();
+    }
+  });
+});

@@ -1,0 +1,246 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { cleanup } from "ink-testing-library";
+import { FakeClient } from "./fakeClient.js";
+import * as fx from "./fixtures.js";
+import { renderApp, setSize, tick } from "./helpers.js";
+
+afterEach(() => cleanup());
+
+const lines = (frame: string) => frame.split("\n");
+const lineWith = (frame: string, text: string) => lines(frame).find((l) => l.includes(text)) ?? "";
+
+describe("trigger stream", () => {
+  test("shows every kind with its glyph and label, newest first", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    const expected = [
+      ["▲", "VOLUME"],
+      ["›", "STEP"],
+      ["•", "EVENT"],
+      ["○", "SCHEDULE"],
+      ["Δ", "CODE_CHANGE"],
+      ["↻", "RECOVERY"],
+      ["◆", "BOOT"],
+    ];
+    const positions = expected.map(([glyph, label]) => {
+      const i = f.indexOf(`${glyph} ${label}`);
+      expect(i, `${glyph} ${label}`).toBeGreaterThan(-1);
+      return i;
+    });
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(f).toContain("Triggers · 7");
+  });
+
+  test("a new row arrives at the top from the subscription", async () => {
+    const { frame, client } = await renderApp();
+    client.push("daemon/triggers:recent", [
+      { _id: "new", _creationTime: 0, kind: "TRIGGER:VOLUME", bucket: "acme:route_ticket:v1", detail: "fresh volume row", at: Date.now() },
+      ...fx.triggers,
+    ]);
+    await tick();
+    const f = frame();
+    expect(f).toContain("fresh volume row");
+    expect(f.indexOf("fresh volume row")).toBeLessThan(f.indexOf("▲ VOLUME      acme:classify_lead_tier:v1"));
+    expect(f).toContain("Triggers · 8");
+  });
+
+  test("a burst of updates is batched into few frames", async () => {
+    const app = await renderApp();
+    const before = app.frames.length;
+    for (let i = 0; i < 200; i++) {
+      app.client.push("daemon/triggers:recent", [
+        { _id: `burst${i}`, _creationTime: 0, kind: "TRIGGER:EVENT", detail: `burst ${i}`, at: Date.now() },
+        ...fx.triggers,
+      ]);
+    }
+    await tick(60);
+    expect(app.frame()).toContain("burst 199");
+    expect(app.frame()).not.toContain("burst 198");
+    expect(app.frames.length - before).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("heartbeat", () => {
+  test("status, client-side age of the last beat, pid, uptime, backend and compute", async () => {
+    const beat = [{ ...fx.heartbeat[0], startedAt: Date.now() - 125_500, lastBeatAt: Date.now() - 3_500 }];
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/heartbeat:status": beat } });
+    const f = frame();
+    expect(f).toMatch(/● running · beat [34]s ago/);
+    expect(f).toMatch(/pid 4242 · up 2m0[56]s/);
+    expect(f).toContain("embedded · compute local");
+  });
+
+  test("a beat older than three periods is flagged", async () => {
+    const stale = [{ ...fx.heartbeat[0], lastBeatAt: Date.now() - 20_000 }];
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/heartbeat:status": stale } });
+    expect(frame()).toContain("✗ running? · beat 20s ago");
+  });
+
+  test("the freshest of several daemons is shown and the others counted", async () => {
+    const other = { ...fx.heartbeat[0], _id: "hb2", daemonId: "d2", pid: 999, lastBeatAt: Date.now() - 60_000, status: "stopped" };
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/heartbeat:status": [other, fx.heartbeat[0]] } });
+    expect(frame()).toContain("Heartbeat · +1 daemon");
+    expect(frame()).toContain("pid 4242");
+  });
+
+  test("no daemon yet", async () => {
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/heartbeat:status": [] } });
+    expect(frame()).toContain("no daemon has beaten yet");
+  });
+});
+
+describe("replay", () => {
+  test("position/total, percentage, progress bar, speed and state", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    expect(f).toContain("120/250 traces · 48%");
+    expect(f).toMatch(/█+░+/);
+    expect(f).toContain("1000 ms/trace · ▶ PLAYING");
+    expect(lineWith(f, "RUNNING")).toContain("RUNNING");
+  });
+
+  test("paused shows in the pane and as the footer mode", async () => {
+    const { frame, client } = await renderApp();
+    client.push("daemon/replay:state", { ...fx.replay, paused: true, speedMs: 250 });
+    await tick();
+    expect(frame()).toContain("250 ms/trace · ‖ PAUSED");
+    expect(frame()).toContain(" PAUSED ");
+    expect(frame()).not.toContain(" RUNNING ");
+  });
+});
+
+describe("buckets", () => {
+  test("count against the threshold, ▲ at the threshold, ✓ when compiled at the current sha", async () => {
+    const withCompiled = {
+      threshold: 30,
+      buckets: [...fx.buckets.buckets, { _id: "b4", _creationTime: 0, key: "acme:extract_company:v1", count: 40, sinceCompile: 0, lastTraceAt: 0 }],
+    };
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/ingest:buckets": withCompiled } });
+    const f = frame();
+    expect(f).toContain("Buckets · threshold 30");
+    expect(f).toMatch(/│ ▲ acme:classify_lead.*31\/30 │/);
+    expect(f).toMatch(/│ · acme:route_ticket:v1\s+14\/30 │/);
+    expect(f).toMatch(/│ ✓ acme:extract_company:…\s+0\/30 │/);
+    // draft_reply's entry is under an old sha, so it is not marked rejected.
+    expect(f).toMatch(/│ · acme:draft_reply:v1\s+12\/30 │/);
+  });
+
+  test("wide terminals get a bar per bucket", async () => {
+    const { frame } = await renderApp({ columns: 140, rows: 30 });
+    expect(frame()).toMatch(/· acme:route_ticket:v1\s+14\/30 █+░+ │/);
+  });
+});
+
+describe("pipeline", () => {
+  test("current job, stage and stage-2 progress n/1000, queued count", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    expect(f).toContain("Pipeline · 1 queued");
+    expect(f).toContain("▶ acme:route_ticket:v1");
+    expect(f).toContain("stage stage2 412/1000");
+  });
+
+  test("other stages show a percentage; retries show the attempt", async () => {
+    const job = { ...fx.runningJob, stage: "synthesize", progress: 0.5, attempts: 2 };
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/compiles:active": [job] }, columns: 140 });
+    expect(frame()).toContain("stage synthesize 50% · attempt 2");
+  });
+
+  test("idle shows the last finished job and its error", async () => {
+    const { frame } = await renderApp({
+      data: { ...fx.fullData(), "daemon/compiles:active": [], "daemon/compiles:list": fx.recentJobs.slice(2) },
+      columns: 140,
+    });
+    const f = frame();
+    expect(f).toContain("idle");
+    expect(f).toContain("last ! failed acme:extract_company:v1");
+    expect(f).toContain("lease lost");
+  });
+});
+
+describe("vault", () => {
+  test("a table of bucket, verdict, schema/det/oracle, family, sha", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    expect(lineWith(f, "verdict")).toMatch(/bucket\s+verdict\s+schema\s+det\s+oracle\s+family\s+sha/);
+    expect(lineWith(f, "acme:extract_company:v1")).toMatch(/acme:extract_company:v1\s+✓ compiled\s+1\.00\s+1\.00\s+0\.97\s+field-transform\s+a1b2c3d/);
+    expect(lineWith(f, "acme:draft_reply:v1  ")).toBeTruthy();
+    expect(f).toMatch(/acme:draft_reply:v1\s+✗ rejected\s+1\.00\s+1\.00\s+0\.21\s+constant\s+0000000/);
+    expect(f).toContain("Vault · 1 compiled · 1 rejected");
+  });
+
+  test("an empty vault says what will fill it", async () => {
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/vault:list": [] } });
+    expect(frame()).toContain("no vault entries yet");
+  });
+});
+
+describe("footer and connection", () => {
+  test("before any data: waiting panes and CONNECTING", async () => {
+    const { frame } = await renderApp({ data: {} });
+    const f = frame();
+    expect(f).toContain("CONNECTING");
+    expect(f).toContain("waiting");
+  });
+
+  test("connection state, worker status and a subscription error", async () => {
+    const client = new FakeClient(fx.fullData());
+    client.connection = { kind: "convex", url: "https://x.convex.cloud", connected: false, retries: 3 };
+    const { frame } = await renderApp({ client, workerStatus: "running" });
+    client.fail("daemon/vault:list", new Error("vault query failed"));
+    await tick();
+    const f = frame();
+    expect(f).toContain("○ convex reconnecting (retry 3)");
+    expect(f).toContain("worker running");
+    expect(f).toContain("✗ vault query failed");
+    // The last good data stays on screen.
+    expect(f).toContain("acme:extract_company:v1");
+  });
+
+  test("key hints come from the action table and the UI keymap", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    expect(f).toContain("p pause  s start  b bump-sha  i inject  + faster  - slower  R reset");
+    expect(f).toContain("tab focus  j/k select  enter open  / filter  ? help  q quit");
+  });
+
+  test("unmount unsubscribes every query", async () => {
+    const app = await renderApp();
+    expect(app.client.listenerCount("daemon/triggers:recent")).toBe(1);
+    expect(app.client.subscriptions.size).toBe(8);
+    app.unmount();
+    for (const name of app.client.subscriptions.keys()) expect(app.client.listenerCount(name), name).toBe(0);
+  });
+});
+
+describe("terminal size", () => {
+  test("below 80x24 a single resize line, recovering on resize", async () => {
+    const app = await renderApp();
+    setSize(app.stdout, 79, 30);
+    await tick();
+    expect(app.frame().trim()).toBe("resize to at least 80x24 (now 79x30)");
+    setSize(app.stdout, 100, 23);
+    await tick();
+    expect(app.frame().split("\n")).toHaveLength(1);
+    expect(app.frame()).toContain("resize to at least 80x24");
+    setSize(app.stdout, 100, 30);
+    await tick();
+    expect(app.frame()).toContain("Heartbeat");
+    expect(app.frame()).not.toContain("resize to");
+  });
+
+  test("at exactly 80x24 every pane fits in 24 lines of 80 columns", async () => {
+    const app = await renderApp({ columns: 80, rows: 24 });
+    const ls = app.frame().split("\n");
+    expect(ls).toHaveLength(24);
+    for (const l of ls) expect([...l].length).toBeLessThanOrEqual(80);
+    for (const pane of ["Heartbeat", "Replay", "Pipeline", "Buckets", "Triggers", "Vault", "RUNNING", "q quit"]) {
+      expect(app.frame(), pane).toContain(pane);
+    }
+  });
+
+  test("at 100x30 the frame is exactly 30 lines", async () => {
+    const app = await renderApp({ columns: 100, rows: 30 });
+    expect(app.frame().split("\n")).toHaveLength(30);
+  });
+});

@@ -1,0 +1,63 @@
+import { HELPER_SOURCE, type Helper } from "./features.js";
+import type { Model } from "./families/model.js";
+import { round3 } from "./stats.js";
+
+/** One learned piece of the program: the whole answer (field null) or one field of an object answer. */
+export interface ProgramPart {
+  field: string | null;
+  model: Model;
+  cv: number;
+}
+
+const RESERVED = new Set(
+  "break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof let new null return super switch this throw true try typeof var void while with yield await implements interface package private protected public static arguments eval compiled input key words".split(
+    " ",
+  ),
+);
+
+/** A readable function name for a field: the field itself when that is a safe identifier. */
+function functionNameFor(field: string, index: number, taken: Set<string>): string {
+  const candidate = /^[A-Za-z_][A-Za-z0-9_]*$/.test(field) && !RESERVED.has(field) && !taken.has(field) ? field : `field${index}`;
+  taken.add(candidate);
+  return candidate;
+}
+
+function indent(lines: readonly string[]): string {
+  return lines.map((line) => `  ${line}`).join("\n");
+}
+
+/** Assembles `export default function compiled(input)` plus per-field functions, tables and helpers. */
+export function emitProgram(program: { bucket: string; family: string; cvAgreement: number; nTrain: number; folds: number; parts: ProgramPart[] }): string {
+  const header = [
+    `// ${program.bucket}: compiled from ${program.nTrain} train traces.`,
+    `// Family: ${program.family}; ${program.folds}-fold cross-validated agreement ${round3(program.cvAgreement)} on the train split.`,
+  ];
+  const helpers = new Set<Helper>();
+  const sections: string[] = [];
+  let main: string[];
+  const [only] = program.parts;
+  if (program.parts.length === 1 && only.field === null) {
+    const emitted = only.model.emit({ constStem: "ANSWER" });
+    emitted.helpers.forEach((helper) => helpers.add(helper));
+    sections.push(...emitted.declarations);
+    main = [`// ${emitted.summary}`, ...emitted.body];
+  } else {
+    const taken = new Set<string>(Object.keys(HELPER_SOURCE));
+    const entries: string[] = [];
+    program.parts.forEach((part, index) => {
+      const field = part.field ?? `field${index}`;
+      const name = functionNameFor(field, index, taken);
+      const emitted = part.model.emit({ constStem: name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase() });
+      emitted.helpers.forEach((helper) => helpers.add(helper));
+      sections.push(
+        ...emitted.declarations,
+        [`// ${field}: ${emitted.summary}; cross-validated agreement ${round3(part.cv)}.`, `function ${name}(input) {`, indent(emitted.body), "}"].join("\n"),
+      );
+      const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field) ? field : JSON.stringify(field);
+      entries.push(`${key}: ${name}(input)`);
+    });
+    main = [`return { ${entries.join(", ")} };`];
+  }
+  const program_ = [header.join("\n"), `export default function compiled(input) {\n${indent(main)}\n}`, ...sections, ...[...helpers].sort().map((helper) => HELPER_SOURCE[helper])];
+  return `${program_.join("\n\n")}\n`;
+}

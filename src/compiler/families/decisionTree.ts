@@ -1,0 +1,261 @@
+import { accessorSource, readPath, wordsOf, type Path } from "../features.js";
+import { majority, supportComment, type Learner, type Model } from "./model.js";
+import { roundThreshold } from "./roundThreshold.js";
+
+/** What the tree may ask about an input. */
+export interface TreeFeatures {
+  numeric: Path[];
+  categorical: Path[];
+  boolean: Path[];
+  /** Text fields whose words become "contains WORD" tests. */
+  text: Path[];
+}
+
+type Test =
+  | { kind: "atLeast"; path: Path; threshold: number }
+  | { kind: "equals"; path: Path; value: string }
+  | { kind: "isTrue"; path: Path }
+  | { kind: "hasWord"; word: string };
+
+type Node =
+  | { leaf: true; label: string; correct: number; total: number }
+  | { leaf: false; test: Test; yes: Node; no: Node; total: number };
+
+interface Row {
+  input: unknown;
+  label: string;
+  words: Set<string>;
+}
+
+const MAX_DEPTH = 4;
+const MIN_LEAF = 2;
+const MAX_WORD_FEATURES = 150;
+/** An extra leaf must fix more than this many train errors to stay (pessimistic pruning). */
+const LEAF_COST = 1;
+
+/** A shallow decision tree (Gini splits, error-based pruning, rounded thresholds). */
+export function decisionTreeLearner(features: TreeFeatures): Learner {
+  const wordsOfInput = (input: unknown) => wordsOf(...features.text.map((path) => readPath(input, path)));
+  return {
+    family: "decision_tree",
+    variant: "decision_tree",
+    fit(examples) {
+      if (examples.length === 0) return null;
+      const rows: Row[] = examples.map((example) => ({ ...example, words: new Set(features.text.length ? wordsOfInput(example.input) : []) }));
+      const words = frequentWords(rows);
+      const root = prune(grow(rows, 0, features, words));
+      if (root.leaf) return null; // a one-leaf tree is the constant family, already a candidate
+      const predictNode = (node: Node, input: unknown, inputWords: () => string[]): string => {
+        while (!node.leaf) node = passes(node.test, input, inputWords) ? node.yes : node.no;
+        return node.label;
+      };
+      const model: Model = {
+        family: "decision_tree",
+        complexity: 5 + countLeaves(root) / 100,
+        predict(input) {
+          let cached: string[] | null = null;
+          return predictNode(root, input, () => (cached ??= wordsOfInput(input)));
+        },
+        emit() {
+          const body = usesWords(root) ? [`const words = wordsOf(${features.text.map(accessorSource).join(", ")});`] : [];
+          body.push(...emitNode(root));
+          return {
+            summary: `decision tree over ${describeFeatures(root)} (${countLeaves(root)} leaves, ${examples.length} train traces)`,
+            body,
+            declarations: [],
+            helpers: usesWords(root) ? ["wordsOf"] : [],
+          };
+        },
+      };
+      return model;
+    },
+  };
+}
+
+function passes(test: Test, input: unknown, words: () => string[]): boolean {
+  switch (test.kind) {
+    case "atLeast":
+      // Same semantics as the emitted `value >= t` (undefined compares false).
+      return (readPath(input, test.path) as number) >= test.threshold;
+    case "equals":
+      return readPath(input, test.path) === test.value;
+    case "isTrue":
+      return readPath(input, test.path) === true;
+    case "hasWord":
+      return words().includes(test.word);
+  }
+}
+
+/** `passes` for a training row, whose words are already a set. */
+function rowPasses(test: Test, row: Row): boolean {
+  return test.kind === "hasWord" ? row.words.has(test.word) : passes(test, row.input, () => []);
+}
+
+function testSource(test: Test): string {
+  switch (test.kind) {
+    case "atLeast":
+      return `${accessorSource(test.path)} >= ${test.threshold}`;
+    case "equals":
+      return `${accessorSource(test.path)} === ${JSON.stringify(test.value)}`;
+    case "isTrue":
+      return `${accessorSource(test.path)} === true`;
+    case "hasWord":
+      return `words.includes(${JSON.stringify(test.word)})`;
+  }
+}
+
+function frequentWords(rows: readonly Row[]): string[] {
+  const counts = new Map<string, number>();
+  for (const row of rows) for (const word of row.words) counts.set(word, (counts.get(word) ?? 0) + 1);
+  return [...counts]
+    .filter(([, count]) => count >= 3)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, MAX_WORD_FEATURES)
+    .map(([word]) => word);
+}
+
+function gini(counts: Map<string, number>, total: number): number {
+  if (total === 0) return 0;
+  let sum = 0;
+  for (const count of counts.values()) sum += (count / total) ** 2;
+  return 1 - sum;
+}
+
+function countLabels(rows: readonly Row[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.label, (counts.get(row.label) ?? 0) + 1);
+  return counts;
+}
+
+function leafOf(rows: readonly Row[]): Node {
+  const { label, count } = majority(rows.map((row) => row.label));
+  return { leaf: true, label, correct: count, total: rows.length };
+}
+
+/** Weighted Gini of a yes/no partition; lower is purer. */
+function splitImpurity(yes: readonly Row[], no: readonly Row[]): number {
+  const n = yes.length + no.length;
+  return (yes.length / n) * gini(countLabels(yes), yes.length) + (no.length / n) * gini(countLabels(no), no.length);
+}
+
+function bestNumericSplit(rows: readonly Row[], path: Path): { test: Test; impurity: number } | null {
+  const defined = rows.filter((row) => typeof readPath(row.input, path) === "number");
+  const missing = rows.filter((row) => typeof readPath(row.input, path) !== "number");
+  const sorted = defined.slice().sort((a, b) => (readPath(a.input, path) as number) - (readPath(b.input, path) as number));
+  const n = rows.length;
+  // Sweep thresholds left to right, moving one row at a time from the yes side to the no side.
+  const yesCounts = countLabels(sorted);
+  const noCounts = countLabels(missing);
+  let best: { test: Test; impurity: number } | null = null;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0) {
+      const lo = readPath(sorted[i - 1].input, path) as number;
+      const hi = readPath(sorted[i].input, path) as number;
+      const yesSize = sorted.length - i;
+      const noSize = missing.length + i;
+      if (lo !== hi && yesSize >= MIN_LEAF && noSize >= MIN_LEAF) {
+        const impurity = (yesSize / n) * gini(yesCounts, yesSize) + (noSize / n) * gini(noCounts, noSize);
+        if (!best || impurity < best.impurity - 1e-12) best = { test: { kind: "atLeast", path, threshold: roundThreshold(lo, hi) }, impurity };
+      }
+    }
+    const label = sorted[i].label;
+    yesCounts.set(label, (yesCounts.get(label) ?? 0) - 1);
+    noCounts.set(label, (noCounts.get(label) ?? 0) + 1);
+  }
+  return best;
+}
+
+function candidateTests(rows: readonly Row[], features: TreeFeatures, words: readonly string[]): Test[] {
+  const tests: Test[] = [];
+  for (const path of features.categorical) {
+    const values = new Set(rows.map((row) => readPath(row.input, path)).filter((value): value is string => typeof value === "string"));
+    for (const value of [...values].sort()) tests.push({ kind: "equals", path, value });
+  }
+  for (const path of features.boolean) tests.push({ kind: "isTrue", path });
+  for (const word of words) tests.push({ kind: "hasWord", word });
+  return tests;
+}
+
+function grow(rows: Row[], depth: number, features: TreeFeatures, words: readonly string[]): Node {
+  const labels = countLabels(rows);
+  if (depth >= MAX_DEPTH || labels.size <= 1 || rows.length < 2 * MIN_LEAF) return leafOf(rows);
+  const current = gini(labels, rows.length);
+  let best: { test: Test; impurity: number } | null = null;
+  for (const path of features.numeric) {
+    const split = bestNumericSplit(rows, path);
+    if (split && (!best || split.impurity < best.impurity - 1e-12)) best = split;
+  }
+  for (const test of candidateTests(rows, features, words)) {
+    const yes: Row[] = [];
+    const no: Row[] = [];
+    for (const row of rows) (rowPasses(test, row) ? yes : no).push(row);
+    if (yes.length < MIN_LEAF || no.length < MIN_LEAF) continue;
+    const impurity = splitImpurity(yes, no);
+    if (!best || impurity < best.impurity - 1e-12) best = { test, impurity };
+  }
+  if (!best || best.impurity >= current - 1e-12) return leafOf(rows);
+  const test = best.test;
+  const yes: Row[] = [];
+  const no: Row[] = [];
+  for (const row of rows) (rowPasses(test, row) ? yes : no).push(row);
+  return { leaf: false, test, yes: grow(yes, depth + 1, features, words), no: grow(no, depth + 1, features, words), total: rows.length };
+}
+
+function countLeaves(node: Node): number {
+  return node.leaf ? 1 : countLeaves(node.yes) + countLeaves(node.no);
+}
+
+function trainErrors(node: Node): number {
+  return node.leaf ? node.total - node.correct : trainErrors(node.yes) + trainErrors(node.no);
+}
+
+function collectLeaves(node: Node): Array<Extract<Node, { leaf: true }>> {
+  return node.leaf ? [node] : [...collectLeaves(node.yes), ...collectLeaves(node.no)];
+}
+
+/** Bottom-up: replace a subtree by one leaf unless its extra leaves each fix more than LEAF_COST errors. */
+function prune(node: Node): Node {
+  if (node.leaf) return node;
+  const pruned: Node = { ...node, yes: prune(node.yes), no: prune(node.no) };
+  const leaves = collectLeaves(pruned);
+  // The collapsed leaf: the majority over the subtree's rows, reconstructed from its leaves' support.
+  const counts = new Map<string, number>();
+  for (const leaf of leaves) counts.set(leaf.label, (counts.get(leaf.label) ?? 0) + leaf.correct);
+  const [label, correctIfCollapsed] = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  // Only leaf majorities are known, so the collapsed leaf's accuracy is a lower bound: pruning stays cautious.
+  const collapsedErrors = pruned.total - correctIfCollapsed;
+  if (collapsedErrors <= trainErrors(pruned) + LEAF_COST * (leaves.length - 1)) {
+    return { leaf: true, label, correct: correctIfCollapsed, total: pruned.total };
+  }
+  return pruned;
+}
+
+function usesWords(node: Node): boolean {
+  return !node.leaf && (node.test.kind === "hasWord" || usesWords(node.yes) || usesWords(node.no));
+}
+
+function describeFeatures(node: Node): string {
+  const names = new Set<string>();
+  const walk = (n: Node) => {
+    if (n.leaf) return;
+    names.add(n.test.kind === "hasWord" ? "words" : (n.test.path.at(-1) ?? "input"));
+    walk(n.yes);
+    walk(n.no);
+  };
+  walk(node);
+  return [...names].join(", ");
+}
+
+/** Nested ifs whose yes-branch always returns, so the no-branch needs no else. */
+function emitNode(node: Node, indent = ""): string[] {
+  if (node.leaf) return [`${indent}return ${node.label}; ${supportComment(node.correct, node.total)}`];
+  const condition = testSource(node.test);
+  const lines: string[] = [];
+  if (node.yes.leaf) {
+    lines.push(`${indent}if (${condition}) return ${node.yes.label}; ${supportComment(node.yes.correct, node.yes.total)}`);
+  } else {
+    lines.push(`${indent}if (${condition}) {`, ...emitNode(node.yes, `${indent}  `), `${indent}}`);
+  }
+  lines.push(...emitNode(node.no, indent));
+  return lines;
+}

@@ -1,0 +1,94 @@
+/**
+ * How compiled code looks at an input: field accessors, the word tokenizer and key normalisers.
+ * Each helper exists twice, as a TypeScript function (used while learning) and as the JS source
+ * the emitted program carries; the two must behave identically, and a test holds them to it.
+ */
+
+export type Path = readonly string[];
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** `input.company`, `input.address?.city`, `input["first name"]`. */
+export function accessorSource(path: Path): string {
+  let out = "input";
+  path.forEach((key, depth) => {
+    const optional = depth > 0 ? "?." : "";
+    out += IDENTIFIER.test(key) ? `${optional || "."}${key}` : `${optional}[${JSON.stringify(key)}]`;
+  });
+  return out;
+}
+
+export function readPath(input: unknown, path: Path): unknown {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || value === undefined) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Paths to the primitive leaves of the inputs (objects nested up to 3 deep), in first-seen order. */
+export function leafPaths(inputs: readonly unknown[]): Path[] {
+  const seen = new Map<string, Path>();
+  const walk = (value: unknown, path: string[]) => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && path.length < 3) {
+      for (const [key, child] of Object.entries(value)) walk(child, [...path, key]);
+    } else if (value === null || ["string", "number", "boolean"].includes(typeof value)) {
+      const id = JSON.stringify(path);
+      if (!seen.has(id)) seen.set(id, path);
+    }
+  };
+  for (const input of inputs) walk(input, []);
+  return [...seen.values()];
+}
+
+// --- words: the tokenizer of keyword rules and token features -------------------------------------
+
+export function wordsOf(...parts: unknown[]): string[] {
+  return parts
+    .map((part) => String(part ?? ""))
+    .join(" ")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
+// --- key normalisers of lookup tables --------------------------------------------------------------
+
+export type KeyNormaliser = "exact" | "trimLower" | "compact";
+
+export const NORMALISERS: Record<KeyNormaliser, { fn: (value: unknown) => string; helper: Helper | null; describe: string }> = {
+  exact: { fn: (value) => String(value), helper: null, describe: "as is" },
+  trimLower: { fn: (value) => String(value ?? "").trim().toLowerCase(), helper: "trimLower", describe: "trimmed and lower-cased" },
+  compact: { fn: (value) => compactKey(value), helper: "compactKey", describe: "lower-cased, spaces and punctuation removed" },
+};
+
+export function compactKey(value: unknown): string {
+  return String(value ?? "")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, "");
+}
+
+/** Emits the call of a normaliser on an accessor. */
+export function normalisedKeySource(normaliser: KeyNormaliser, accessor: string): string {
+  return normaliser === "exact" ? `String(${accessor})` : `${normaliser}(${accessor})`;
+}
+
+export type Helper = "wordsOf" | "trimLower" | "compactKey";
+
+/** JS source of each helper, exactly mirroring the TypeScript above. */
+export const HELPER_SOURCE: Record<Helper, string> = {
+  wordsOf: [
+    "// Lower-cased words of the given text fields (letters and digits; everything else separates).",
+    "function wordsOf(...parts) {",
+    '  return parts.map((part) => String(part ?? "")).join(" ").toLowerCase().split(/[^\\p{L}\\p{N}]+/u).filter(Boolean);',
+    "}",
+  ].join("\n"),
+  trimLower: ["function trimLower(value) {", '  return String(value ?? "").trim().toLowerCase();', "}"].join("\n"),
+  compactKey: [
+    '// "U.S.A. " and "usa" are the same key: lower-case, drop spaces and punctuation.',
+    "function compactKey(value) {",
+    '  return String(value ?? "").toLowerCase().replace(/[^\\p{L}\\p{N}]+/gu, "");',
+    "}",
+  ].join("\n"),
+};

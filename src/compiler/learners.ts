@@ -1,0 +1,49 @@
+import { constantLearner } from "./families/constant.js";
+import { decisionTreeLearner } from "./families/decisionTree.js";
+import { fieldCopyLearner } from "./families/fieldCopy.js";
+import { keywordListLearner } from "./families/keywordList.js";
+import { lookupLearner } from "./families/lookup.js";
+import type { Learner } from "./families/model.js";
+import { leafPaths, readPath, type KeyNormaliser, type Path } from "./features.js";
+
+const MAX_CATEGORIES = 30;
+const LOOKUP_NORMALISERS: KeyNormaliser[] = ["exact", "trimLower", "compact"];
+
+/**
+ * Every candidate learner for a bucket, from the shapes of its train inputs: which fields are
+ * numbers, categories, flags, or free text. Looking at inputs (never answers) leaks nothing.
+ */
+export function learnersFor(inputs: readonly unknown[]): Learner[] {
+  const paths = leafPaths(inputs);
+  const numeric: Path[] = [];
+  const categorical: Path[] = [];
+  const boolean: Path[] = [];
+  const text: Path[] = [];
+  const strings: Path[] = [];
+  for (const path of paths) {
+    const values = inputs.map((input) => readPath(input, path)).filter((value) => value !== undefined && value !== null);
+    if (values.length === 0) continue;
+    if (values.every((value) => typeof value === "number")) numeric.push(path);
+    else if (values.every((value) => typeof value === "boolean")) boolean.push(path);
+    else if (values.every((value) => typeof value === "string")) {
+      strings.push(path);
+      const distinct = new Set(values).size;
+      const meanWords = values.reduce<number>((sum, value) => sum + (value as string).split(/\s+/).length, 0) / values.length;
+      if (meanWords >= 3) text.push(path);
+      else if (distinct <= MAX_CATEGORIES) categorical.push(path);
+      else text.push(path);
+    }
+  }
+  const learners: Learner[] = [constantLearner, fieldCopyLearner(paths)];
+  for (const path of [...strings, ...numeric, ...boolean]) {
+    for (const normaliser of LOOKUP_NORMALISERS) {
+      // Normalising a number or a flag changes nothing; one exact table is enough.
+      if (normaliser !== "exact" && !strings.includes(path)) continue;
+      learners.push(lookupLearner(path, normaliser));
+    }
+  }
+  // Keywords read every string field: a ticket's short subject says as much as its body.
+  if (strings.length > 0) learners.push(keywordListLearner(strings));
+  learners.push(decisionTreeLearner({ numeric, categorical, boolean, text }));
+  return learners;
+}

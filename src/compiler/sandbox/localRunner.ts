@@ -1,0 +1,51 @@
+import type { Stage2Output, Stage2Runner } from "../types.js";
+import { sharedPool, type WorkerPool } from "./workerPool.js";
+
+/** Inputs per worker job: large enough to amortise a message, small enough to report progress. */
+const CHUNK = 250;
+export const SHUFFLE_SEED = 7;
+
+/**
+ * Stage 2 on local worker threads (node:vm inside each). Chunks run in parallel on the warm pool;
+ * each chunk gets two fresh contexts (in order, then shuffled).
+ */
+export function createLocalStage2Runner(pool: WorkerPool = sharedPool()): Stage2Runner {
+  return {
+    name: "local",
+    async run(code, inputs, onProgress) {
+      pool.warm();
+      const chunks: unknown[][] = [];
+      for (let start = 0; start < inputs.length; start += CHUNK) chunks.push(inputs.slice(start, start + CHUNK));
+      let done = 0;
+      const results = await Promise.all(
+        chunks.map(async (chunk, index) => {
+          const result = await pool.run<Stage2Output>({ kind: "evaluate", code, inputs: chunk, seed: SHUFFLE_SEED + index });
+          done += chunk.length;
+          onProgress?.(done);
+          return result;
+        }),
+      );
+      return mergeChunks(results, chunks.map((chunk) => chunk.length));
+    },
+  };
+}
+
+/** One pass only (held-out scoring), same sandbox. */
+export async function evaluateOnce(code: string, inputs: unknown[], pool: WorkerPool = sharedPool()): Promise<Stage2Output> {
+  pool.warm();
+  return pool.run<Stage2Output>({ kind: "evaluate", code, inputs, singlePass: true });
+}
+
+function mergeChunks(results: readonly Stage2Output[], sizes: readonly number[]): Stage2Output {
+  const merged: Stage2Output = { outputs: [], secondOutputs: [], errors: 0, failed: [] };
+  let offset = 0;
+  results.forEach((result, index) => {
+    merged.outputs.push(...result.outputs);
+    merged.secondOutputs.push(...result.secondOutputs);
+    merged.errors += result.errors;
+    merged.failed.push(...result.failed.map((i) => i + offset));
+    merged.firstError ??= result.firstError;
+    offset += sizes[index];
+  });
+  return merged;
+}

@@ -1,0 +1,90 @@
+import { readFile, stat } from "node:fs/promises";
+import type { Command } from "commander";
+import { closeSandboxes, compileBucket, groupByBucket, parseTraces, scanRepo, TraceFormatError, type CallSite, type CompileResult, type Trace } from "../compiler/index.js";
+import { UsageError } from "./errors.js";
+
+interface CompileFlags {
+  traces: string;
+  bucket?: string;
+  agent: string;
+  json?: boolean;
+  seed: string;
+}
+
+/** The --json line: exactly these keys, in this order (the issue's contract). */
+function jsonLine(result: CompileResult): string {
+  const { bucket, verdict, scores, oracleLowerBound, baseline, family, nTrain, nHoldout, reasons, code } = result;
+  return JSON.stringify({ bucket, verdict, scores, oracleLowerBound, baseline, family, nTrain, nHoldout, reasons, code });
+}
+
+const fixed = (x: number) => x.toFixed(3);
+
+function humanReport(result: CompileResult): string {
+  const { scores, lowerBounds } = result;
+  const lines = [
+    `${result.bucket}  ${result.verdict.toUpperCase()}  family ${result.family}${result.origin === "llm" ? " (proposed by the LLM)" : ""}`,
+    `  schema ${fixed(scores.schema)} (lower ${fixed(lowerBounds.schema)})  det ${fixed(scores.det)} (lower ${fixed(lowerBounds.det)})  oracle ${fixed(scores.oracle)} (lower ${fixed(lowerBounds.oracle)})  baseline ${fixed(result.baseline)}`,
+    `  traces ${result.nTraces}: train ${result.nTrain}, held out ${result.nHoldout}; cross-validated agreement ${fixed(result.cvAgreement)}`,
+    ...result.reasons.map((reason) => `  reason: ${reason}`),
+    ...result.notes.map((note) => `  note: ${note}`),
+  ];
+  if (result.code) lines.push("  code:", ...result.code.trimEnd().split("\n").map((line) => `    ${line}`));
+  return `${lines.join("\n")}\n`;
+}
+
+async function readTraces(file: string): Promise<Trace[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read traces file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseTraces(text);
+  } catch (err) {
+    if (err instanceof TraceFormatError) throw new UsageError(`${file}: line ${err.line}: ${err.reason}`);
+    throw err;
+  }
+}
+
+/** Call sites by bucket when --agent was given explicitly; otherwise schemas are inferred from the traces. */
+async function callSitesFrom(cmd: Command, agentDir: string): Promise<Map<string, CallSite> | null> {
+  if (cmd.getOptionValueSourceWithGlobals("agent") === "default") return null;
+  const isDir = await stat(agentDir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isDir) throw new UsageError(`--agent ${agentDir} is not a directory`);
+  const { callSites } = await scanRepo(agentDir);
+  return new Map(callSites.map((site) => [site.bucket, site]));
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command("compile")
+    .description("one-shot compile of a traces file (no daemon, no database): verdict, scores, family and code per bucket")
+    .requiredOption("--traces <file>", "JSON Lines traces file: {bucket,input,output,model,latencyMs,tokensIn,tokensOut,ts} per line")
+    .option("--bucket <key>", "compile only this bucket")
+    .option("--seed <n>", "seed of the split, folds and synthetic inputs", "1")
+    .action(async (_options: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<CompileFlags>();
+      const seed = Number(flags.seed);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${flags.seed}`);
+      const traces = await readTraces(flags.traces);
+      const groups = groupByBucket(traces);
+      if (groups.size === 0) throw new UsageError(`${flags.traces}: no traces`);
+      if (flags.bucket && !groups.has(flags.bucket)) throw new UsageError(`no traces for bucket ${flags.bucket} (buckets: ${[...groups.keys()].join(", ")})`);
+      const sites = await callSitesFrom(cmd, flags.agent);
+      const buckets = flags.bucket ? [flags.bucket] : [...groups.keys()];
+      try {
+        for (const bucket of buckets) {
+          const site = sites?.get(bucket);
+          if (sites && !site) process.stderr.write(`compile-daemon: ${bucket} has no call site in ${flags.agent}; inferring its schemas from the traces\n`);
+          const result = await compileBucket(groups.get(bucket) as Trace[], { bucket, seed, inputSchema: site?.inputSchema, outputSchema: site?.outputSchema });
+          process.stdout.write(flags.json ? `${jsonLine(result)}\n` : humanReport(result));
+        }
+      } finally {
+        await closeSandboxes();
+      }
+    });
+}

@@ -1,6 +1,7 @@
 // The stage-2 compute provider the daemon uses: Tensorlake first when configured, the local
 // worker-thread runner always behind it.
 
+import { createLocalStage2Runner, STAGE2_EVAL_SCRIPT } from "../../compiler/index.js";
 import type { ComputeName, Stage2Runner } from "./types.js";
 import { createFailoverStage2Runner, type FailoverStage2Runner } from "./failover.js";
 import { createTensorlakeStage2Runner, tensorlakeAvailable } from "./tensorlake.js";
@@ -32,14 +33,6 @@ export type ComputeProvider = {
   current(): ComputeName;
 };
 
-/** The compiler's half of the contract, loaded only when the caller did not inject it. */
-type CompilerStage2 = { createLocalStage2Runner(): Stage2Runner; STAGE2_EVAL_SCRIPT: string };
-async function loadCompilerStage2(): Promise<CompilerStage2> {
-  // TEMPORARY until src/compiler lands: a non-literal specifier keeps tsc from resolving it.
-  const spec = "../../compiler/index.js";
-  return (await import(spec)) as CompilerStage2;
-}
-
 /**
  * Environment read here: TENSORLAKE_API_KEY (enables the primary), TENSORLAKE_API_URL
  * (lifecycle API base), TENSORLAKE_SANDBOX_IMAGE (an image with node >= 22 when the
@@ -49,9 +42,8 @@ export async function createComputeProvider(
   env: Record<string, string | undefined>,
   deps: ComputeProviderDeps,
 ): Promise<ComputeProvider> {
-  const compiler = deps.local && deps.evalScript !== undefined ? undefined : await loadCompilerStage2();
-  const local = deps.local ?? compiler!.createLocalStage2Runner();
-  const evalScript = deps.evalScript ?? compiler!.STAGE2_EVAL_SCRIPT;
+  const local = deps.local ?? createLocalStage2Runner();
+  const evalScript = deps.evalScript ?? STAGE2_EVAL_SCRIPT;
   const primary = tensorlakeAvailable(env, deps.nodeVersion)
     ? createTensorlakeStage2Runner({
         apiKey: env.TENSORLAKE_API_KEY!.trim(),

@@ -33,6 +33,7 @@ describe("tensorlake stage-2 runner", () => {
     expect(out).toEqual(await localResult());
     expect(out.outputs).toHaveLength(1000);
     expect(out.errors).toBeGreaterThan(0); // the failing branch ran remotely and was merged
+    expect(out.secondOutputs).not.toEqual(out.outputs); // stateful code: the shuffled pass matched too
     expect(progress.sort((a, b) => a - b)).toEqual([250, 500, 750, 1000]);
     expect(stub.created).toHaveLength(4);
     expect([...stub.terminated].sort()).toEqual([...stub.created].sort());
@@ -108,6 +109,12 @@ describe("createComputeProvider", () => {
     expect(await provider.runner.run(CODE, INPUTS)).toEqual(await localResult());
     expect(stub.created.length).toBeGreaterThan(0);
     expect(reasons).toEqual([]);
+  });
+
+  it("defaults to the compiler's local runner and evaluation script", async () => {
+    const provider = await createComputeProvider({}, { onRecovery: () => undefined });
+    expect(provider.current()).toBe("local");
+    expect(await provider.runner.run(CODE, INPUTS)).toEqual(await localResult());
   });
 
   it("is plain local without a key", async () => {

@@ -1,3 +1,11 @@
+// Failover policy for stage 2:
+// - Any failure of the primary (connection refused, HTTP 5xx/429, timeout, bad output) moves the
+//   same call to the fallback, and onRecovery is called once for that call (one RECOVERY row).
+// - For coolDownMs after a failure (default 30 s) calls skip the primary entirely: a dead
+//   primary then costs one timeout per cool-down, not one per job, and writes no further rows.
+// - The first call after the cool-down retries the primary; compute reads "local" from the
+//   failure until such a retry succeeds, then "tensorlake" again.
+
 import type { ComputeName, Stage2Runner } from "./types.js";
 import { reasonOf } from "./reason.js";
 

@@ -27,6 +27,10 @@ export interface ConsoleOptions {
   workerStatus?: string;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
+  /** Passed to ink; by default ink decides from the TTY and CI detection. */
+  interactive?: boolean;
+  /** Route stray console.* output around the frame (default true; tests under vitest turn it off). */
+  patchConsole?: boolean;
 }
 
 export interface ConsoleSummary {
@@ -67,7 +71,8 @@ export async function runConsole(options: ConsoleOptions): Promise<ConsoleSummar
     alternateScreen: true,
     maxFps: MAX_FPS,
     incrementalRendering: true,
-    patchConsole: true,
+    patchConsole: options.patchConsole ?? true,
+    ...(options.interactive === undefined ? {} : { interactive: options.interactive }),
   });
   const onSignal = () => requestQuit();
   process.once("SIGTERM", onSignal);

@@ -95,7 +95,7 @@ describe("replay", () => {
     const f = frame();
     expect(f).toContain("120/250 traces · 48%");
     expect(f).toMatch(/█+░+/);
-    expect(f).toContain("1000 ms/trace · ▶ PLAYING");
+    expect(f).toContain("▶ PLAYING · 1000 ms/trace");
     expect(lineWith(f, "RUNNING")).toContain("RUNNING");
   });
 
@@ -103,7 +103,7 @@ describe("replay", () => {
     const { frame, client } = await renderApp();
     client.push("daemon/replay:state", { ...fx.replay, paused: true, speedMs: 250 });
     await tick();
-    expect(frame()).toContain("250 ms/trace · ‖ PAUSED");
+    expect(frame()).toContain("‖ PAUSED · 250 ms/trace");
     expect(frame()).toContain(" PAUSED ");
     expect(frame()).not.toContain(" RUNNING ");
   });
@@ -231,6 +231,8 @@ describe("terminal size", () => {
 
   test("at exactly 80x24 every pane fits in 24 lines of 80 columns", async () => {
     const app = await renderApp({ columns: 80, rows: 24 });
+    expect(app.frame()).toContain("compute local");
+    expect(app.frame()).toContain("▶ PLAYING 1000ms/trace");
     const ls = app.frame().split("\n");
     expect(ls).toHaveLength(24);
     for (const l of ls) expect([...l].length).toBeLessThanOrEqual(80);

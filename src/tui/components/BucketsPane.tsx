@@ -22,7 +22,7 @@ export function BucketsPane({ view, verdicts, selected, focused, width, height }
   const buckets = view?.buckets ?? [];
   const threshold = view?.threshold ?? 0;
   const start = windowStart(selected, rows, buckets.length);
-  const note = view ? `threshold ${threshold}` : undefined;
+  const note = view ? (width >= 30 ? `threshold ${threshold}` : `thr ${threshold}`) : undefined;
 
   return (
     <Pane title="Buckets" note={note} width={width} height={height} focused={focused}>

@@ -27,6 +27,11 @@ export function freshest(beats: readonly Heartbeat[]): Heartbeat | undefined {
   return [...beats].sort((a, b) => b.lastBeatAt - a.lastBeatAt)[0];
 }
 
+/** The first of `forms` that fits `width` (the last one otherwise): labels go before truncation. */
+export function longest(forms: readonly string[], width: number): string {
+  return forms.find((f) => [...f].length <= width) ?? forms[forms.length - 1];
+}
+
 export function HeartbeatPane({ beats, now, width, height }: HeartbeatPaneProps): React.JSX.Element {
   const theme = useTheme();
   const w = innerWidth(width);
@@ -46,6 +51,7 @@ export function HeartbeatPane({ beats, now, width, height }: HeartbeatPaneProps)
   const age = Math.max(0, now - beat.lastBeatAt);
   const stale = age > STALE_AFTER_MS && beat.status !== "stopped";
   const [glyph, color] = stale ? ["✗", "red"] : (STATUS_GLYPH[beat.status] ?? ["?", "gray"]);
+  const ageText = longest([` · beat ${duration(age)} ago`, ` · ${duration(age)} ago`], w - 2 - (stale ? beat.status.length + 1 : beat.status.length));
   const alive = beat.status === "running" || beat.status === "paused";
   const uptime = (alive && !stale ? now : beat.lastBeatAt) - beat.startedAt;
 
@@ -55,10 +61,10 @@ export function HeartbeatPane({ beats, now, width, height }: HeartbeatPaneProps)
         <Text color={theme.color(color)} bold>
           {glyph} {stale ? `${beat.status}?` : beat.status}
         </Text>
-        <Text color={theme.color(stale ? "red" : undefined)}> · beat {duration(age)} ago</Text>
+        <Text color={theme.color(stale ? "red" : undefined)}>{ageText}</Text>
       </Text>
       <Text wrap="truncate">{fit(`pid ${beat.pid} · up ${duration(uptime)}`, w)}</Text>
-      <Text wrap="truncate">{fit(`${beat.backend} · compute ${beat.compute}`, w)}</Text>
+      <Text wrap="truncate">{fit(longest([`${beat.backend} · compute ${beat.compute}`, `compute ${beat.compute} (${beat.backend})`, `compute ${beat.compute}`], w), w)}</Text>
     </Pane>
   );
 }

@@ -25,7 +25,9 @@ export function helpLines(actions: readonly ControlAction[]): { keys: Line[]; le
   }
   keys.push({ text: "Navigation", heading: true });
   const seen = new Set<string>();
-  for (const k of UI_KEYS) {
+  // Keys of the main screen first, then those of prompts and views.
+  const ordered = [...UI_KEYS].sort((a, b) => Number(!a.modes.includes("normal")) - Number(!b.modes.includes("normal")));
+  for (const k of ordered) {
     if (k.modes.length === 1 && (k.modes[0] === "confirm" || k.modes[0] === "prompt")) continue;
     const id = `${k.keys} ${k.help}`;
     if (seen.has(id)) continue;

@@ -3,6 +3,7 @@ import { Text } from "ink";
 import type { ReplayView } from "../data.js";
 import { bar } from "../format.js";
 import { useTheme } from "../theme.js";
+import { longest } from "./HeartbeatPane.js";
 import { Pane, innerWidth } from "./Pane.js";
 
 export interface ReplayPaneProps {
@@ -24,6 +25,7 @@ export function ReplayPane({ replay, width, height }: ReplayPaneProps): React.JS
   const ratio = replay.total > 0 ? replay.position / replay.total : 0;
   const pct = `${Math.floor(ratio * 100)}%`;
   const done = replay.total > 0 && replay.position >= replay.total;
+  const state = replay.paused ? "‖ PAUSED" : done ? "✓ DONE" : "▶ PLAYING";
   return (
     <Pane title="Replay" width={width} height={height}>
       <Text wrap="truncate">
@@ -36,10 +38,10 @@ export function ReplayPane({ replay, width, height }: ReplayPaneProps): React.JS
         {bar(ratio, w)}
       </Text>
       <Text wrap="truncate">
-        <Text>{replay.speedMs} ms/trace · </Text>
         <Text bold color={theme.color(replay.paused ? "yellow" : "green")}>
-          {replay.paused ? "‖ PAUSED" : done ? "✓ DONE" : "▶ PLAYING"}
+          {state}
         </Text>
+        <Text>{longest([` · ${replay.speedMs} ms/trace`, ` ${replay.speedMs}ms/trace`], w - state.length)}</Text>
       </Text>
     </Pane>
   );

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, test, vi } from "vitest";
+
+// Colour support is decided when chalk loads, so force it before any import.
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = "1";
+});
+
+import { cleanup } from "ink-testing-library";
+import { noColorFromEnv } from "../../src/tui/theme.js";
+import { renderApp } from "./helpers.js";
+
+afterEach(() => cleanup());
+
+const FOREGROUND = /\u001B\[(3[0-7]|9[0-7]|38;)[0-9;]*m/;
+
+describe("colour", () => {
+  test("each trigger kind has its own colour besides its glyph", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    expect(f).toMatch(/\u001B\[33m▲ VOLUME/); // yellow
+    expect(f).toMatch(/\u001B\[31m↻ RECOVERY/); // red
+    expect(f).toMatch(/\u001B\[35mΔ CODE_CHANGE/); // magenta
+    expect(f).toMatch(/\u001B\[32m◆ BOOT/); // green
+  });
+
+  test("noColor removes every foreground colour but keeps glyphs and labels", async () => {
+    const { frame } = await renderApp({ noColor: true });
+    const f = frame();
+    expect(f).not.toMatch(FOREGROUND);
+    for (const s of ["▲ VOLUME", "↻ RECOVERY", "Δ CODE_CHANGE", "◆ BOOT", "✓ compiled", "✗ rejected", "▶ Vault"]) expect(f).toContain(s);
+  });
+
+  test("NO_COLOR set and non-empty disables colour (no-color.org)", () => {
+    expect(noColorFromEnv({ NO_COLOR: "1" })).toBe(true);
+    expect(noColorFromEnv({ NO_COLOR: "" })).toBe(false);
+    expect(noColorFromEnv({})).toBe(false);
+  });
+});

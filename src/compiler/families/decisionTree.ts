@@ -51,7 +51,7 @@ export function decisionTreeLearner(features: TreeFeatures): Learner {
       };
       const model: Model = {
         family: "decision_tree",
-        complexity: 5 + countLeaves(root) / 100,
+        complexity: 5 + countLeaves(root) / 10,
         predict(input) {
           let cached: string[] | null = null;
           return predictNode(root, input, () => (cached ??= wordsOfInput(input)));

@@ -33,7 +33,7 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
       }
       const model: Model = {
         family: "lookup",
-        complexity: 3 + table.size / 1000,
+        complexity: 3 + table.size / 10,
         predict(input) {
           const entry = table.get(normalise(readPath(input, path)));
           return entry ? entry.label : fallback.label;

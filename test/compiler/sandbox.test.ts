@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { closeSandboxes, createLocalStage2Runner, createQuickJsRunner, runEnvelope, STAGE2_EVAL_SCRIPT } from "../../src/compiler/index.js";
+
+afterAll(() => closeSandboxes());
+
+const program = (body: string) => `export default function compiled(input) {\n${body}\n}\n`;
+const inputs = Array.from({ length: 600 }, (_, i) => ({ n: i, word: i % 3 === 0 ? "fizz" : "buzz" }));
+const doubling = program("  return { doubled: input.n * 2, word: input.word.toUpperCase() };");
+
+describe("stage-2 sandboxes", () => {
+  it("evaluates every input twice and reports progress", async () => {
+    const progress: number[] = [];
+    const result = await createLocalStage2Runner().run(doubling, inputs, (done) => progress.push(done));
+    expect(result.errors).toBe(0);
+    expect(result.outputs[7]).toEqual({ doubled: 14, word: "BUZZ" });
+    expect(result.secondOutputs).toEqual(result.outputs);
+    expect(progress.at(-1)).toBe(600);
+  });
+
+  it("gives identical results through the self-contained remote script", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stage2-"));
+    writeFileSync(join(dir, "eval.mjs"), STAGE2_EVAL_SCRIPT);
+    const chunk = inputs.slice(0, 250);
+    writeFileSync(join(dir, "job.json"), JSON.stringify({ code: doubling, inputs: chunk, seed: 7 }));
+    const remote = JSON.parse(execFileSync(process.execPath, [join(dir, "eval.mjs"), join(dir, "job.json")], { encoding: "utf8" }));
+    const local = await createLocalStage2Runner().run(doubling, chunk);
+    expect(remote).toEqual(JSON.parse(JSON.stringify(local)));
+  });
+
+  it("keeps the host out of reach: no process, no code generation from strings", async () => {
+    const probe = program('  return { process: typeof process, require: typeof require, escaped: (() => { try { return "".constructor.constructor("return typeof process")(); } catch (err) { return "blocked"; } })() };');
+    const result = await createLocalStage2Runner().run(probe, [{}]);
+    expect(result.outputs[0]).toEqual({ process: "undefined", require: "undefined", escaped: "blocked" });
+  });
+
+  it("stops code that never returns, and counts its calls as failed", async () => {
+    const started = performance.now();
+    const result = await createLocalStage2Runner().run(program("  for (;;) {}"), [{}, {}]);
+    expect(result.errors).toBe(4);
+    expect(result.firstError).toMatch(/timed out/i);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it("catches nondeterminism in the second pass", async () => {
+    // A counter in module state: the answer depends on call order, which the shuffled pass changes.
+    const stateful = `let calls = 0;\n${program("  calls += 1; return calls;")}`;
+    const result = await createLocalStage2Runner().run(stateful, inputs.slice(0, 50));
+    const same = result.outputs.filter((output, i) => output === result.secondOutputs[i]).length;
+    expect(same).toBeLessThan(50);
+  });
+
+  it("runs LLM code in QuickJS, with a deadline and no host globals", async () => {
+    const quickjs = createQuickJsRunner(300);
+    const ok = await quickjs.run(program("  return { doubled: input.n * 2, host: typeof process };"), [{ n: 2 }]);
+    expect(ok.outputs[0]).toEqual({ doubled: 4, host: "undefined" });
+    const looping = await quickjs.run(program("  while (true) {}"), [{ n: 1 }]);
+    expect(looping.errors).toBe(2);
+  });
+
+  it("records an envelope of the agent's fixtures with time per call", async () => {
+    const envelope = await runEnvelope(doubling, [{ n: 1, word: "a" }, { n: 2, word: "b" }]);
+    expect(envelope.calls.map((call) => call.output)).toEqual([
+      { doubled: 2, word: "A" },
+      { doubled: 4, word: "B" },
+    ]);
+    for (const call of envelope.calls) expect(call.micros).toBeGreaterThan(0);
+  });
+});

@@ -110,6 +110,13 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
     return map;
   }, [vault.data, currentSha]);
 
+  const bucketJobs = useMemo(() => {
+    const map = new Map<string, "running" | "pending">();
+    for (const j of recentJobs.data ?? []) if (j.status === "pending") map.set(j.bucket, "pending");
+    for (const j of activeJobs.data ?? []) map.set(j.bucket, "running");
+    return map;
+  }, [recentJobs.data, activeJobs.data]);
+
   const lengths: Record<PaneId, number> = { buckets: bucketList.length, triggers: events.length, vault: vaultList.length };
   const clamp = (pane: PaneId, i: number) => Math.max(0, Math.min(i, lengths[pane] - 1));
   const selected: Record<PaneId, number> = {
@@ -305,7 +312,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
           <PipelinePane active={activeJobs.data} recent={recentJobs.data} width={size.lastThird} height={size.topHeight} />
         </Box>
         <Box flexDirection="row" height={size.midHeight}>
-          <BucketsPane view={buckets.data} verdicts={verdicts} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />
+          <BucketsPane view={buckets.data} verdicts={verdicts} jobs={bucketJobs} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />
           <TriggerStream
             events={events}
             total={triggers.data?.length ?? 0}

@@ -115,7 +115,8 @@ describe("buckets", () => {
       threshold: 30,
       buckets: [...fx.buckets.buckets, { _id: "b4", _creationTime: 0, key: "acme:extract_company:v1", count: 40, sinceCompile: 0, lastTraceAt: 0 }],
     };
-    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/ingest:buckets": withCompiled } });
+    const noJobs = { "daemon/compiles:active": [], "daemon/compiles:list": [] };
+    const { frame } = await renderApp({ data: { ...fx.fullData(), ...noJobs, "daemon/ingest:buckets": withCompiled } });
     const f = frame();
     expect(f).toContain("Buckets · threshold 30");
     expect(f).toMatch(/│ ▲ acme:classify_lead.*31\/30 │/);
@@ -125,9 +126,16 @@ describe("buckets", () => {
     expect(f).toMatch(/│ · acme:draft_reply:v1\s+12\/30 │/);
   });
 
+  test("a bucket with a queued or running compile says so", async () => {
+    const { frame } = await renderApp();
+    // route_ticket is running (active), classify_lead_tier is pending in the recent jobs.
+    expect(frame()).toMatch(/│ ▶ acme:route_ticket:v1\s+14\/30 │/);
+    expect(frame()).toMatch(/│ ◌ acme:classify_lead_t…\s+31\/30 │/);
+  });
+
   test("wide terminals get a bar per bucket", async () => {
     const { frame } = await renderApp({ columns: 140, rows: 30 });
-    expect(frame()).toMatch(/· acme:route_ticket:v1\s+14\/30 █+░+ │/);
+    expect(frame()).toMatch(/▶ acme:route_ticket:v1\s+14\/30 █+░+ │/);
   });
 });
 

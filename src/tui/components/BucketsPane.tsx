@@ -9,13 +9,15 @@ export interface BucketsPaneProps {
   view: BucketsView | undefined;
   /** Vault entries at the current code sha: a bucket already compiled shows ✓, a rejected one ✗. */
   verdicts: ReadonlyMap<string, VaultEntry["verdict"]>;
+  /** Buckets with a live compile job: "running" or "pending". */
+  jobs: ReadonlyMap<string, "running" | "pending">;
   selected: number;
   focused: boolean;
   width: number;
   height: number;
 }
 
-export function BucketsPane({ view, verdicts, selected, focused, width, height }: BucketsPaneProps): React.JSX.Element {
+export function BucketsPane({ view, verdicts, jobs, selected, focused, width, height }: BucketsPaneProps): React.JSX.Element {
   const theme = useTheme();
   const w = innerWidth(width);
   const rows = innerHeight(height);
@@ -31,8 +33,15 @@ export function BucketsPane({ view, verdicts, selected, focused, width, height }
       {buckets.slice(start, start + rows).map((b, i) => {
         const verdict = verdicts.get(b.key);
         const full = threshold > 0 && b.sinceCompile >= threshold;
+        const job = jobs.get(b.key);
+        // A live job says more than an old verdict: the bucket is being (re)compiled right now.
         const [glyph, color] =
-          verdict === "compiled" ? ["✓", "green"] : verdict === "rejected" ? ["✗", "red"] : full ? ["▲", "yellow"] : ["·", undefined];
+          job === "running" ? ["▶", "cyan"]
+          : job === "pending" ? ["◌", "cyan"]
+          : verdict === "compiled" ? ["✓", "green"]
+          : verdict === "rejected" ? ["✗", "red"]
+          : full ? ["▲", "yellow"]
+          : ["·", undefined];
         const count = `${b.sinceCompile}/${threshold}`;
         // A bar only where there is room for it beside the name.
         const barWidth = w >= 40 ? 8 : 0;

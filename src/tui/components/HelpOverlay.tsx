@@ -38,6 +38,7 @@ export function helpLines(actions: readonly ControlAction[]): { keys: Line[]; le
   for (const [kind, s] of Object.entries(KIND_STYLES)) legend.push({ text: `${s.glyph} ${s.label.padEnd(11)} ${KIND_HELP[kind] ?? ""}`, color: s.color });
   legend.push({ text: "Buckets and vault", heading: true });
   legend.push({ text: "▲ reached the threshold: a compile is due", color: "yellow" });
+  legend.push({ text: "◌ compile queued   ▶ compiling now", color: "cyan" });
   legend.push({ text: "✓ compiled: a verified function", color: "green" });
   legend.push({ text: "✗ rejected: failed the gate, see reasons", color: "red" });
   legend.push({ text: "dimmed: compiled under an older code sha" });

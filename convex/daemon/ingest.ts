@@ -81,14 +81,16 @@ export async function ingestTrace(ctx: MutationCtx, trace: TraceInput, source: T
   const threshold = compileThreshold();
   if (sinceCompile < threshold) return inserted;
 
-  // VOLUME fires once per (bucket, sha): a vault entry or a live job for it already answers the call
-  // site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at once.
+  // VOLUME fires once per (bucket, sha): a compiled vault entry or a live job for it already answers
+  // the call site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at
+  // once. A *rejected* entry is not an answer: another `threshold` traces is new evidence, so the call
+  // site is tried again (the new verdict replaces the old one; an open-ended call simply stays rejected).
   const sha = await currentSha(ctx);
   const vaulted = await ctx.db
     .query("vault_index")
     .withIndex("by_bucket_sha", (q) => q.eq("bucket", trace.bucket).eq("sha", sha))
     .first();
-  if (vaulted !== null || (await liveJob(ctx, trace.bucket, sha)) !== null) return inserted;
+  if (vaulted?.verdict === "compiled" || (await liveJob(ctx, trace.bucket, sha)) !== null) return inserted;
 
   const { jobId } = await enqueueJob(ctx, trace.bucket, sha, "VOLUME");
   await ctx.db.patch(bucketId, { sinceCompile: 0 });

@@ -292,6 +292,23 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(jobs[0]).toMatchObject({ bucket: B, sha: bump.sha, reason: "VOLUME" });
       });
 
+      it("a rejected verdict is retried after another threshold of traces; a compiled one is not", async () => {
+        await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
+        const c = await m.claim();
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry("rejected", "// none") });
+        await m.batch(Array.from({ length: 29 }, (_, i) => trace(A, 100 + i)));
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(1);
+        await m.ingest(trace(A, 200));
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+        const c2 = await m.claim();
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c2.jobId, claimToken: c2.claimToken, entry: entry("compiled") });
+        const vault = await m.vault();
+        expect(vault).toHaveLength(1); // replaced, not duplicated
+        expect(vault[0].verdict).toBe("compiled");
+        await m.batch(Array.from({ length: 100 }, (_, i) => trace(A, 300 + i)));
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+      });
+
       it("fires again after a bump of the sha while the old job is still pending", async () => {
         await m.batch(Array.from({ length: 130 }, (_, i) => trace(A, i)));
         expect(await m.jobs()).toHaveLength(1);

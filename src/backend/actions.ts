@@ -1,0 +1,161 @@
+import { api } from "../../convex/_generated/api.js";
+import type { BackendClient } from "./client.js";
+
+/**
+ * The one table of control actions. `ctl` builds its subcommands from it and the console builds
+ * its keymap, footer hints and help overlay from it, so the two can never drift.
+ */
+export interface ActionContext {
+  bucket?: string;
+  n?: number;
+  speedMs?: number;
+  all?: boolean;
+}
+
+export interface NumberPrompt {
+  label: string;
+  min: number;
+  max: number;
+  default: number;
+}
+
+export interface ControlAction {
+  id: "pause" | "start" | "bump-sha" | "inject" | "speed" | "speed-up" | "speed-down" | "reset";
+  /** Console key; absent for actions only `ctl` offers. */
+  key?: string;
+  label: string;
+  help: string;
+  /** `ctl` subcommand usage (absent: console only). */
+  ctl?: { usage: string; args: readonly string[] };
+  /** A yes/no question asked first; the answer defaults to No. */
+  confirm?: string;
+  /** The console asks for a number before running (inject asks how many). */
+  promptNumber?: NumberPrompt;
+  /** Needs the bucket selected in the console (inject). */
+  needsBucket?: boolean;
+  run(client: BackendClient, ctx: ActionContext): Promise<string>;
+}
+
+export const SPEED_MIN_MS = 1;
+export const SPEED_MAX_MS = 60_000;
+export const INJECT_MAX = 1000;
+
+function token(client: BackendClient): string {
+  return client.adminToken ?? "";
+}
+
+async function currentSpeed(client: BackendClient): Promise<number> {
+  const state = await client.query(api.daemon.replay.state, {});
+  return state.speedMs;
+}
+
+async function setSpeed(client: BackendClient, speedMs: number): Promise<string> {
+  const clamped = Math.min(SPEED_MAX_MS, Math.max(SPEED_MIN_MS, Math.round(speedMs)));
+  await client.mutation(api.daemon.control.speed, { adminToken: token(client), speedMs: clamped });
+  return `speed ${clamped} ms per trace`;
+}
+
+export const CONTROL_ACTIONS: readonly ControlAction[] = [
+  {
+    id: "pause",
+    key: "p",
+    label: "pause",
+    help: "pause the replay and stop claiming compile jobs",
+    ctl: { usage: "pause", args: [] },
+    async run(client) {
+      await client.mutation(api.daemon.control.pause, { adminToken: token(client) });
+      return "paused";
+    },
+  },
+  {
+    id: "start",
+    key: "s",
+    label: "start",
+    help: "resume the replay and job claiming",
+    ctl: { usage: "start", args: [] },
+    async run(client) {
+      await client.mutation(api.daemon.control.start, { adminToken: token(client) });
+      return "running";
+    },
+  },
+  {
+    id: "bump-sha",
+    key: "b",
+    label: "bump-sha",
+    help: "pretend the agent's code changed: CODE_CHANGE re-enqueues compiled buckets",
+    ctl: { usage: "bump-sha", args: [] },
+    async run(client) {
+      const result = await client.mutation(api.daemon.control.bumpSha, { adminToken: token(client) });
+      return `code sha bumped${describeSha(result)}`;
+    },
+  },
+  {
+    id: "inject",
+    key: "i",
+    label: "inject",
+    help: "inject N more traces into the selected bucket",
+    ctl: { usage: "inject <bucket> <n>", args: ["bucket", "n"] },
+    needsBucket: true,
+    promptNumber: { label: "how many traces", min: 1, max: INJECT_MAX, default: 10 },
+    async run(client, ctx) {
+      if (!ctx.bucket) throw new Error("inject needs a bucket");
+      const n = ctx.n ?? 10;
+      await client.mutation(api.daemon.control.inject, { adminToken: token(client), bucket: ctx.bucket, n });
+      return `injected ${n} into ${ctx.bucket}`;
+    },
+  },
+  {
+    id: "speed",
+    label: "speed",
+    help: `set the pause between two replayed traces (${SPEED_MIN_MS}..${SPEED_MAX_MS} ms)`,
+    ctl: { usage: "speed <ms>", args: ["ms"] },
+    async run(client, ctx) {
+      if (ctx.speedMs === undefined) throw new Error("speed needs a value in ms");
+      await client.mutation(api.daemon.control.speed, { adminToken: token(client), speedMs: ctx.speedMs });
+      return `speed ${ctx.speedMs} ms per trace`;
+    },
+  },
+  {
+    id: "speed-up",
+    key: "+",
+    label: "faster",
+    help: "halve the pause between replayed traces",
+    async run(client) {
+      return setSpeed(client, (await currentSpeed(client)) / 2);
+    },
+  },
+  {
+    id: "speed-down",
+    key: "-",
+    label: "slower",
+    help: "double the pause between replayed traces",
+    async run(client) {
+      return setSpeed(client, (await currentSpeed(client)) * 2);
+    },
+  },
+  {
+    id: "reset",
+    key: "R",
+    label: "reset",
+    help: "rewind the replay; clear traces, buckets, jobs and triggers (--all: the vault too)",
+    ctl: { usage: "reset [--all]", args: [] },
+    confirm: "Reset the replay and clear traces, buckets, jobs and triggers?",
+    async run(client, ctx) {
+      await client.mutation(api.daemon.control.reset, { adminToken: token(client), all: ctx.all ?? false });
+      return ctx.all ? "reset everything, vault included" : "reset (vault kept)";
+    },
+  },
+];
+
+function describeSha(result: unknown): string {
+  if (result && typeof result === "object" && "sha" in result && typeof result.sha === "string") {
+    return ` to ${result.sha.slice(0, 12)}`;
+  }
+  return "";
+}
+
+export function actionById(id: ControlAction["id"]): ControlAction {
+  const action = CONTROL_ACTIONS.find((a) => a.id === id);
+  if (!action) throw new Error(`unknown action ${id}`);
+  return action;
+}

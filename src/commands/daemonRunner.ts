@@ -1,0 +1,101 @@
+import type { Command } from "commander";
+import { api } from "../../convex/_generated/api.js";
+import type { BackendClient } from "../backend/client.js";
+import { openBackend } from "../backend/open.js";
+import { startDaemon, type Daemon } from "../worker/daemon.js";
+import { createLogger, type LogFormat, type Logger } from "../worker/log.js";
+import { loadSeed, readSeedFile } from "../worker/seed.js";
+import { tailTriggers } from "../worker/triggerTail.js";
+import { globals } from "./common.js";
+import { UsageError } from "./errors.js";
+import { defaultSeedFile } from "./seed.js";
+import { VERSION } from "./version.js";
+
+export interface RunOptions {
+  logFormat?: string;
+  speed?: string;
+}
+
+/** When the replay source is empty (a first run), load the agent's seed traces and say so in the stream. */
+export async function seedIfEmpty(client: BackendClient, agentDir: string): Promise<number> {
+  const state = await client.query(api.daemon.replay.state, {});
+  if (state.total > 0) return 0;
+  const file = defaultSeedFile(agentDir);
+  const traces = await readSeedFile(file).catch(() => []);
+  if (traces.length === 0) return 0;
+  const r = await loadSeed(client, traces);
+  await client.mutation(api.daemon.triggers.record, {
+    adminToken: client.adminToken ?? "",
+    kind: "BOOT",
+    detail: `empty store: loaded ${r.inserted} seed traces from ${file}`,
+  });
+  return r.inserted;
+}
+
+export function parseSpeed(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new UsageError(`--speed must be an integer number of ms between 1 and 60000, got "${text}"`);
+  return ms;
+}
+
+export function parseLogFormat(text: string | undefined): LogFormat {
+  if (text === undefined || text === "ndjson" || text === "json") return "ndjson";
+  if (text === "pretty") return "pretty";
+  throw new UsageError(`--log-format must be ndjson or pretty, got "${text}"`);
+}
+
+export interface StartedDaemon {
+  client: BackendClient;
+  daemon: Daemon;
+  logger: Logger;
+  shutdown: (code?: number) => Promise<never>;
+}
+
+/**
+ * Opens the backend with crons, seeds a first run, starts the worker and installs the signal
+ * handlers: the first SIGINT/SIGTERM drains (up to 10 s), a second one exits at once.
+ */
+export async function startDaemonProcess(cmd: Command, opts: RunOptions, logger: Logger, installSignals = true): Promise<StartedDaemon> {
+  const g = globals(cmd);
+  const speedMs = parseSpeed(opts.speed);
+  const client = await openBackend({ dbPath: g.db, convexUrl: process.env.CONVEX_URL, runCrons: true });
+  await seedIfEmpty(client, g.agent);
+  if (speedMs !== undefined) await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs });
+  const daemon = await startDaemon({ client, agentDir: g.agent, version: VERSION, logger });
+
+  let shuttingDown = false;
+  const shutdown = async (code = 0): Promise<never> => {
+    if (shuttingDown) process.exit(code);
+    shuttingDown = true;
+    await daemon.stop(10_000).catch((e: unknown) => logger.warn(`shutdown: ${String(e)}`));
+    await client.close().catch(() => undefined);
+    process.exit(code);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    logger.warn(`${signal}: stopping (finishing or releasing the current job, up to 10 s; again to force)`);
+    void shutdown(0);
+  };
+  if (installSignals) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+  return { client, daemon, logger, shutdown };
+}
+
+/** The headless worker: NDJSON (or pretty) lines on stdout, one per trigger row and job transition. */
+export async function runHeadless(cmd: Command, opts: RunOptions): Promise<void> {
+  const logger = createLogger({ format: parseLogFormat(opts.logFormat) });
+  const { client, daemon } = await startDaemonProcess(cmd, opts, logger);
+  logger.event({ type: "daemon", phase: "started", daemonId: daemon.daemonId, backend: client.backendName, db: globals(cmd).db });
+  tailTriggers(
+    client,
+    (row) => logger.event({ type: "trigger", kind: row.kind, bucket: row.bucket, jobId: row.jobId, detail: row.detail }),
+    (e) => logger.event({ type: "error", message: e.message }),
+  );
+  await new Promise<never>(() => undefined); // runs until a signal
+}

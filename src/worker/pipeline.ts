@@ -1,0 +1,109 @@
+import { api } from "../../convex/_generated/api.js";
+import type { BackendClient } from "../backend/client.js";
+import { compileBucket, loadFixtures, runEnvelope, scanRepo, type Stage2Runner, type Trace } from "../compiler/index.js";
+
+export interface ClaimedJob {
+  jobId: string;
+  bucket: string;
+  sha: string;
+  reason: string;
+  claimToken: string;
+  attempts: number;
+}
+
+export interface PipelineDeps {
+  client: BackendClient;
+  agentDir: string;
+  stage2: Stage2Runner;
+  signal: AbortSignal;
+  /** Called on every stage transition (for headless logs). */
+  onStage?: (stage: string, progress?: number) => void;
+}
+
+/** How many traces of a bucket one compile learns from (the newest). */
+const MAX_TRACES = 5000;
+/** Stage-2 progress is written at most this often: the console shows it, the database should not drown in it. */
+const PROGRESS_EVERY_MS = 150;
+
+/**
+ * scan -> synthesize -> stage 2 -> gate -> envelope -> vault, one STEP per transition.
+ * Returns the verdict; throws on failure (the loop then calls `fail`).
+ */
+export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<"compiled" | "rejected"> {
+  const { client, signal } = deps;
+  const fenced = { adminToken: client.adminToken ?? "", jobId: job.jobId as never, claimToken: job.claimToken };
+  let writes: Promise<unknown> = Promise.resolve();
+  let lastProgressAt = 0;
+  const setStage = (stage: string, progress?: number): Promise<unknown> => {
+    deps.onStage?.(stage, progress);
+    // Serialised: a progress write must never overtake the stage transition before it.
+    writes = writes.then(() => client.mutation(api.daemon.compiles.setStage, { ...fenced, stage, progress }));
+    return writes;
+  };
+
+  await setStage("scan");
+  const repo = await scanRepo(deps.agentDir);
+  const site = repo.callSites.find((c) => c.bucket === job.bucket);
+  abortIfNeeded(signal);
+
+  await setStage("synthesize");
+  const rows = await client.query(api.daemon.ingest.traces, { bucket: job.bucket, limit: MAX_TRACES });
+  const traces: Trace[] = rows.map((r) => ({
+    bucket: r.bucket,
+    input: r.input,
+    output: r.output,
+    model: r.model,
+    latencyMs: r.latencyMs,
+    tokensIn: r.tokensIn,
+    tokensOut: r.tokensOut,
+    ts: new Date(r.ts).toISOString(),
+  }));
+  if (traces.length === 0) throw new Error(`no traces recorded for ${job.bucket}`);
+
+  const result = await compileBucket(traces, {
+    bucket: job.bucket,
+    inputSchema: site?.inputSchema,
+    outputSchema: site?.outputSchema,
+    stage2: deps.stage2,
+    signal,
+    onStage: (stage, progress) => {
+      if (stage === "synthesize") return; // already written above
+      const now = Date.now();
+      const isProgressOnly = stage === "stage2" && progress !== undefined && progress > 0 && progress < 1;
+      if (isProgressOnly && now - lastProgressAt < PROGRESS_EVERY_MS) return;
+      lastProgressAt = now;
+      void setStage(stage, progress).catch(() => undefined);
+    },
+  });
+  await writes;
+  abortIfNeeded(signal);
+
+  await setStage("envelope");
+  const fixtures = site ? await loadFixtures(deps.agentDir, site.name) : [];
+  const envelope = result.verdict === "compiled" && fixtures.length > 0 ? await runEnvelope(result.code, fixtures) : undefined;
+  abortIfNeeded(signal);
+
+  await writes;
+  await client.mutation(api.daemon.compiles.complete, {
+    ...fenced,
+    entry: {
+      verdict: result.verdict,
+      scores: result.scores,
+      oracleLowerBound: result.oracleLowerBound,
+      baseline: result.baseline,
+      family: result.family,
+      code: result.code,
+      nTraces: result.nTraces,
+      nTrain: result.nTrain,
+      nHoldout: result.nHoldout,
+      reasons: result.reasons,
+      envelope,
+    },
+  });
+  deps.onStage?.("vault");
+  return result.verdict;
+}
+
+function abortIfNeeded(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error("aborted: the daemon is shutting down");
+}

@@ -1,0 +1,26 @@
+import { api } from "../../convex/_generated/api.js";
+import type { Doc } from "../../convex/_generated/dataModel.js";
+import type { BackendClient } from "../backend/client.js";
+
+/**
+ * Follows the trigger stream through a subscription and hands each new row over once, oldest first.
+ * Rows are identified by _creationTime, which the backend keeps strictly increasing.
+ */
+export function tailTriggers(
+  client: BackendClient,
+  onRow: (row: Doc<"trigger_events">) => void,
+  onError: (e: Error) => void,
+  limit = 200,
+): () => void {
+  let seenUpTo = -Infinity;
+  return client.onUpdate(
+    api.daemon.triggers.recent,
+    { limit },
+    (rows) => {
+      const fresh = rows.filter((r) => r._creationTime > seenUpTo).sort((a, b) => a._creationTime - b._creationTime);
+      for (const row of fresh) onRow(row);
+      if (fresh.length > 0) seenUpTo = fresh[fresh.length - 1]._creationTime;
+    },
+    onError,
+  );
+}

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, type DaemonProc } from "./cli.js";
+
+interface Status {
+  replay: { position: number; total: number; speedMs: number; paused: boolean };
+  buckets: Array<{ key: string; count: number }>;
+  jobs: { active: unknown[]; counts: Record<string, number> };
+  vault: Array<{ bucket: string; verdict: string; scores: { oracle: number } }>;
+  daemons: Array<{ daemonId: string; status: string; alive: boolean }>;
+}
+interface VaultRow {
+  bucket: string;
+  sha: string;
+  verdict: string;
+  code: string;
+  jobId: string;
+}
+
+const status = (db: string) => runCliJson<Status>(["ctl", "status", "--db", db]);
+const vaultRows = (db: string): VaultRow[] =>
+  runCli(["vault", "list", "--db", db, "--json"]).stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as VaultRow);
+const traceTotal = (s: Status) => s.buckets.reduce((n, b) => n + b.count, 0);
+
+const procs: DaemonProc[] = [];
+afterEach(async () => {
+  for (const p of procs.splice(0)) {
+    if (p.child.exitCode === null) {
+      p.child.kill("SIGKILL");
+      await p.exited;
+    }
+  }
+});
+
+describe("the headless daemon, as real processes", () => {
+  it("replays the seed, compiles the three compilable call sites and rejects the open-ended one; ctl sees it live", async () => {
+    const db = tempDb();
+    const d = startDaemonProc(db, ["--speed", "20"]);
+    procs.push(d);
+    // While it runs, a second process reads the same state.
+    const live = await waitFor("a live daemon in ctl status", () => {
+      const s = status(db);
+      return s.daemons.some((x) => x.alive) && s.replay.total === 250 ? s : undefined;
+    });
+    expect(live.replay.speedMs).toBe(20);
+    const done = await waitFor("four vault entries", () => {
+      const s = status(db);
+      return s.vault.length >= 4 ? s : undefined;
+    }, 120_000, 500);
+    const verdicts = Object.fromEntries(done.vault.map((v) => [v.bucket.split(":")[1], v.verdict]));
+    expect(verdicts).toMatchObject({ classify_lead_tier: "compiled", route_ticket: "compiled", normalize_country: "compiled" });
+    const rejected = done.vault.filter((v) => v.verdict === "rejected");
+    expect(rejected).toHaveLength(1);
+    for (const v of done.vault.filter((x) => x.verdict === "compiled")) expect(v.scores.oracle).toBeGreaterThanOrEqual(0.9);
+    // NDJSON on stdout: trigger rows and job transitions.
+    expect(d.lines.some((l) => l.type === "trigger" && l.kind === "TRIGGER:VOLUME")).toBe(true);
+    expect(d.lines.some((l) => l.type === "job" && l.phase === "done")).toBe(true);
+    // Graceful stop: SIGTERM, exit 0, last heartbeat "stopped".
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+    expect(status(db).daemons.every((x) => x.status === "stopped")).toBe(true);
+  });
+
+  it("survives kill -9 mid-replay: resumes at the same position, loses and repeats nothing, duplicates no vault entry", async () => {
+    const db = tempDb();
+    const first = startDaemonProc(db, ["--speed", "40"]);
+    procs.push(first);
+    await waitFor("the replay under way", () => {
+      const s = status(db);
+      return s.replay.position > 20 && s.replay.position < 200 ? s : undefined;
+    }, 60_000, 100);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const atKill = status(db);
+    expect(traceTotal(atKill)).toBe(atKill.replay.position); // every replayed trace is in, once
+    const second = startDaemonProc(db);
+    procs.push(second);
+    const after = await waitFor("the replay to finish and four vault entries", () => {
+      const s = status(db);
+      return s.replay.position === 250 && s.vault.length >= 4 && s.jobs.active.length === 0 ? s : undefined;
+    }, 150_000, 500);
+    expect(after.replay.position).toBeGreaterThanOrEqual(atKill.replay.position);
+    expect(traceTotal(after)).toBe(250);
+    const rows = vaultRows(db);
+    const keys = rows.map((r) => `${r.bucket}@${r.sha}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("two daemons on one state file never run the same job twice", async () => {
+    const db = tempDb();
+    const a = startDaemonProc(db, ["--speed", "5"]);
+    const b = startDaemonProc(db);
+    procs.push(a, b);
+    await waitFor("four vault entries", () => (status(db).vault.length >= 4 ? true : undefined), 150_000, 500);
+    await waitFor("no active job", () => (status(db).jobs.active.length === 0 ? true : undefined), 60_000, 500);
+    const claimed = [...a.lines, ...b.lines].filter((l) => l.type === "job" && l.phase === "claimed").map((l) => String(l.jobId));
+    const finished = [...a.lines, ...b.lines].filter((l) => l.type === "job" && l.phase === "done").map((l) => String(l.jobId));
+    expect(new Set(finished).size).toBe(finished.length); // each job completed exactly once
+    expect(new Set(claimed).size).toBe(claimed.length); // and claimed once (no lease expired here)
+    const rows = vaultRows(db);
+    expect(new Set(rows.map((r) => `${r.bucket}@${r.sha}`)).size).toBe(rows.length);
+  });
+});
+
+describe("command-line manners", () => {
+  it("bad ctl arguments: one line naming the problem, exit 2, nothing changed", () => {
+    const db = tempDb();
+    const r1 = runCli(["ctl", "speed", "0", "--db", db]);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r1.stderr).toMatch(/speed/);
+    const r2 = runCli(["ctl", "inject", "not-a-bucket", "5", "--db", db]);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/bucket/);
+    const r3 = runCli(["ctl", "inject", "acme:route_ticket:v1", "-3", "--db", db]);
+    expect(r3.status).toBe(2);
+    const r4 = runCli(["ctl", "frobnicate", "--db", db]);
+    expect(r4.status).toBe(2);
+  });
+
+  it("seed is idempotent", () => {
+    const db = tempDb();
+    const one = runCliJson<{ inserted: number; total: number }>(["seed", "--db", db]);
+    const two = runCliJson<{ inserted: number; skipped: number; total: number }>(["seed", "--db", db]);
+    expect(one).toMatchObject({ inserted: 250, total: 250 });
+    expect(two).toMatchObject({ inserted: 0, skipped: 250, total: 250 });
+  });
+
+  it("a bad seed file line is named with its number, exit 2", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const db = tempDb();
+    const file = db.replace(/state\.db$/, "bad.jsonl");
+    writeFileSync(file, '{"bucket":"acme:x:v1","input":{},"output":1,"model":"m","latencyMs":1,"tokensIn":1,"tokensOut":1,"ts":1}\n{oops\n');
+    const r = runCli(["seed", "--file", file, "--db", db]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/:2: not valid JSON/);
+  });
+
+  it("smoke observes all five triggers and exits 0", () => {
+    const r = runCli(["smoke", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; triggers: Record<string, number | null> };
+    expect(out.ok).toBe(true);
+    for (const k of ["TRIGGER:SCHEDULE", "TRIGGER:EVENT", "TRIGGER:VOLUME", "TRIGGER:CODE_CHANGE", "TRIGGER:RECOVERY"]) {
+      expect(out.triggers[k]).not.toBeNull();
+    }
+  });
+});

@@ -1,9 +1,19 @@
 import type { Command } from "commander";
 import { registerCompile } from "./compile.js";
+import { registerCtl } from "./ctl.js";
+import { registerRun } from "./run.js";
+import { registerSeed } from "./seed.js";
+import { registerSmoke } from "./smoke.js";
 import { registerTui } from "./tui.js";
+import { registerVault } from "./vault.js";
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
   registerCompile(program);
   registerTui(program);
+  registerRun(program);
+  registerCtl(program);
+  registerSeed(program);
+  registerVault(program);
+  registerSmoke(program);
 }

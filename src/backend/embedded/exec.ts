@@ -166,8 +166,8 @@ export class Execution {
     const fields = stripSystem(value);
     this.store.table(table); // throws for tables the schema does not declare
     this.validateDoc(table, fields);
-    const _id = this.store.newId(table);
     const _creationTime = this.store.nextCreationTime(this.now);
+    const _id = this.store.newId(table, _creationTime);
     this.store.put(table, { ...fields, _id, _creationTime });
     this.writtenTables.add(table);
     return _id;
@@ -249,7 +249,7 @@ export class Execution {
     if (typeof args.name !== "string") throw new UnsupportedFeatureError("Scheduling components or function handles");
     const target = resolveFunction(this.host.modules, args.name, "any", true);
     if (target.kind !== "mutation") throw new Error(`Cannot schedule "${args.name}": only mutations can be scheduled (queries cannot)`);
-    const id = this.store.newId(SCHEDULED_TABLE);
+    const id = this.store.newId(SCHEDULED_TABLE, this.now);
     const ts = (args.ts as number) * 1000;
     this.store
       .prepare("INSERT INTO _scheduled (id, name, args, ts, state, createdAt) VALUES (?, ?, ?, ?, 'pending', ?)")

@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 /**
  * Document ids: 32 characters of Convex's base32 alphabet, like real Convex ids. The first four
  * characters carry the table number (assigned once per state file), so `get(id)` and `normalizeId`
- * find the table from the id alone; the remaining 28 are random (140 bits), so two processes sharing
- * the file never collide without coordinating.
+ * find the table from the id alone; 11 carry the creation time; the last 17 are random (85 bits), so
+ * two processes sharing the file never collide without coordinating.
  */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const TABLE_CHARS = 4;
@@ -34,8 +34,17 @@ function tablePrefix(tableNumber: number): string {
   return s;
 }
 
-export function newId(tableNumber: number): string {
-  return tablePrefix(tableNumber) + randomChars(ID_LENGTH - TABLE_CHARS);
+const TIME_CHARS = 11;
+
+/** Table, then the creation time in µs (so a table's primary-key B-tree grows at its end), then random. */
+export function newId(tableNumber: number, creationTime: number): string {
+  let t = Math.max(0, Math.floor(creationTime * 1000));
+  let time = "";
+  for (let i = 0; i < TIME_CHARS; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return tablePrefix(tableNumber) + time + randomChars(ID_LENGTH - TABLE_CHARS - TIME_CHARS);
 }
 
 /** The table number an id encodes, or null when the string is not an id of this runtime. */

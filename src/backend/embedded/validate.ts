@@ -33,8 +33,8 @@ function isPlainObject(v: unknown): v is Record<string, Value | undefined> {
   return proto === Object.prototype || proto === null;
 }
 
-function fail(path: string, expected: string, value: Value | undefined): never {
-  throw new ValidationError(`Validator error${path ? ` at ${path}` : ""}: expected ${expected}, got ${show(value)}`);
+function expected(path: string, what: string, value: Value | undefined): string {
+  return `Validator error${path ? ` at ${path}` : ""}: expected ${what}, got ${show(value)}`;
 }
 
 function literalEquals(a: Value, b: Value | undefined): boolean {
@@ -43,73 +43,71 @@ function literalEquals(a: Value, b: Value | undefined): boolean {
 }
 
 export function validateValue(v: ValidatorJson, value: Value | undefined, tableOfId: TableOfId, path = ""): void {
+  const problem = check(v, value, tableOfId, path);
+  if (problem !== null) throw new ValidationError(problem);
+}
+
+/** The first problem found, or null. Returns instead of throwing: unions try members on the hot path. */
+function check(v: ValidatorJson, value: Value | undefined, tableOfId: TableOfId, path: string): string | null {
   switch (v.type) {
     case "any":
-      if (value === undefined) fail(path, "a value", value);
-      return;
+      return value === undefined ? expected(path, "a value", value) : null;
     case "null":
-      if (value !== null) fail(path, "null", value);
-      return;
+      return value !== null ? expected(path, "null", value) : null;
     case "number":
-      if (typeof value !== "number") fail(path, "number", value);
-      return;
+      return typeof value !== "number" ? expected(path, "number", value) : null;
     case "bigint":
-      if (typeof value !== "bigint") fail(path, "bigint", value);
-      return;
+      return typeof value !== "bigint" ? expected(path, "bigint", value) : null;
     case "boolean":
-      if (typeof value !== "boolean") fail(path, "boolean", value);
-      return;
+      return typeof value !== "boolean" ? expected(path, "boolean", value) : null;
     case "string":
-      if (typeof value !== "string") fail(path, "string", value);
-      return;
+      return typeof value !== "string" ? expected(path, "string", value) : null;
     case "bytes":
-      if (!(value instanceof ArrayBuffer)) fail(path, "bytes", value);
-      return;
+      return !(value instanceof ArrayBuffer) ? expected(path, "bytes", value) : null;
     case "literal": {
       const lit = jsonToConvex(v.value);
-      if (!literalEquals(lit, value)) fail(path, show(lit), value);
-      return;
+      return literalEquals(lit, value) ? null : expected(path, show(lit), value);
     }
     case "id":
-      if (typeof value !== "string" || tableOfId(value) !== v.tableName) fail(path, `Id<"${v.tableName}">`, value);
-      return;
-    case "array":
-      if (!Array.isArray(value)) fail(path, "array", value);
-      value.forEach((x, i) => validateValue(v.value, x, tableOfId, `${path}[${i}]`));
-      return;
-    case "union": {
-      for (const member of v.value) {
-        try {
-          validateValue(member, value, tableOfId, path);
-          return;
-        } catch (e) {
-          if (!(e instanceof ValidationError)) throw e;
-        }
+      return typeof value !== "string" || tableOfId(value) !== v.tableName ? expected(path, `Id<"${v.tableName}">`, value) : null;
+    case "array": {
+      if (!Array.isArray(value)) return expected(path, "array", value);
+      for (let i = 0; i < value.length; i++) {
+        const p = check(v.value, value[i], tableOfId, `${path}[${i}]`);
+        if (p !== null) return p;
       }
-      return fail(path, `one of ${v.value.map((m) => m.type).join(" | ")}`, value);
+      return null;
+    }
+    case "union": {
+      for (const member of v.value) if (check(member, value, tableOfId, path) === null) return null;
+      return expected(path, `one of ${v.value.map((m) => (m.type === "literal" ? JSON.stringify(m.value) : m.type)).join(" | ")}`, value);
     }
     case "object": {
-      if (!isPlainObject(value)) fail(path, "object", value);
-      for (const [k, field] of Object.entries(v.value)) {
+      if (!isPlainObject(value)) return expected(path, "object", value);
+      for (const k in v.value) {
+        const field = v.value[k];
         const x = value[k];
         if (x === undefined) {
-          if (!field.optional) throw new ValidationError(`Validator error: missing required field \`${k}\`${path ? ` in ${path}` : ""}`);
-        } else validateValue(field.fieldType, x, tableOfId, path ? `${path}.${k}` : k);
+          if (!field.optional) return `Validator error: missing required field \`${k}\`${path ? ` in ${path}` : ""}`;
+        } else {
+          const p = check(field.fieldType, x, tableOfId, path ? `${path}.${k}` : k);
+          if (p !== null) return p;
+        }
       }
-      for (const k of Object.keys(value)) {
-        if (!(k in v.value) && value[k] !== undefined)
-          throw new ValidationError(`Validator error: unexpected field \`${k}\`${path ? ` in ${path}` : ""}`);
+      for (const k in value) {
+        if (!(k in v.value) && value[k] !== undefined) return `Validator error: unexpected field \`${k}\`${path ? ` in ${path}` : ""}`;
       }
-      return;
+      return null;
     }
     case "record": {
-      if (!isPlainObject(value)) fail(path, "record", value);
-      for (const [k, x] of Object.entries(value)) {
+      if (!isPlainObject(value)) return expected(path, "record", value);
+      for (const k in value) {
+        const x = value[k];
         if (x === undefined) continue;
-        validateValue(v.keys, k, tableOfId, `${path}{key}`);
-        validateValue(v.values.fieldType, x, tableOfId, path ? `${path}.${k}` : k);
+        const p = check(v.keys, k, tableOfId, `${path}{key}`) ?? check(v.values.fieldType, x, tableOfId, path ? `${path}.${k}` : k);
+        if (p !== null) return p;
       }
-      return;
+      return null;
     }
   }
 }

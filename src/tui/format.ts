@@ -67,3 +67,21 @@ export function oneLine(value: unknown, width: number): string {
   }
   return fit(text.replace(/\s+/g, " "), width);
 }
+
+/** Wraps `text` at word boundaries into lines of `width`, indenting continuation lines by `indent`. */
+export function wrapText(text: string, width: number, indent = 0): string[] {
+  if ([...text].length <= width || width <= indent + 10) return [text];
+  const out: string[] = [];
+  let rest = text;
+  let prefix = "";
+  while ([...prefix + rest].length > width) {
+    const room = width - prefix.length;
+    let cut = rest.lastIndexOf(" ", room);
+    if (cut <= 0) cut = room;
+    out.push(prefix + rest.slice(0, cut));
+    rest = rest.slice(cut).trimStart();
+    prefix = " ".repeat(indent);
+  }
+  out.push(prefix + rest);
+  return out;
+}

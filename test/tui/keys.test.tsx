@@ -198,6 +198,16 @@ describe("focus, selection, detail", () => {
     expect(frame()).not.toContain("Vault entry");
   });
 
+  test("long reasons wrap in the detail view instead of being cut", async () => {
+    const { fullData, vault } = await import("./fixtures.js");
+    const reason = "oracle 0.82 < 0.90: agreement with held-out recorded answers; the constant baseline gets 0.41 (12 of 30) so the lookup table is not enough here";
+    const entry = { ...vault[0], reasons: [reason] };
+    const { press, frame } = await renderApp({ data: { ...fullData(), "daemon/vault:list": [entry] }, columns: 80, rows: 24 });
+    await press(KEYS.enter);
+    const text = frame().replace(/[┃│]/g, " ").replace(/\s+/g, " ");
+    expect(text).toContain(reason);
+  });
+
   test("j / down arrow select the next entry, k / up the previous", async () => {
     const { press, frame } = await renderApp();
     await press("j", KEYS.enter);

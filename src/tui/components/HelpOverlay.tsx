@@ -1,7 +1,7 @@
 import React from "react";
 import { Box, Text } from "ink";
 import type { ControlAction } from "../../backend/actions.js";
-import { fit } from "../format.js";
+import { fit, wrapText } from "../format.js";
 import { UI_KEYS } from "../keymap.js";
 import { KIND_STYLES, useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
@@ -57,20 +57,7 @@ const KIND_HELP: Record<string, string> = {
 
 /** Wraps a help line at word boundaries, indenting continuations under the description. */
 export function wrapLine(line: Line, width: number, indent = 10): Line[] {
-  if ([...line.text].length <= width || width <= indent + 10) return [line];
-  const out: Line[] = [];
-  let rest = line.text;
-  let prefix = "";
-  while ([...prefix + rest].length > width) {
-    const room = width - prefix.length;
-    let cut = rest.lastIndexOf(" ", room);
-    if (cut <= 0) cut = room;
-    out.push({ ...line, text: prefix + rest.slice(0, cut) });
-    rest = rest.slice(cut).trimStart();
-    prefix = " ".repeat(indent);
-  }
-  out.push({ ...line, text: prefix + rest });
-  return out;
+  return wrapText(line.text, width, indent).map((text) => ({ ...line, text }));
 }
 
 function Column({ lines: raw, width, rows, scroll }: { lines: Line[]; width: number; rows: number; scroll: number }): React.JSX.Element {

@@ -1,7 +1,7 @@
 import React from "react";
 import { Box, Text } from "ink";
 import type { VaultEntry } from "../data.js";
-import { clock, fit, oneLine, score, shortSha } from "../format.js";
+import { clock, fit, oneLine, score, shortSha, wrapText } from "../format.js";
 import { useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
@@ -23,12 +23,12 @@ export function detailLines(e: VaultEntry, width: number): Line[] {
   lines.push({ text: `${ok ? "✓" : "✗"} ${e.verdict} · ${e.family} · sha ${shortSha(e.sha)} · written ${clock(e.writtenAt)}`, color: ok ? "green" : "red", bold: true });
   const lb = e.oracleLowerBound !== undefined ? ` (95% lower bound ${score(e.oracleLowerBound)})` : "";
   const base = e.baseline !== undefined ? ` · constant baseline ${score(e.baseline)}` : "";
-  lines.push({ text: `scores  schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · oracle ${score(e.scores.oracle)}${lb}${base}` });
+  for (const text of wrapText(`scores  schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · oracle ${score(e.scores.oracle)}${lb}${base}`, width, 8)) lines.push({ text });
   const split = e.nTrain !== undefined ? ` (train ${e.nTrain}, holdout ${e.nHoldout ?? "?"})` : "";
   lines.push({ text: `traces  ${e.nTraces}${split}${e.publishedAt ? " · published to Nia" : ""}` });
   lines.push({ text: "reasons", bold: true });
   if (e.reasons.length === 0) lines.push({ text: "  (none)", dim: true });
-  for (const r of e.reasons) lines.push({ text: `  · ${r}` });
+  for (const r of e.reasons) for (const text of wrapText(`  · ${r}`, width, 4)) lines.push({ text });
   lines.push({ text: "envelope", bold: true });
   lines.push(...envelopeLines(e.envelope, width));
   lines.push({ text: "code", bold: true });

@@ -51,7 +51,7 @@ test("panes fill from real subscriptions; p pauses and R y resets through real m
   expect(f).toMatch(/◌ acme:classify_lead_tier:v1\s+5\/30/);
   expect(f).toContain("Pipeline · 1 queued");
   await app.press("/", "v", "o", "l", "u", "m", "e", "\r");
-  expect(app.frame()).toMatch(/▲ VOLUME\s+acme:classify_lead_tier:v1/);
+  expect(app.frame()).toMatch(/▲ VOLUME\s+classify_lead_tier · /);
   expect(f).toContain("embedded");
 
   await app.press("p");

@@ -40,8 +40,16 @@ describe("trigger stream", () => {
     await tick();
     const f = frame();
     expect(f).toContain("fresh volume row");
-    expect(f.indexOf("fresh volume row")).toBeLessThan(f.indexOf("▲ VOLUME      acme:classify_lead_tier:v1"));
+    expect(f.indexOf("fresh volume row")).toBeLessThan(f.indexOf("▲ VOLUME      classify_lead_tier · 30 traces"));
     expect(f).toContain("Triggers · 8");
+  });
+
+  test("narrow streams name the call site only; wide ones the whole bucket", async () => {
+    const narrow = await renderApp({ columns: 100 });
+    expect(narrow.frame()).toContain("▲ VOLUME      classify_lead_tier · 30 traces");
+    narrow.unmount();
+    const wide = await renderApp({ columns: 160 });
+    expect(wide.frame()).toContain("▲ VOLUME      acme:classify_lead_tier:v1 · 30 traces reached threshold 30");
   });
 
   test("a burst of updates is batched into few frames", async () => {

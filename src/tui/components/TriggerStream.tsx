@@ -29,13 +29,23 @@ export function filterEvents(events: readonly TriggerEvent[], filter: string): T
   );
 }
 
-export function formatTrigger(e: TriggerEvent): { time: string; glyph: string; label: string; text: string } {
+/** "acme:classify_lead_tier:v1" → "classify_lead_tier": in a narrow stream the call site name is enough. */
+export function shortBucket(bucket: string): string {
+  const parts = bucket.split(":");
+  return parts.length === 3 ? parts[1] : bucket;
+}
+
+/** Rows narrower than this show the short bucket name, leaving room for the detail. */
+const FULL_BUCKET_WIDTH = 60;
+
+export function formatTrigger(e: TriggerEvent, textWidth = Infinity): { time: string; glyph: string; label: string; text: string } {
   const style = kindStyle(e.kind);
+  const bucket = e.bucket && textWidth < FULL_BUCKET_WIDTH ? shortBucket(e.bucket) : e.bucket;
   return {
     time: clock(e.at),
     glyph: style.glyph,
     label: style.label.padEnd(11),
-    text: [e.bucket, e.detail].filter(Boolean).join(" · "),
+    text: [bucket, e.detail].filter(Boolean).join(" · "),
   };
 }
 
@@ -57,10 +67,11 @@ export function TriggerStream(props: TriggerStreamProps): React.JSX.Element {
         </Text>
       )}
       {visible.map((e, i) => {
-        const row = formatTrigger(e);
+        const restWidth = Math.max(0, textWidth - 23);
+        const row = formatTrigger(e, restWidth);
         const style = kindStyle(e.kind);
         const isSelected = focused && start + i === selected;
-        const rest = fit(row.text, Math.max(0, textWidth - 23), true);
+        const rest = fit(row.text, restWidth, true);
         return (
           <Text key={e._id} inverse={isSelected} wrap="truncate">
             <Text dimColor>{row.time} </Text>

@@ -163,7 +163,7 @@ export class Store {
       this.byNumber.set(number, name);
     }
     const info = this.loadTable(name, number);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${info.sql} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${info.sql} (id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID`);
     const cols = new Set((this.db.prepare(`PRAGMA table_info(${info.sql})`).all() as { name: string }[]).map((c) => c.name));
     const known = new Map(
       (this.db.prepare("SELECT name, fields FROM _indexes WHERE tbl = ?").all(name) as { name: string; fields: string }[]).map(

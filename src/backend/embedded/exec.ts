@@ -83,22 +83,23 @@ export class Execution {
     const args = JSON.parse(argsJson) as Args;
     switch (op) {
       case "1.0/get":
-        return JSON.stringify(convexToJson(this.get(args)));
+        return this.get(args);
       case "1.0/queryStreamNext": {
         const stream = this.streams.get(args.queryId as number);
         if (!stream) throw new Error("Query stream is closed");
-        const doc = stream.next();
-        return JSON.stringify(convexToJson({ value: doc, done: doc === null }));
+        // Documents are stored as Convex JSON: splice the text instead of parsing and re-serialising.
+        const json = stream.next();
+        return json === null ? '{"value":null,"done":true}' : `{"value":${json},"done":false}`;
       }
       case "1.0/queryPage":
-        return JSON.stringify(this.page(args));
+        return this.page(args);
       case "1.0/count": {
         const table = args.table as string;
         this.readTables.add(table);
         return JSON.stringify(convexToJson(this.store.count(table)));
       }
       case "1.0/insert":
-        return JSON.stringify({ _id: this.insert(args.table as string, jsonToConvex(args.value) as Record<string, Value>) });
+        return JSON.stringify({ _id: this.insert(args.table as string, args.value as Record<string, JSONValue>) });
       case "1.0/shallowMerge":
         this.write(args, "patch");
         return JSON.stringify({});
@@ -130,15 +131,19 @@ export class Execution {
     throw unsupportedOp(op);
   };
 
-  private get(args: Args): Doc | Record<string, Value> | null {
+  /** The document as Convex-JSON text ("null" when absent). */
+  private get(args: Args): string {
     const id = args.id as string;
     const expected = args.table as string | undefined;
-    if (args.isSystem) return expected === SCHEDULED_TABLE || this.store.tableOfId(id) === SCHEDULED_TABLE ? this.scheduledDoc(id) : null;
+    if (args.isSystem) {
+      const doc = expected === SCHEDULED_TABLE || this.store.tableOfId(id) === SCHEDULED_TABLE ? this.scheduledDoc(id) : null;
+      return JSON.stringify(convexToJson(doc));
+    }
     const table = this.store.tableOfId(id);
     if (table === null) throw new Error(`Invalid argument \`id\` for \`db.get\`: "${id}" is not an id of this deployment`);
     if (expected !== undefined && expected !== table) throw new Error(`Invalid argument \`id\` for \`db.get\`: expected an id in table "${expected}", got one in "${table}"`);
     this.readTables.add(table);
-    return this.store.get(id)?.doc ?? null;
+    return this.store.getJson(table, id) ?? "null";
   }
 
   private scheduledDoc(id: string): Record<string, Value> | null {
@@ -160,15 +165,19 @@ export class Execution {
     }
   }
 
-  private insert(table: string, value: Record<string, Value>): string {
+  private insert(table: string, valueJson: Record<string, JSONValue>): string {
     this.requireMutation("db.insert");
     if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
-    const fields = stripSystem(value);
+    const fields = stripSystem(jsonToConvex(valueJson) as Record<string, Value>);
     this.store.table(table); // throws for tables the schema does not declare
     this.validateDoc(table, fields);
     const _creationTime = this.store.nextCreationTime(this.now);
     const _id = this.store.newId(table, _creationTime);
-    this.store.put(table, { ...fields, _id, _creationTime });
+    // The incoming value is already Convex JSON: store its text with the system fields added.
+    const { _id: _a, _creationTime: _b, ...jsonFields } = valueJson;
+    void _a;
+    void _b;
+    this.store.put(table, { ...fields, _id, _creationTime }, JSON.stringify({ ...jsonFields, _id, _creationTime }));
     this.writtenTables.add(table);
     return _id;
   }
@@ -202,18 +211,19 @@ export class Execution {
     this.writtenTables.add(table);
   }
 
-  private page(args: Args): JSONValue {
+  /** The queryPage result as JSON text. */
+  private page(args: Args): string {
     const stream = new IndexStream(this.store, args.query as unknown as QueryJson);
     this.readTables.add(stream.table);
     const cursor = args.cursor as string | null;
     const endCursor = (args.endCursor as string | null | undefined) ?? null;
     const pageSize = args.pageSize as number;
     const maxRows = (args.maximumRowsRead as number | null | undefined) ?? null;
-    if (cursor === END_CURSOR) return { page: [], isDone: true, continueCursor: END_CURSOR, splitCursor: null, pageStatus: null };
+    if (cursor === END_CURSOR) return JSON.stringify({ page: [], isDone: true, continueCursor: END_CURSOR, splitCursor: null, pageStatus: null });
     if (cursor !== null) stream.seekAfter(fromHex(cursor));
     const bounded = endCursor !== null && endCursor !== END_CURSOR;
     if (bounded) stream.endAt(fromHex(endCursor));
-    const page: JSONValue[] = [];
+    const page: string[] = [];
     let lastKey: Uint8Array | null = null;
     let rowsRead = 0;
     let exhausted = false;
@@ -231,17 +241,12 @@ export class Execution {
       }
       rowsRead++;
       lastKey = row.key;
-      if (stream.matches(row.doc)) page.push(convexToJson(row.doc));
+      if (stream.matches(row)) page.push(row.json);
     }
     if (!exhausted && !bounded && stream.nextRow() === null) exhausted = true;
     const continueCursor = bounded ? endCursor : exhausted || lastKey === null ? END_CURSOR : toHex(lastKey);
-    return {
-      page,
-      isDone: bounded ? false : exhausted,
-      continueCursor,
-      splitCursor: null,
-      pageStatus: split ? "SplitRequired" : null,
-    };
+    const rest = JSON.stringify({ isDone: bounded ? false : exhausted, continueCursor, splitCursor: null, pageStatus: split ? "SplitRequired" : null });
+    return `{"page":[${page.join(",")}],${rest.slice(1)}`;
   }
 
   private schedule(args: Args): string {

@@ -27,9 +27,10 @@ export interface TableSpec {
   indexes: { name: string; fields: string[] }[];
 }
 
+/** A scanned row: its index key and the document as stored (Convex JSON), parsed only on demand. */
 export interface Row {
   key: Uint8Array;
-  doc: Doc;
+  json: string;
 }
 
 const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
@@ -232,15 +233,24 @@ export class Store {
     return row ? { table, doc: parseDoc(row.doc) } : null;
   }
 
+  /** The stored Convex-JSON text of a document, without parsing it. */
+  getJson(table: string, id: string): string | null {
+    const info = this.tables.get(table);
+    if (!info) return null;
+    const row = this.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    return row ? row.doc : null;
+  }
+
   private writeSql(info: TableInfo): string {
     const cols = [...info.indexes.values()].map((i) => i.column);
     return `INSERT OR REPLACE INTO ${info.sql} (id, doc, ${cols.join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`;
   }
 
-  put(table: string, doc: Doc): void {
+  /** Writes a document; `json` may be passed when the caller already has its Convex-JSON text. */
+  put(table: string, doc: Doc, json?: string): void {
     const info = this.table(table);
     const keys = [...info.indexes.values()].map((ix) => indexKey(ix, doc));
-    this.prepare(this.writeSql(info)).run(doc._id, JSON.stringify(convexToJson(doc)), ...keys);
+    this.prepare(this.writeSql(info)).run(doc._id, json ?? JSON.stringify(convexToJson(doc)), ...keys);
   }
 
   remove(table: string, id: string): void {
@@ -255,7 +265,7 @@ export class Store {
     const base = `SELECT ${index.column} AS k, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
     index.scanSql ??= { asc: `${base} ASC LIMIT ?`, desc: `${base} DESC LIMIT ?` };
     const rows = this.prepare(index.scanSql[order]).all(lo, hi, limit) as { k: Uint8Array; doc: string }[];
-    return rows.map((r) => ({ key: r.k, doc: parseDoc(r.doc) }));
+    return rows.map((r) => ({ key: r.k, json: r.doc }));
   }
 
   count(table: string): number {

@@ -3,7 +3,7 @@ import { concat } from "./keys.js";
 import { evaluate, type FilterExpr } from "./filter.js";
 import { indexBounds, type RangeExpr } from "./range.js";
 import { UnsupportedFeatureError } from "./functions.js";
-import type { Doc, IndexInfo, Row, Store } from "./store.js";
+import { parseDoc, type IndexInfo, type Row, type Store } from "./store.js";
 
 /** The serialized query convex/server's query builder sends with queryStream / queryPage. */
 export interface QueryJson {
@@ -71,7 +71,9 @@ export class IndexStream {
     else this.lo = key;
   }
 
-  matches(doc: Doc): boolean {
+  matches(row: Row): boolean {
+    if (this.filters.length === 0) return true;
+    const doc = parseDoc(row.json);
     return this.filters.every((f) => evaluate(f, doc) === true);
   }
 
@@ -89,13 +91,13 @@ export class IndexStream {
     return this.buf[this.pos++];
   }
 
-  /** The next document passing the filters, honouring limit/take. */
-  next(): Doc | null {
+  /** The next document (as stored Convex-JSON text) passing the filters, honouring limit/take. */
+  next(): string | null {
     if (this.limit !== null && this.returned >= this.limit) return null;
     for (let row = this.nextRow(); row !== null; row = this.nextRow()) {
-      if (this.matches(row.doc)) {
+      if (this.matches(row)) {
         this.returned++;
-        return row.doc;
+        return row.json;
       }
     }
     return null;

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DatabaseSync } from "node:sqlite";
-import type { EmbeddedRuntime } from "../../src/backend/embedded/runtime.js";
+import { defineSchema, defineTable, queryGeneric } from "convex/server";
+import { v } from "convex/values";
+import { openEmbeddedRuntime, type EmbeddedRuntime } from "../../src/backend/embedded/runtime.js";
+import type { SchemaLike } from "../../src/backend/embedded/schema.js";
 import { cronJobsEvery, openApp, tempDb } from "./fixtures/open.js";
 
 let db: { path: string; cleanup: () => void };
@@ -96,6 +99,19 @@ describe("validation and visibility", () => {
   it("names unsupported features", async () => {
     await expect(rt.mutation("app:doAction", {})).rejects.toThrow(/Actions .* not supported by the embedded Convex runtime/);
     await expect(rt.mutation("app:useStorage", {})).rejects.toThrow(/File storage .* not supported/);
+  });
+
+  it("names search indexes as unsupported, at open and when queried", async () => {
+    const schema = defineSchema({ docs: defineTable({ body: v.string() }).searchIndex("search_body", { searchField: "body" }) });
+    const search = queryGeneric({
+      args: {},
+      handler: async (ctx) => ctx.db.query("docs").withSearchIndex("search_body", (q) => q.search("body", "hello")).collect(),
+    });
+    const logs: string[] = [];
+    const other = openEmbeddedRuntime({ path: `${db.path}.search`, schema: schema as unknown as SchemaLike, modules: { s: { search } }, runCrons: false, runScheduler: false, log: (m) => logs.push(m) });
+    expect(logs.join("\n")).toMatch(/docs: search indexes/);
+    await expect(other.query("s:search", {})).rejects.toThrow(/Search indexes .* not supported by the embedded Convex runtime/);
+    await other.close();
   });
 });
 

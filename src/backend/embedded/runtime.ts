@@ -8,6 +8,11 @@ import { readSchema, type CronsLike, type SchemaLike } from "./schema.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Scheduler } from "./scheduler.js";
 
+/**
+ * The deployment's admin token lives in the state file's environment (like `npx convex env set` on a
+ * real deployment). A new file gets a random one; the file's token always wins for the embedded
+ * backend, and COMPILE_ADMIN_TOKEN in the shell is only used for real Convex (src/backend/convex.ts).
+ */
 export const ADMIN_TOKEN_VAR = "COMPILE_ADMIN_TOKEN";
 
 export interface EmbeddedRuntimeOptions {
@@ -90,6 +95,9 @@ export class RuntimeCore implements ExecHost {
     this.documentTypes = schema.documentTypes;
     this.clock = opts.clock ?? (() => Date.now());
     this.log = opts.log ?? ((m) => console.error(m));
+    if (schema.unsupported.length > 0) {
+      this.log(`embedded runtime: not supported, queries on them will fail: ${schema.unsupported.join(", ")}`);
+    }
   }
 
   /** Must be called inside `serial`. */

@@ -20,7 +20,7 @@ export const fixtures = {
     { country: "U.S.A." },
     { country: "united kingdom " },
     { country: "Deutschland" },
-    { country: "España" },
+    { country: "SPAIN" },
   ],
   summarize_feedback: [
     { feedback: "We love the new dashboard. However, we keep hitting slow page loads almost every day." },

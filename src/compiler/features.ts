@@ -53,6 +53,16 @@ export function wordsOf(...parts: unknown[]): string[] {
     .filter(Boolean);
 }
 
+/**
+ * Function words never become keyword rules: they carry no meaning of their own, so a rule on
+ * "a" or "for" only memorises the phrasing of the train split (and reads like nonsense).
+ */
+export const STOPWORDS = new Set(
+  "a an the and or but if of to in on at by for from with without as is are was were be been am do does did can could will would should may might must i me my we us our you your he she it its they them their this that these those there here what which who whom when where why how not no so too very just also please hi hello hey thanks thank regards best cheers dear".split(
+    " ",
+  ),
+);
+
 // --- key normalisers of lookup tables --------------------------------------------------------------
 
 export type KeyNormaliser = "exact" | "trimLower" | "compact";

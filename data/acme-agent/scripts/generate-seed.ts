@@ -41,7 +41,7 @@ const BUDGET_BANDS = [2_000, 5_000, 10_000, 15_000, 25_000, 50_000, 75_000, 100_
 const COMPANY_WORDS = ["Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Acorn", "Blue Harbor", "Vertex", "Pinecrest", "Solaris", "Kestrel", "Ironbark", "Lumen", "Tidewater"];
 const COMPANY_SUFFIXES = ["Inc", "Ltd", "GmbH", "Labs", "Group", "Systems", "Co"];
 
-function leadTrace(rng: Rng) {
+function leadTrace(rng: Rng, inconsistent: boolean) {
   const employees = Math.max(2, Math.round(rng.logUniform(3, 8000)));
   // The web form offers budget bands; the lead picks one.
   const budgetUsd = rng.pick(BUDGET_BANDS);
@@ -55,7 +55,7 @@ function leadTrace(rng: Rng) {
   };
   // The behaviour a careful model settles on: budget first, then whether the company can sign.
   const tier = budgetUsd >= 50_000 ? (employees >= 200 ? "A" : "B") : budgetUsd >= 10_000 ? "B" : "C";
-  const answered = rng.chance(INCONSISTENT_RATE) ? rng.pick(["A", "B", "C"].filter((t) => t !== tier)) : tier;
+  const answered = inconsistent ? rng.pick(["A", "B", "C"].filter((t) => t !== tier)) : tier;
   return { input, output: { tier: answered }, tokensOut: 6 };
 }
 
@@ -83,28 +83,29 @@ const QUEUES = Object.keys(QUEUE_WORDS);
 const OPENERS = ["Hi team,", "Hello,", "Hey support,", "Good morning,", ""];
 const CLOSERS = ["Thanks.", "Regards, Sam", "Cheers", "Thank you in advance.", "Best, Priya", ""];
 
-function ticketTrace(rng: Rng) {
+function ticketTrace(rng: Rng, inconsistent: boolean) {
   const queue = rng.pick(QUEUES);
   const words = QUEUE_WORDS[queue];
   const body = [rng.pick(OPENERS), `${rng.pick(words.phrases)}.`, rng.chance(0.4) ? `Also, ${rng.pick(words.phrases)}.` : "", rng.pick(CLOSERS)]
     .filter(Boolean)
     .join(" ");
-  const input = { subject: rng.pick(words.subjects), body };
-  const answered = rng.chance(INCONSISTENT_RATE) ? rng.pick(QUEUES.filter((q) => q !== queue)) : queue;
+  // Real subjects carry reply prefixes and ticket numbers: the same request rarely has the same subject twice.
+  const subject = `${rng.pick(["", "", "Re: ", "URGENT: ", "Fwd: "])}${rng.pick(words.subjects)}${rng.pick(["", "", ` #${rng.int(1000, 9999)}`, " - please help"])}`;
+  const input = { subject, body };
+  const answered = inconsistent ? rng.pick(QUEUES.filter((q) => q !== queue)) : queue;
   return { input, output: { queue: answered }, tokensOut: 7 };
 }
 
 // --- normalize_country --------------------------------------------------------------------------
 /** Spellings people type, most frequent first; the weights make the common ones dominate, as in a CRM. */
 const COUNTRY_SPELLINGS: Array<[code: string, weight: number, spellings: string[]]> = [
-  ["US", 8, ["USA", "U.S.A.", "United States", "united states"]],
-  ["GB", 5, ["United Kingdom", "UK", "U.K.", "united kingdom "]],
+  ["US", 6, ["USA", "U.S.A.", "United States", "united states"]],
+  ["GB", 4, ["United Kingdom", "UK", "U.K.", "united kingdom "]],
   ["DE", 4, ["Germany", "Deutschland", "germany"]],
   ["FR", 3, ["France", "france ", "FRANCE"]],
-  ["ES", 2, ["Spain", "España", "spain"]],
+  ["ES", 2, ["Spain", "spain", "SPAIN"]],
   ["NL", 2, ["Netherlands", "netherlands"]],
   ["IN", 2, ["India", "india", "INDIA"]],
-  ["JP", 1, ["Japan", "japan"]],
 ];
 
 /** Typing noise a model sees through: case, stray spaces, trailing punctuation. */
@@ -118,7 +119,7 @@ function messUp(rng: Rng, text: string): string {
   return out;
 }
 
-function countryTrace(rng: Rng) {
+function countryTrace(rng: Rng, inconsistent: boolean) {
   const total = COUNTRY_SPELLINGS.reduce((sum, [, weight]) => sum + weight, 0);
   let roll = rng.next() * total;
   let chosen = COUNTRY_SPELLINGS[0];
@@ -132,7 +133,7 @@ function countryTrace(rng: Rng) {
   const [code, , spellings] = chosen;
   const input = { country: messUp(rng, rng.pick(spellings)) };
   // The classic inconsistency: "UK" for Great Britain, or a neighbour's code.
-  const answered = rng.chance(INCONSISTENT_RATE) ? (code === "GB" ? "UK" : rng.pick(COUNTRY_SPELLINGS.map(([c]) => c).filter((c) => c !== code))) : code;
+  const answered = inconsistent ? (code === "GB" ? "UK" : rng.pick(COUNTRY_SPELLINGS.map(([c]) => c).filter((c) => c !== code))) : code;
   return { input, output: { code: answered }, tokensOut: 5 };
 }
 
@@ -148,7 +149,7 @@ const SUMMARY_FORMS = [
   (p: string, c: string) => `Mixed: ${p} works well, ${c} needs attention.`,
 ];
 
-function feedbackTrace(rng: Rng) {
+function feedbackTrace(rng: Rng, inconsistent: boolean) {
   const praise = rng.chance(0.7) ? rng.pick(PRAISE) : "";
   const complaint = rng.chance(0.6) || !praise ? rng.pick(COMPLAINTS) : "";
   const team = rng.pick(["Our team", "We", "My analysts", "The ops group", "Everyone here"]);
@@ -170,23 +171,28 @@ function feedbackTrace(rng: Rng) {
 // --- assembly ------------------------------------------------------------------------------------
 /** 250 traces; every compilable bucket gets well over 30 (the VOLUME threshold) plus a held-out share. */
 const PLAN = [
-  { name: "classify_lead_tier", count: 80, make: leadTrace, latency: [700, 1800], tokensIn: 160 },
+  { name: "classify_lead_tier", count: 74, make: leadTrace, latency: [700, 1800], tokensIn: 160 },
   { name: "route_ticket", count: 66, make: ticketTrace, latency: [600, 1500], tokensIn: 190 },
-  { name: "normalize_country", count: 64, make: countryTrace, latency: [400, 1100], tokensIn: 90 },
+  { name: "normalize_country", count: 70, make: countryTrace, latency: [400, 1100], tokensIn: 90 },
   { name: "summarize_feedback", count: 40, make: feedbackTrace, latency: [1200, 3200], tokensIn: 220 },
 ] as const;
 
 export function generateSeedTraces(seed = 20261120): string[] {
   const rng = createRng(seed);
-  const slots = PLAN.flatMap((site) => Array.from({ length: site.count }, () => site));
-  // Interleave the call sites, as a live agent would produce them.
+  // Exactly INCONSISTENT_RATE of each call site's answers are inconsistent (at random positions),
+  // so the seed has "a few percent" of them by construction, not by luck.
+  const slots = PLAN.flatMap((site) => {
+    const flags = Array.from({ length: site.count }, (_, i) => i < Math.max(1, Math.round(site.count * INCONSISTENT_RATE)));
+    return flags.map((inconsistent) => ({ site, inconsistent }));
+  });
+  // Interleave the call sites (and scatter the inconsistent answers), as a live agent would produce them.
   for (let i = slots.length - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
     [slots[i], slots[j]] = [slots[j], slots[i]];
   }
   let clock = Date.UTC(2026, 10, 20, 9, 0, 0);
-  return slots.map((site) => {
-    const { input, output, tokensOut } = site.make(rng);
+  return slots.map(({ site, inconsistent }) => {
+    const { input, output, tokensOut } = site.make(rng, inconsistent);
     clock += rng.int(5_000, 90_000);
     return JSON.stringify({
       bucket: `acme:${site.name}:v1`,

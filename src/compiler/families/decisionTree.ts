@@ -1,4 +1,4 @@
-import { accessorSource, readPath, wordsOf, type Path } from "../features.js";
+import { accessorSource, readPath, STOPWORDS, wordsOf, type Path } from "../features.js";
 import { majority, supportComment, type Learner, type Model } from "./model.js";
 import { roundThreshold } from "./roundThreshold.js";
 
@@ -108,7 +108,7 @@ function frequentWords(rows: readonly Row[]): string[] {
   const counts = new Map<string, number>();
   for (const row of rows) for (const word of row.words) counts.set(word, (counts.get(word) ?? 0) + 1);
   return [...counts]
-    .filter(([, count]) => count >= 3)
+    .filter(([word, count]) => count >= 3 && !STOPWORDS.has(word))
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, MAX_WORD_FEATURES)
     .map(([word]) => word);

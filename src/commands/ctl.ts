@@ -83,6 +83,7 @@ export async function readStatus(client: BackendClient) {
     jobs: {
       active: active.map((j) => ({ id: j._id, bucket: j.bucket, stage: j.stage, progress: j.progress, attempts: j.attempts })),
       counts: countBy(jobs.map((j) => j.status)),
+      recent: jobs.map((j) => ({ id: j._id, bucket: j.bucket, sha: j.sha, reason: j.reason, status: j.status, attempts: j.attempts, error: j.error })),
     },
     vault: vault.map((v) => ({ bucket: v.bucket, verdict: v.verdict, scores: v.scores, family: v.family, sha: v.sha })),
     daemons: beats.map((b) => ({

@@ -12,12 +12,18 @@ export function tailTriggers(
   onError: (e: Error) => void,
   limit = 200,
 ): () => void {
-  let seenUpTo = -Infinity;
+  let seenUpTo: number | undefined;
   return client.onUpdate(
     api.daemon.triggers.recent,
     { limit },
     (rows) => {
-      const fresh = rows.filter((r) => r._creationTime > seenUpTo).sort((a, b) => a._creationTime - b._creationTime);
+      if (seenUpTo === undefined) {
+        // The first result is history (earlier runs): follow from here on, as `tail -f` does.
+        seenUpTo = rows.reduce((max, r) => Math.max(max, r._creationTime), -Infinity);
+        return;
+      }
+      const since = seenUpTo;
+      const fresh = rows.filter((r) => r._creationTime > since).sort((a, b) => a._creationTime - b._creationTime);
       for (const row of fresh) onRow(row);
       if (fresh.length > 0) seenUpTo = fresh[fresh.length - 1]._creationTime;
     },

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import { Store } from "./store.js";
 import { Execution, type ExecHost } from "./exec.js";
-import { installGlobals, serial } from "./globals.js";
+import { installGlobals, seededRandom, serial } from "./globals.js";
 import { resolveFunction, restoreConvexError, validateArgs, validateReturns, type FunctionKind, type ModuleMap } from "./functions.js";
 import { readSchema, type CronsLike, type SchemaLike } from "./schema.js";
 import { Subscriptions } from "./subscriptions.js";
@@ -86,6 +86,8 @@ export class RuntimeCore implements ExecHost {
   readonly clock: () => number;
   readonly log: (message: string) => void;
   closed = false;
+  /** Per-execution Math.random seeds, from one crypto-seeded stream (cheaper than crypto per call). */
+  private readonly seeds = seededRandom(randomInt(2 ** 31));
   onCommit: (exec: Execution) => void = () => undefined;
 
   constructor(readonly opts: EmbeddedRuntimeOptions) {
@@ -114,7 +116,7 @@ export class RuntimeCore implements ExecHost {
         this.store.rollback();
         return null;
       }
-      restore = installGlobals(exec, this.store.env(), randomInt(2 ** 31));
+      restore = installGlobals(exec, this.store.env(), Math.floor(this.seeds() * 2 ** 32));
       const argsJson = JSON.stringify([convexToJson(argsValue)]);
       const raw = kind === "query" ? await r.fn.invokeQuery!(argsJson) : await r.fn.invokeMutation!(argsJson);
       restore();

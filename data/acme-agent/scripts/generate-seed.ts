@@ -178,11 +178,17 @@ const PLAN = [
 ] as const;
 
 export function generateSeedTraces(seed = 20261120): string[] {
+  return generateTraces(seed, Object.fromEntries(PLAN.map((site) => [site.name, site.count])));
+}
+
+/** Any number of traces per call site (benchmarks scale the seed up with this). */
+export function generateTraces(seed: number, counts: Readonly<Record<string, number>>): string[] {
   const rng = createRng(seed);
   // Exactly INCONSISTENT_RATE of each call site's answers are inconsistent (at random positions),
   // so the seed has "a few percent" of them by construction, not by luck.
   const slots = PLAN.flatMap((site) => {
-    const flags = Array.from({ length: site.count }, (_, i) => i < Math.max(1, Math.round(site.count * INCONSISTENT_RATE)));
+    const count = counts[site.name] ?? 0;
+    const flags = Array.from({ length: count }, (_, i) => i < Math.max(1, Math.round(count * INCONSISTENT_RATE)));
     return flags.map((inconsistent) => ({ site, inconsistent }));
   });
   // Interleave the call sites (and scatter the inconsistent answers), as a live agent would produce them.

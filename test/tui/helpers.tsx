@@ -15,7 +15,8 @@ export const KEYS = {
   ctrlC: "\u0003",
 };
 
-export const tick = (ms = 40) => new Promise((resolve) => setTimeout(resolve, ms));
+// Generous by default: under a loaded CI machine a re-render after a pushed update can take a while.
+export const tick = (ms = 200) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Terminal test doubles report 100 columns and no rows; tests size them like a real terminal. */
 export function setSize(stdout: { emit(event: string): boolean }, columns: number, rows: number): void {

@@ -29,6 +29,11 @@ interface Row {
 
 const MAX_DEPTH = 4;
 const MIN_LEAF = 2;
+/**
+ * An equality or word test must hold for at least this share of the train split: with ten job
+ * titles and fifty traces, some title is bound to look predictive by chance.
+ */
+const MIN_TEST_SUPPORT_SHARE = 0.06;
 const MAX_WORD_FEATURES = 150;
 /** An extra leaf must fix more than this many train errors to stay (pessimistic pruning). */
 const LEAF_COST = 1;
@@ -176,7 +181,7 @@ function candidateTests(rows: readonly Row[], features: TreeFeatures, words: rea
   return tests;
 }
 
-function grow(rows: Row[], depth: number, features: TreeFeatures, words: readonly string[]): Node {
+function grow(rows: Row[], depth: number, features: TreeFeatures, words: readonly string[], minTestSupport = Math.max(MIN_LEAF, Math.ceil(rows.length * MIN_TEST_SUPPORT_SHARE))): Node {
   const labels = countLabels(rows);
   if (depth >= MAX_DEPTH || labels.size <= 1 || rows.length < 2 * MIN_LEAF) return leafOf(rows);
   const current = gini(labels, rows.length);
@@ -189,7 +194,7 @@ function grow(rows: Row[], depth: number, features: TreeFeatures, words: readonl
     const yes: Row[] = [];
     const no: Row[] = [];
     for (const row of rows) (rowPasses(test, row) ? yes : no).push(row);
-    if (yes.length < MIN_LEAF || no.length < MIN_LEAF) continue;
+    if (yes.length < minTestSupport || no.length < MIN_LEAF) continue;
     const impurity = splitImpurity(yes, no);
     if (!best || impurity < best.impurity - 1e-12) best = { test, impurity };
   }
@@ -198,7 +203,7 @@ function grow(rows: Row[], depth: number, features: TreeFeatures, words: readonl
   const yes: Row[] = [];
   const no: Row[] = [];
   for (const row of rows) (rowPasses(test, row) ? yes : no).push(row);
-  return { leaf: false, test, yes: grow(yes, depth + 1, features, words), no: grow(no, depth + 1, features, words), total: rows.length };
+  return { leaf: false, test, yes: grow(yes, depth + 1, features, words, minTestSupport), no: grow(no, depth + 1, features, words, minTestSupport), total: rows.length };
 }
 
 function countLeaves(node: Node): number {

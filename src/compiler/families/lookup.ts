@@ -31,6 +31,7 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
         const labels = labelsByKey.get(key) as string[];
         table.set(key, { ...majority(labels), total: labels.length });
       }
+      resolveTies(table, labelsByKey);
       const model: Model = {
         family: "lookup",
         complexity: 3 + table.size / 10,
@@ -58,4 +59,21 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
       return model;
     },
   };
+}
+
+/**
+ * A key whose answers tie (one "IN", one "DE" for "india") keeps the answer no other key already
+ * stands for: a table maps most keys to their own answer, so an answer owned elsewhere is the
+ * likelier confusion. Unresolved ties keep the smaller label (deterministic).
+ */
+function resolveTies(table: Map<string, { label: string; count: number; total: number }>, labelsByKey: ReadonlyMap<string, string[]>): void {
+  const ownedElsewhere = (key: string, label: string) => [...table].some(([other, entry]) => other !== key && entry.label === label && entry.count * 2 > entry.total);
+  for (const [key, entry] of table) {
+    const counts = new Map<string, number>();
+    for (const label of labelsByKey.get(key) ?? []) counts.set(label, (counts.get(label) ?? 0) + 1);
+    const tied = [...counts].filter(([, count]) => count === entry.count).map(([label]) => label);
+    if (tied.length < 2) continue;
+    const free = tied.filter((label) => !ownedElsewhere(key, label)).sort();
+    if (free.length > 0) entry.label = free[0];
+  }
 }

@@ -18,7 +18,7 @@ export class NiaPublisher {
 
   static fromEnv(client: BackendClient, env: NodeJS.ProcessEnv, onError: (e: Error) => void, logger: Logger): NiaPublisher | undefined {
     if (!env.NIA_API_KEY) return undefined;
-    return new NiaPublisher(client, createNiaSink({ apiKey: env.NIA_API_KEY, baseUrl: env.NIA_API_URL }), onError, logger);
+    return new NiaPublisher(client, createNiaSink({ apiKey: env.NIA_API_KEY, ...(env.NIA_API_URL ? { baseUrl: env.NIA_API_URL } : {}) }), onError, logger);
   }
 
   constructor(
@@ -26,11 +26,12 @@ export class NiaPublisher {
     private readonly sink: ReturnType<typeof createNiaSink>,
     private readonly onError: (e: Error) => void,
     private readonly logger: Logger,
+    private readonly retryMs = RETRY_MS,
   ) {}
 
   start(): void {
     this.unsubscribe = this.client.onUpdate(api.daemon.vault.unpublished, { limit: 20 }, () => void this.flush(), this.onError);
-    this.retryTimer = setInterval(() => void this.flush(), RETRY_MS);
+    this.retryTimer = setInterval(() => void this.flush(), this.retryMs);
     this.retryTimer.unref();
   }
 

@@ -47,7 +47,6 @@ export function synthesize(train: ReadonlyArray<{ input: unknown; output: unknow
       parts: [{ field: null, model: whole.model, cv: whole.score }],
       predict: whole.model.predict,
     });
-
   }
   if (fields && fields.length > 0) {
     const perField = fields.map((field) => {

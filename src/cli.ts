@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { UsageError } from "./commands/errors.js";

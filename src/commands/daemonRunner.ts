@@ -16,6 +16,8 @@ export interface RunOptions {
   speed?: string;
 }
 
+export const FIRST_RUN_SPEED_MS = 200;
+
 /** When the replay source is empty (a first run), load the agent's seed traces and say so in the stream. */
 export async function seedIfEmpty(client: BackendClient, agentDir: string): Promise<number> {
   const state = await client.query(api.daemon.replay.state, {});
@@ -24,10 +26,13 @@ export async function seedIfEmpty(client: BackendClient, agentDir: string): Prom
   const traces = await readSeedFile(file).catch(() => []);
   if (traces.length === 0) return 0;
   const r = await loadSeed(client, traces);
+  // The default pace (1 trace/s) would keep a newcomer waiting ~2 minutes for the first VOLUME;
+  // a first run replays faster so the whole pipeline shows within a minute.
+  await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs: FIRST_RUN_SPEED_MS });
   await client.mutation(api.daemon.triggers.record, {
     adminToken: client.adminToken ?? "",
     kind: "BOOT",
-    detail: `empty store: loaded ${r.inserted} seed traces from ${file}`,
+    detail: `empty store: loaded ${r.inserted} seed traces from ${file}; replaying at ${FIRST_RUN_SPEED_MS} ms/trace (ctl speed to change)`,
   });
   return r.inserted;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 /** The built CLI: `npm test` builds dist/ first, so e2e tests run exactly what users run. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(ROOT, "dist/src/cli.js");
+export const CLI = path.join(ROOT, "dist/src/bin.js");
 
 export function tempDb(): string {
   return path.join(mkdtempSync(path.join(tmpdir(), "compile-e2e-")), "state.db");

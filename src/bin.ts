@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `compile-daemon` entry point. It checks the Node version before anything imports
+// node:sqlite, so an old Node gets one clear line instead of a loader stack trace.
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 22)) {
+  process.stderr.write(
+    `compile-daemon: needs Node.js >= 22.22 (for node:sqlite); this is ${process.version}. Install Node 24 LTS and run again.\n`,
+  );
+  process.exit(2);
+}
+await import("./cli.js");

@@ -7,7 +7,11 @@ import type { Learner } from "./families/model.js";
 import { leafPaths, readPath, type KeyNormaliser, type Path } from "./features.js";
 
 const MAX_CATEGORIES = 30;
-const LOOKUP_NORMALISERS: KeyNormaliser[] = ["exact", "trimLower", "compact"];
+/**
+ * Most forgiving first: when normalisers tie on the train split, the one that also matches
+ * "U.S.A. " to "usa" wins, since unseen spellings are what live inputs bring.
+ */
+const LOOKUP_NORMALISERS: KeyNormaliser[] = ["compact", "trimLower", "exact"];
 
 /**
  * Every candidate learner for a bucket, from the shapes of its train inputs: which fields are

@@ -37,6 +37,14 @@ describe("synthesis families", () => {
     expect(synthesis.code).toMatch(/compactKey\(input\.country\)/);
   });
 
+  it("breaks a tie in a lookup key toward the answer no other key owns", () => {
+    const rows: Array<[string, string]> = [["germany", "DE"], ["germany", "DE"], ["germany", "DE"], ["france", "FR"], ["france", "FR"], ["india", "IN"], ["india", "DE"]];
+    const train = Array.from({ length: 42 }, (_, i) => trace("t", { country: rows[i % rows.length][0] }, rows[i % rows.length][1], i));
+    const synthesis = synthesize(train, { bucket: "t", seed: 1 });
+    expect(synthesis.family).toBe("lookup");
+    expect(synthesis.predict({ country: "India" })).toBe('"IN"');
+  });
+
   it("learns a keyword decision list over text", async () => {
     const random = rng(4);
     const topics: Array<[string, string]> = [["refund", "billing"], ["invoice", "billing"], ["crash", "technical"], ["error", "technical"], ["password", "account"]];

@@ -67,13 +67,16 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
  * likelier confusion. Unresolved ties keep the smaller label (deterministic).
  */
 function resolveTies(table: Map<string, { label: string; count: number; total: number }>, labelsByKey: ReadonlyMap<string, string[]>): void {
-  const ownedElsewhere = (key: string, label: string) => [...table].some(([other, entry]) => other !== key && entry.label === label && entry.count * 2 > entry.total);
+  // Keys that own an answer outright (a strict majority); a tied key never does, so "elsewhere" is implied.
+  const owners = new Map<string, number>();
+  for (const entry of table.values()) if (entry.count * 2 > entry.total) owners.set(entry.label, (owners.get(entry.label) ?? 0) + 1);
   for (const [key, entry] of table) {
+    if (entry.count * 2 > entry.total) continue;
     const counts = new Map<string, number>();
     for (const label of labelsByKey.get(key) ?? []) counts.set(label, (counts.get(label) ?? 0) + 1);
     const tied = [...counts].filter(([, count]) => count === entry.count).map(([label]) => label);
     if (tied.length < 2) continue;
-    const free = tied.filter((label) => !ownedElsewhere(key, label)).sort();
+    const free = tied.filter((label) => !owners.has(label)).sort();
     if (free.length > 0) entry.label = free[0];
   }
 }

@@ -25,7 +25,7 @@ const FORBIDDEN_IDENTIFIERS = new Set([
 const FORBIDDEN_PROPERTIES = new Set(["constructor", "__proto__", "prototype", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "caller", "callee"]);
 
 /** Constructors code may legitimately build values with. */
-const ALLOWED_NEW = new Set(["Set", "Map", "Array", "RegExp", "Error"]);
+const ALLOWED_NEW = new Set(["Set", "Map", "RegExp", "Error"]);
 
 export type AllowlistResult = { ok: true } | { ok: false; reasons: string[] };
 

@@ -45,6 +45,15 @@ describe("stage-2 sandboxes", () => {
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
+  it("counts a program that exhausts its worker's memory as failed, and keeps going", async () => {
+    const hog = program("  const parts = [];\n  for (let i = 0; i < 1e9; i++) parts.push('x'.repeat(1e6) + i);\n  return parts.length;");
+    const result = await createLocalStage2Runner().run(hog, [{}]);
+    expect(result.errors).toBe(2);
+    expect(result.firstError).toMatch(/memory|exited|terminated|timed out/i);
+    const after = await createLocalStage2Runner().run(doubling, [{ n: 1, word: "a" }]);
+    expect(after.outputs[0]).toEqual({ doubled: 2, word: "A" });
+  });
+
   it("catches nondeterminism in the second pass", async () => {
     // A counter in module state: the answer depends on call order, which the shuffled pass changes.
     const stateful = `let calls = 0;\n${program("  calls += 1; return calls;")}`;

@@ -19,7 +19,7 @@ export function createLocalStage2Runner(pool: WorkerPool = sharedPool()): Stage2
       let done = 0;
       const results = await Promise.all(
         chunks.map(async (chunk, index) => {
-          const result = await pool.run<Stage2Output>({ kind: "evaluate", code, inputs: chunk, seed: SHUFFLE_SEED + index });
+          const result = await pool.run<Stage2Output>({ kind: "evaluate", code, inputs: chunk, seed: SHUFFLE_SEED + index }).catch((err: unknown) => allFailed(chunk.length, err));
           done += chunk.length;
           onProgress?.(done);
           return result;
@@ -33,7 +33,21 @@ export function createLocalStage2Runner(pool: WorkerPool = sharedPool()): Stage2
 /** One pass only (held-out scoring), same sandbox. */
 export async function evaluateOnce(code: string, inputs: unknown[], pool: WorkerPool = sharedPool()): Promise<Stage2Output> {
   pool.warm();
-  return pool.run<Stage2Output>({ kind: "evaluate", code, inputs, singlePass: true });
+  return pool.run<Stage2Output>({ kind: "evaluate", code, inputs, singlePass: true }).catch((err: unknown) => allFailed(inputs.length, err, 1));
+}
+
+/**
+ * A worker lost to the program (out of memory, past the hard time limit) is the program's failure:
+ * every call of the chunk counts as failed, and the gate rejects it with the reason.
+ */
+function allFailed(n: number, err: unknown, passes = 2): Stage2Output {
+  return {
+    outputs: new Array<unknown>(n).fill(null),
+    secondOutputs: new Array<unknown>(n).fill(null),
+    errors: n * passes,
+    failed: Array.from({ length: n }, (_, i) => i),
+    firstError: err instanceof Error ? err.message : String(err),
+  };
 }
 
 function mergeChunks(results: readonly Stage2Output[], sizes: readonly number[]): Stage2Output {

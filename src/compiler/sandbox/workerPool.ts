@@ -48,7 +48,8 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    // A heap cap: a program that allocates without end kills its worker, not the daemon.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 } });
     worker.unref();
     const slot: Slot = { worker, busy: null };
     worker.on("message", (reply: { id: number; result?: unknown; error?: string }) => {

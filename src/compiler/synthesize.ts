@@ -22,8 +22,8 @@ interface Scored {
 }
 
 /**
- * Learns a program from train traces only: every family is k-fold cross-validated; the best
- * agreement wins, and among candidates within one example of the best, the simplest.
+ * Learns a program from train traces only: every family is k-fold cross-validated; among the
+ * candidates within one standard error of the best agreement, the simplest wins.
  * Object answers with a fixed set of keys also get a per-field composition.
  */
 export function synthesize(train: ReadonlyArray<{ input: unknown; output: unknown }>, options: { bucket: string; seed: number }): Synthesis {
@@ -95,10 +95,15 @@ function chooseLearner(learners: readonly Learner[], examples: readonly Example[
   return { model: best.model, correct: best.correct, score: best.score };
 }
 
-/** Highest score first; within one example's worth of it, the lowest complexity (then the earlier). */
+/**
+ * The one-standard-error rule (Breiman et al.): every candidate whose CV agreement is within one
+ * standard error of the best (at least one example's worth) is as good as the best, as far as
+ * the train split can tell; of those, the simplest wins (then the earlier).
+ */
 function simplestOfTheBest<T extends { score: number; complexity: number }>(candidates: readonly T[], n: number): T {
   const top = Math.max(...candidates.map((candidate) => candidate.score));
-  const tolerance = 1 / Math.max(1, n) - 1e-9;
+  const size = Math.max(1, n);
+  const tolerance = Math.max(1 / size, Math.sqrt((top * (1 - top)) / size)) - 1e-9;
   const near = candidates.filter((candidate) => candidate.score >= top - tolerance);
   return near.reduce((best, candidate) => (candidate.complexity < best.complexity ? candidate : best));
 }

@@ -62,6 +62,9 @@ export default defineSchema({
     bucket: v.string(),
     sha: v.string(),
     reason: v.string(), // VOLUME | CODE_CHANGE | MANUAL
+    // VOLUME jobs learn from the traces up to the one that fired them, so a verdict is reproducible
+    // whatever arrives while the job waits; absent: the newest traces at run time.
+    uptoSeq: v.optional(v.number()),
     status: jobStatus,
     attempts: v.number(),
     maxAttempts: v.number(),

@@ -23,6 +23,7 @@ export async function enqueueJob(
   bucket: string,
   sha: string,
   reason: string,
+  uptoSeq?: number,
 ): Promise<{ jobId: Id<"pending_compiles">; created: boolean }> {
   const live = await liveJob(ctx, bucket, sha);
   if (live !== null) return { jobId: live._id, created: false };
@@ -30,6 +31,7 @@ export async function enqueueJob(
     bucket,
     sha,
     reason,
+    ...(uptoSeq === undefined ? {} : { uptoSeq }),
     status: "pending",
     attempts: 0,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
@@ -146,7 +148,7 @@ export const claim = mutation({
       jobId: job._id,
       detail: `claimed by ${owner} (attempt ${attempts}/${job.maxAttempts}, ${job.reason})`,
     });
-    return { jobId: job._id, bucket: job.bucket, sha: job.sha, reason: job.reason, claimToken, attempts };
+    return { jobId: job._id, bucket: job.bucket, sha: job.sha, reason: job.reason, claimToken, attempts, uptoSeq: job.uptoSeq };
   },
 });
 

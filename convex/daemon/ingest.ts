@@ -37,6 +37,9 @@ export interface Inserted {
 }
 
 /** The sha compiles are keyed by now: the last one the worker reported (or bumped), else "initial". */
+/** A rejected call site is compiled again once its traces have grown by this factor. */
+export const REJECTED_RETRY_GROWTH = 1.5;
+
 export async function currentSha(ctx: QueryCtx): Promise<string> {
   const row = await ctx.db.query("code_state").first();
   return row?.sha ?? INITIAL_SHA;
@@ -79,26 +82,35 @@ export async function ingestTrace(ctx: MutationCtx, trace: TraceInput, source: T
 
   const inserted: Inserted = { seq, bucket: trace.bucket, traceId };
   const threshold = compileThreshold();
-  if (sinceCompile < threshold) return inserted;
+  const count = bucket === null ? 1 : bucket.count + 1;
+  // Nothing can fire below half the threshold (see the retry rule below): skip the reads.
+  if (sinceCompile < Math.ceil(threshold / 2)) return inserted;
 
   // VOLUME fires once per (bucket, sha): a compiled vault entry or a live job for it already answers
   // the call site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at
-  // once. A *rejected* entry is not an answer: another `threshold` traces is new evidence, so the call
-  // site is tried again (the new verdict replaces the old one; an open-ended call simply stays rejected).
+  // once. A *rejected* entry is not an answer: it is retried each time the bucket's traces have grown
+  // by half since that attempt (30 -> 45 -> 68 -> ...), so more evidence gets a fresh verdict while a
+  // call site that can never compile (open-ended) costs only a logarithmic number of attempts.
   const sha = await currentSha(ctx);
   const vaulted = await ctx.db
     .query("vault_index")
     .withIndex("by_bucket_sha", (q) => q.eq("bucket", trace.bucket).eq("sha", sha))
     .first();
-  if (vaulted?.verdict === "compiled" || (await liveJob(ctx, trace.bucket, sha)) !== null) return inserted;
+  if (vaulted?.verdict === "compiled") return inserted;
+  const retryAt = vaulted ? Math.ceil(vaulted.nTraces * REJECTED_RETRY_GROWTH) : undefined;
+  if (retryAt === undefined ? sinceCompile < threshold : count < retryAt) return inserted;
+  if ((await liveJob(ctx, trace.bucket, sha)) !== null) return inserted;
 
-  const { jobId } = await enqueueJob(ctx, trace.bucket, sha, "VOLUME");
+  const { jobId } = await enqueueJob(ctx, trace.bucket, sha, "VOLUME", seq);
   await ctx.db.patch(bucketId, { sinceCompile: 0 });
   await writeTrigger(ctx, {
     kind: "TRIGGER:VOLUME",
     bucket: trace.bucket,
     jobId,
-    detail: `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`,
+    detail:
+      retryAt === undefined
+        ? `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`
+        : `retry of a rejected call site: ${count} traces, up from ${vaulted!.nTraces} (sha ${sha})`,
   });
   inserted.volumeJobId = jobId;
   return inserted;
@@ -170,13 +182,13 @@ export const buckets = query({
 
 /** The newest `limit` traces of a bucket, oldest first: what a compile learns from. */
 export const traces = query({
-  args: { bucket: v.string(), limit: v.optional(v.number()) },
-  handler: async (ctx, { bucket, limit }) => {
+  args: { bucket: v.string(), limit: v.optional(v.number()), uptoSeq: v.optional(v.number()) },
+  handler: async (ctx, { bucket, limit, uptoSeq }) => {
     checkBucketKey(bucket);
     const n = checkInt(limit ?? 1000, "limit", 1, MAX_TRACES_QUERY);
     const newest = await ctx.db
       .query("proxy_traces")
-      .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
+      .withIndex("by_bucket_seq", (q) => (uptoSeq === undefined ? q.eq("bucket", bucket) : q.eq("bucket", bucket).lte("seq", uptoSeq)))
       .order("desc")
       .take(n);
     return newest.reverse();

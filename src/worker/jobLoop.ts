@@ -81,7 +81,7 @@ export class JobLoop {
         owner: this.opts.owner,
         leaseMs: this.leaseMs,
       });
-      return job ? ({ ...job, jobId: String(job.jobId) } as ClaimedJob) : null;
+      return job ? { ...job, jobId: String(job.jobId), uptoSeq: job.uptoSeq ?? undefined } : null;
     } catch (e) {
       this.opts.onError(asError(e));
       return null;

@@ -9,6 +9,8 @@ export interface ClaimedJob {
   reason: string;
   claimToken: string;
   attempts: number;
+  /** Learn from traces up to this seq (VOLUME jobs); undefined: the newest. */
+  uptoSeq?: number;
 }
 
 export interface PipelineDeps {
@@ -47,7 +49,11 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   abortIfNeeded(signal);
 
   await setStage("synthesize");
-  const rows = await client.query(api.daemon.ingest.traces, { bucket: job.bucket, limit: MAX_TRACES });
+  const rows = await client.query(api.daemon.ingest.traces, {
+    bucket: job.bucket,
+    limit: MAX_TRACES,
+    ...(job.uptoSeq === undefined ? {} : { uptoSeq: job.uptoSeq }),
+  });
   const traces: Trace[] = rows.map((r) => ({
     bucket: r.bucket,
     input: r.input,

@@ -292,14 +292,28 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(jobs[0]).toMatchObject({ bucket: B, sha: bump.sha, reason: "VOLUME" });
       });
 
-      it("a rejected verdict is retried after another threshold of traces; a compiled one is not", async () => {
+      it("a VOLUME job learns from the traces up to the one that fired it, whatever arrives later", async () => {
+        const r = await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
+        await m.batch(Array.from({ length: 10 }, (_, i) => trace(A, 100 + i)));
+        const c = await m.claim();
+        expect(c.uptoSeq).toBe(r.lastSeq);
+        const learned = await h.query(api.daemon.ingest.traces, { bucket: A, limit: 5000, uptoSeq: c.uptoSeq });
+        expect(learned).toHaveLength(30);
+        expect(learned.at(-1).seq).toBe(r.lastSeq);
+        expect(await m.traces(A)).toHaveLength(40);
+      });
+
+      it("a rejected verdict is retried once the traces grew by half; a compiled one is not", async () => {
         await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
         const c = await m.claim();
+        // entry() records nTraces 30: the retry comes at 45 traces.
         await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry("rejected", "// none") });
-        await m.batch(Array.from({ length: 29 }, (_, i) => trace(A, 100 + i)));
+        await m.batch(Array.from({ length: 14 }, (_, i) => trace(A, 100 + i)));
         expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(1);
         await m.ingest(trace(A, 200));
-        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+        const volume = await m.triggers("TRIGGER:VOLUME");
+        expect(volume).toHaveLength(2);
+        expect(volume[0].detail).toContain("45 traces, up from 30");
         const c2 = await m.claim();
         await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c2.jobId, claimToken: c2.claimToken, entry: entry("compiled") });
         const vault = await m.vault();

@@ -207,7 +207,7 @@ export class Execution {
     const merged: Record<string, Value> = {};
     for (const [k, v] of Object.entries({ ...base, ...update })) if (v !== undefined) merged[k] = v;
     this.validateDoc(table, merged);
-    this.store.put(table, { ...merged, _id: doc._id, _creationTime: doc._creationTime });
+    this.store.update(table, doc, { ...merged, _id: doc._id, _creationTime: doc._creationTime });
     this.writtenTables.add(table);
   }
 

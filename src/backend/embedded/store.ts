@@ -253,6 +253,26 @@ export class Store {
     this.prepare(this.writeSql(info)).run(doc._id, json ?? JSON.stringify(convexToJson(doc)), ...keys);
   }
 
+  /**
+   * Rewrites an existing document, setting only the index columns whose key changed, so SQLite leaves
+   * the other indexes' pages alone (a patch of a counter touches one page, not one per index).
+   */
+  update(table: string, before: Doc, after: Doc): void {
+    const info = this.table(table);
+    const cols: string[] = [];
+    const vals: Uint8Array[] = [];
+    for (const ix of info.indexes.values()) {
+      if (ix.fields.length === 0) continue; // by_creation_time: (_creationTime, _id) never change
+      const next = indexKey(ix, after);
+      if (!sameBytes(next, indexKey(ix, before))) {
+        cols.push(ix.column);
+        vals.push(next);
+      }
+    }
+    const sql = `UPDATE ${info.sql} SET doc = ?${cols.map((c) => `, ${c} = ?`).join("")} WHERE id = ?`;
+    this.prepare(sql).run(JSON.stringify(convexToJson(after)), ...vals, after._id);
+  }
+
   remove(table: string, id: string): void {
     const info = this.table(table);
     this.prepare(`DELETE FROM ${info.sql} WHERE id = ?`).run(id);
@@ -304,6 +324,12 @@ export class Store {
     this.stmts.clear();
     if (this.db.isOpen) this.db.close();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function parseDoc(json: string): Doc {

@@ -38,6 +38,8 @@ export interface EmbeddedRuntimeOptions {
   tickMs?: number;
   /** Scheduler lease length; another process takes over this long after the holder dies. Default 3000 ms. */
   leaseMs?: number;
+  /** WAL checkpoint interval after commits. Default 500 ms. */
+  checkpointMs?: number;
   /** SQLite synchronous mode. NORMAL (default) survives process crashes; FULL also power loss. */
   synchronous?: "NORMAL" | "FULL";
   /** The clock functions see (read once per execution). Default Date.now. */
@@ -154,11 +156,22 @@ export function openEmbeddedRuntime(opts: EmbeddedRuntimeOptions): EmbeddedRunti
     tickMs: opts.tickMs ?? 100,
     leaseMs: opts.leaseMs ?? 3000,
   });
+  let committed = false;
   core.onCommit = (exec) => {
+    committed = true;
     subs.afterCommit(exec.writtenTables);
     if (exec.scheduled > 0) scheduler.kick();
   };
   scheduler.start();
+  // Checkpoint the WAL between functions, not inside a commit (keeps commit-to-callback latency flat).
+  const checkpointer = setInterval(() => {
+    if (!committed) return;
+    committed = false;
+    void serial(() => {
+      if (!core.closed) store.checkpoint();
+    });
+  }, opts.checkpointMs ?? 500);
+  checkpointer.unref();
 
   const call = async (kind: FunctionKind, name: string, args: Args | undefined, o?: CallOptions): Promise<unknown> => {
     const out = await serial(() => core.execute(kind, name, args ?? {}, o?.allowInternal === true));
@@ -182,6 +195,7 @@ export function openEmbeddedRuntime(opts: EmbeddedRuntimeOptions): EmbeddedRunti
     tick: () => serial(() => scheduler.tickOnce()),
     isSchedulerLeader: () => scheduler.isLeader(),
     close: async () => {
+      clearInterval(checkpointer);
       subs.stop();
       scheduler.stop();
       await serial(() => {

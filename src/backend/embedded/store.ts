@@ -77,8 +77,9 @@ export class Store {
   ) {
     this.db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 10_000 });
     this.db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${opts.synchronous ?? "NORMAL"}; PRAGMA foreign_keys=OFF;`);
-    // A larger WAL between checkpoints: fewer commits pay for a synchronous checkpoint.
-    this.db.exec(`PRAGMA busy_timeout=${opts.busyTimeoutMs ?? 10_000}; PRAGMA wal_autocheckpoint=4000;`);
+    // Checkpoints run from an idle timer (runtime.ts), off the commit path; the automatic one is only
+    // a safety net for a WAL that grows past ~80 MB.
+    this.db.exec(`PRAGMA busy_timeout=${opts.busyTimeoutMs ?? 10_000}; PRAGMA wal_autocheckpoint=20000;`);
     this.transaction(() => this.migrate());
   }
 
@@ -317,6 +318,11 @@ export class Store {
   setEnv(name: string, value: string | undefined): void {
     if (value === undefined) this.prepare("DELETE FROM _env WHERE name = ?").run(name);
     else this.prepare("INSERT OR REPLACE INTO _env (name, value) VALUES (?, ?)").run(name, value);
+  }
+
+  /** Copies committed WAL pages into the database without waiting for readers or writers. */
+  checkpoint(): void {
+    this.db.exec("PRAGMA wal_checkpoint(PASSIVE)");
   }
 
   close(): void {

@@ -2,6 +2,7 @@
  * The embedded runtime against convex-test (the in-memory reference) and raw node:sqlite (the
  * physical ceiling), same workload through the same convex/ functions. Medians of BENCH_RUNS runs
  * (default 3). Prints a table, then one JSON line. Run: npx tsx bench/embedded.ts
+ * (--quick or BENCH_QUICK=1: 5,000 traces instead of 20,000; BENCH_TRACES overrides).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,8 +16,9 @@ import schema from "../convex/schema.js";
 import { openEmbeddedRuntime, type EmbeddedRuntime } from "../src/backend/embedded/runtime.js";
 import { appModules, appSchema } from "../src/backend/embedded/modules.js";
 
+const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const N = Number(process.env.BENCH_TRACES ?? 20_000);
+const N = Number(process.env.BENCH_TRACES ?? (QUICK ? 5_000 : 20_000));
 const BATCH = 500;
 const TOKEN = "bench-token";
 const BUCKETS = ["acme:classify_lead_tier:v1", "acme:route_ticket:v1", "acme:extract_contact:v1", "acme:score_intent:v1"];

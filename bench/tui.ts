@@ -114,6 +114,8 @@ async function consoleRun(run: number): Promise<ConsoleRun> {
       },
     });
     const replay = replayWindow(samples, c.output(), rss);
+    // Zero frames while the screen changed would mean the counting method broke, not a fast console.
+    if (countFrames(c.output()) === 0) throw new Error("the console wrote no synchronized-update frames: frame counting is not valid here");
     const rr = replayRate(samples, c.startedAt);
     await waitSettled(reader, { minVault: 1, alive: () => c.alive(), quietMs: 2000 });
     await reader.close();

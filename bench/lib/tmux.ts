@@ -1,11 +1,12 @@
 /**
- * The console in a real terminal: a private tmux server (its own socket, so nobody else's sessions
- * are touched), a 100x30 pane, and `pipe-pane` copying every byte the console writes to a file.
+ * The console in a real terminal: a private tmux server (its own socket in the run's temp dir, so
+ * nobody else's sessions are touched), a 100x30 pane, and `pipe-pane` copying every byte the
+ * console writes to a file.
  *
  * Frames are counted as ink's synchronized-update openings (ESC [ ? 2026 h): ink wraps every frame
  * it writes to an interactive TTY in BSU/ESU (write-synchronized.js), so one opening is one redraw,
- * whatever the frame's size or how the pty chunked it. CI must not be set (ink then skips BSU);
- * benchEnv() removes it. The process is started behind a gate (a file the pane waits for) so the
+ * whatever the frame's size or how the pty chunked it. CI must not be set (ink then skips BSU):
+ * the pane gets a small explicit environment without it. The process is started behind a gate (a file the pane waits for) so the
  * pipe is attached before the console writes its first byte.
  */
 import { execFileSync } from "node:child_process";
@@ -52,13 +53,14 @@ export class TmuxConsole {
     readonly env: NodeJS.ProcessEnv,
     readonly size = { cols: 100, rows: 30 },
   ) {
-    this.socket = `bench-tui-${process.pid}-${path.basename(dir)}`;
+    // A socket inside the run's temp dir: removed with it, and no other tmux user can see it.
+    this.socket = path.join(dir, "tmux.sock");
     this.raw = path.join(dir, "pane.raw");
     this.gate = path.join(dir, "go");
   }
 
   private tmux(...args: string[]): string {
-    return execFileSync("tmux", ["-L", this.socket, "-f", "/dev/null", ...args], { encoding: "utf8", env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync("tmux", ["-S", this.socket, "-f", "/dev/null", ...args], { encoding: "utf8", env: this.env, stdio: ["ignore", "pipe", "pipe"] });
   }
 
   /** Starts the pane, attaches the pipe, then opens the gate; startedAt is when the gate opened. */

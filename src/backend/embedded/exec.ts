@@ -283,7 +283,7 @@ export class Execution {
       if (sp) this.store.db.exec(`RELEASE ${sp}`);
       return result;
     } catch (e) {
-      if (sp) this.store.db.exec(`ROLLBACK TO ${sp}; RELEASE ${sp}`);
+      if (sp) this.store.rollbackTo(sp);
       throw restoreConvexError(e);
     } finally {
       this.kindStack.pop();

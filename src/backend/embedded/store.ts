@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
-import { encodeKey } from "./keys.js";
+import { encodeKey, toHex } from "./keys.js";
 import { newId, tableNumberOf } from "./ids.js";
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
@@ -68,6 +68,12 @@ export class Store {
   private readonly byNumber = new Map<number, string>();
   private readonly stmts = new Map<string, StatementSync>();
   private lastCreationTime: number | null = null;
+  /**
+   * Range-scan results within the current transaction, per table. Valid because nothing else writes
+   * while we hold the write lock (or our read snapshot); dropped on any write to the table and at
+   * every transaction boundary. Mutations re-read the same few rows (counters, config) many times.
+   */
+  private readonly scanCache = new Map<string, Map<string, Row[]>>();
   private creationTimeDirty = false;
 
   constructor(
@@ -106,6 +112,7 @@ export class Store {
   }
 
   begin(write: boolean): void {
+    this.scanCache.clear();
     this.db.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
     this.lastCreationTime = null;
     this.creationTimeDirty = false;
@@ -116,12 +123,20 @@ export class Store {
       this.prepare("INSERT OR REPLACE INTO _meta (key, value) VALUES ('lastCreationTime', ?)").run(String(this.lastCreationTime));
     }
     this.db.exec("COMMIT");
+    this.scanCache.clear();
     this.lastCreationTime = null;
     this.creationTimeDirty = false;
   }
 
+  /** Rolls back to a savepoint (a nested mutation that threw). */
+  rollbackTo(savepoint: string): void {
+    this.scanCache.clear();
+    this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+  }
+
   rollback(): void {
     if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    this.scanCache.clear();
     this.lastCreationTime = null;
     this.creationTimeDirty = false;
   }
@@ -251,6 +266,7 @@ export class Store {
   put(table: string, doc: Doc, json?: string): void {
     const info = this.table(table);
     const keys = [...info.indexes.values()].map((ix) => indexKey(ix, doc));
+    this.scanCache.delete(table);
     this.prepare(this.writeSql(info)).run(doc._id, json ?? JSON.stringify(convexToJson(doc)), ...keys);
   }
 
@@ -270,12 +286,14 @@ export class Store {
         vals.push(next);
       }
     }
+    this.scanCache.delete(table);
     const sql = `UPDATE ${info.sql} SET doc = ?${cols.map((c) => `, ${c} = ?`).join("")} WHERE id = ?`;
     this.prepare(sql).run(JSON.stringify(convexToJson(after)), ...vals, after._id);
   }
 
   remove(table: string, id: string): void {
     const info = this.table(table);
+    this.scanCache.delete(table);
     this.prepare(`DELETE FROM ${info.sql} WHERE id = ?`).run(id);
   }
 
@@ -285,8 +303,15 @@ export class Store {
     if (!info) return [];
     const base = `SELECT ${index.column} AS k, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
     index.scanSql ??= { asc: `${base} ASC LIMIT ?`, desc: `${base} DESC LIMIT ?` };
+    let perTable = this.scanCache.get(table);
+    if (!perTable) this.scanCache.set(table, (perTable = new Map()));
+    const cacheKey = `${index.name}|${order}|${limit}|${toHex(lo)}|${toHex(hi)}`;
+    const hit = perTable.get(cacheKey);
+    if (hit) return hit;
     const rows = this.prepare(index.scanSql[order]).all(lo, hi, limit) as { k: Uint8Array; doc: string }[];
-    return rows.map((r) => ({ key: r.k, json: r.doc }));
+    const out = rows.map((r) => ({ key: r.k, json: r.doc }));
+    perTable.set(cacheKey, out);
+    return out;
   }
 
   count(table: string): number {

@@ -43,6 +43,11 @@ describe("transactions", () => {
     expect(await rt.mutation("app:nested", {})).toBe(1);
   });
 
+  it("a nested mutation that throws is rolled back alone; reads after it do not see its writes", async () => {
+    expect(await rt.mutation("app:nestedRollback", {})).toEqual({ before: 0, after: 0, caught: true, final: 10 });
+    expect(await rt.query("app:counter", { name: "nr" })).toBe(10);
+  });
+
   it("state survives close and reopen", async () => {
     await rt.mutation("app:add", { name: "kept", n: 7 });
     const token = rt.adminToken;

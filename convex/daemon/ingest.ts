@@ -1,14 +1,14 @@
 import { v } from "convex/values";
 import { mutation, query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
-import type { Id } from "../_generated/dataModel.js";
+import type { Doc, Id } from "../_generated/dataModel.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkTrace, compileThreshold } from "../lib/validate.js";
 import type { TraceInput } from "../lib/validate.js";
 import { MAX_EVENT_ROWS } from "../lib/events.js";
 import { INITIAL_SHA } from "../lib/sha.js";
-import { addToCounter, TRACE_SEQ } from "../model/counters.js";
+import { TRACE_SEQ } from "../model/counters.js";
 import { enqueueJob, liveJob } from "./compiles.js";
 import { writeTrigger } from "./triggers.js";
 
@@ -50,70 +50,161 @@ export async function currentSha(ctx: QueryCtx): Promise<string> {
  * bucket's counters and applies the VOLUME rule, all in the caller's transaction.
  */
 export async function ingestTrace(ctx: MutationCtx, trace: TraceInput, source: TraceSource): Promise<Inserted> {
-  const now = Date.now();
-  const seq = await addToCounter(ctx, TRACE_SEQ, 1);
-  const traceId = await ctx.db.insert("proxy_traces", {
-    bucket: trace.bucket,
-    input: trace.input,
-    output: trace.output,
-    model: trace.model,
-    latencyMs: trace.latencyMs,
-    tokensIn: trace.tokensIn,
-    tokensOut: trace.tokensOut,
-    ts: trace.ts ?? now,
-    source,
-    seq,
-  });
+  const [row] = await ingestTraces(ctx, [trace], source);
+  return row;
+}
 
-  const bucket = await ctx.db
-    .query("buckets")
-    .withIndex("by_key", (q) => q.eq("key", trace.bucket))
-    .unique();
-  let sinceCompile: number;
-  let bucketId: Id<"buckets">;
-  if (bucket === null) {
-    sinceCompile = 1;
-    bucketId = await ctx.db.insert("buckets", { key: trace.bucket, count: 1, sinceCompile, lastTraceAt: now });
-  } else {
-    sinceCompile = bucket.sinceCompile + 1;
-    bucketId = bucket._id;
-    await ctx.db.patch(bucket._id, { count: bucket.count + 1, sinceCompile, lastTraceAt: now });
+/** `ingestTrace` for several traces in order, in one transaction: what a batch reads once, it reads once. */
+export async function ingestTraces(ctx: MutationCtx, traces: TraceInput[], source: TraceSource): Promise<Inserted[]> {
+  const run = new TraceIngest(ctx, source);
+  const out: Inserted[] = [];
+  for (const t of traces) out.push(await run.add(t));
+  await run.finish();
+  return out;
+}
+
+interface BucketState {
+  id: Id<"buckets">;
+  count: number;
+  sinceCompile: number;
+  /** the values last written to the row (an insert or an earlier finish) */
+  written: { count: number; sinceCompile: number } | null;
+  /** vault_index entry for (bucket, sha), read once per run when first needed */
+  vaulted?: Doc<"vault_index"> | null;
+  /** whether a pending/running job exists for (bucket, sha) (read once, then known: this run enqueues it) */
+  live?: boolean;
+}
+
+/**
+ * One transaction's ingest state. Every observable effect happens at the same trace as in a
+ * trace-at-a-time ingest (seq order, the VOLUME job and trigger row at the trace that crosses the
+ * threshold, new bucket and counter rows inserted where the first trace needs them); only the
+ * repeated read-modify-write of the seq counter and each bucket row is kept in memory and written
+ * once by `finish()`. Nothing else in the transaction reads those rows in between (enqueueJob and
+ * writeTrigger touch pending_compiles, trigger_events and the trigger-rows counter only), and the
+ * vault entry, live-job state and code sha cannot change inside the run except through it.
+ */
+export class TraceIngest {
+  private readonly now = Date.now();
+  private readonly threshold = compileThreshold();
+  private seqRow: { id: Id<"counters">; value: number; written: number } | null | undefined;
+  private readonly buckets = new Map<string, BucketState>();
+  private sha: string | undefined;
+
+  constructor(
+    private readonly ctx: MutationCtx,
+    private readonly source: TraceSource,
+  ) {}
+
+  private async nextSeq(): Promise<number> {
+    if (this.seqRow === undefined) {
+      const row = await this.ctx.db
+        .query("counters")
+        .withIndex("by_name", (q) => q.eq("name", TRACE_SEQ))
+        .unique();
+      this.seqRow = row === null ? null : { id: row._id, value: row.value, written: row.value };
+    }
+    if (this.seqRow === null) {
+      const id = await this.ctx.db.insert("counters", { name: TRACE_SEQ, value: 1 });
+      this.seqRow = { id, value: 1, written: 1 };
+      return 1;
+    }
+    return ++this.seqRow.value;
   }
 
-  const inserted: Inserted = { seq, bucket: trace.bucket, traceId };
-  const threshold = compileThreshold();
-  const count = bucket === null ? 1 : bucket.count + 1;
-  // Nothing can fire below half the threshold (see the retry rule below): skip the reads.
-  if (sinceCompile < Math.ceil(threshold / 2)) return inserted;
+  private async bucket(key: string): Promise<BucketState> {
+    let b = this.buckets.get(key);
+    if (b !== undefined) {
+      b.count += 1;
+      b.sinceCompile += 1;
+      return b;
+    }
+    const row = await this.ctx.db
+      .query("buckets")
+      .withIndex("by_key", (q) => q.eq("key", key))
+      .unique();
+    if (row === null) {
+      const id = await this.ctx.db.insert("buckets", { key, count: 1, sinceCompile: 1, lastTraceAt: this.now });
+      b = { id, count: 1, sinceCompile: 1, written: { count: 1, sinceCompile: 1 } };
+    } else {
+      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, written: null };
+    }
+    this.buckets.set(key, b);
+    return b;
+  }
 
-  // VOLUME fires once per (bucket, sha): a compiled vault entry or a live job for it already answers
-  // the call site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at
-  // once. A *rejected* entry is not an answer: it is retried each time the bucket's traces have grown
-  // by half since that attempt (30 -> 45 -> 68 -> ...), so more evidence gets a fresh verdict while a
-  // call site that can never compile (open-ended) costs only a logarithmic number of attempts.
-  const sha = await currentSha(ctx);
-  const vaulted = await ctx.db
-    .query("vault_index")
-    .withIndex("by_bucket_sha", (q) => q.eq("bucket", trace.bucket).eq("sha", sha))
-    .first();
-  if (vaulted?.verdict === "compiled") return inserted;
-  const retryAt = vaulted ? Math.ceil(vaulted.nTraces * REJECTED_RETRY_GROWTH) : undefined;
-  if (retryAt === undefined ? sinceCompile < threshold : count < retryAt) return inserted;
-  if ((await liveJob(ctx, trace.bucket, sha)) !== null) return inserted;
+  async add(trace: TraceInput): Promise<Inserted> {
+    const { ctx, now, threshold } = this;
+    const seq = await this.nextSeq();
+    const traceId = await ctx.db.insert("proxy_traces", {
+      bucket: trace.bucket,
+      input: trace.input,
+      output: trace.output,
+      model: trace.model,
+      latencyMs: trace.latencyMs,
+      tokensIn: trace.tokensIn,
+      tokensOut: trace.tokensOut,
+      ts: trace.ts ?? now,
+      source: this.source,
+      seq,
+    });
+    const b = await this.bucket(trace.bucket);
+    const { sinceCompile, count } = b;
 
-  const { jobId } = await enqueueJob(ctx, trace.bucket, sha, "VOLUME", seq);
-  await ctx.db.patch(bucketId, { sinceCompile: 0 });
-  await writeTrigger(ctx, {
-    kind: "TRIGGER:VOLUME",
-    bucket: trace.bucket,
-    jobId,
-    detail:
-      retryAt === undefined
-        ? `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`
-        : `retry of a rejected call site: ${count} traces, up from ${vaulted!.nTraces} (sha ${sha})`,
-  });
-  inserted.volumeJobId = jobId;
-  return inserted;
+    const inserted: Inserted = { seq, bucket: trace.bucket, traceId };
+    // Nothing can fire below half the threshold (see the retry rule below): skip the reads.
+    if (sinceCompile < Math.ceil(threshold / 2)) return inserted;
+
+    // VOLUME fires once per (bucket, sha): a compiled vault entry or a live job for it already answers
+    // the call site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at
+    // once. A *rejected* entry is not an answer: it is retried each time the bucket's traces have grown
+    // by half since that attempt (30 -> 45 -> 68 -> ...), so more evidence gets a fresh verdict while a
+    // call site that can never compile (open-ended) costs only a logarithmic number of attempts.
+    const sha = (this.sha ??= await currentSha(ctx));
+    if (b.vaulted === undefined) {
+      b.vaulted = await ctx.db
+        .query("vault_index")
+        .withIndex("by_bucket_sha", (q) => q.eq("bucket", trace.bucket).eq("sha", sha))
+        .first();
+    }
+    const vaulted = b.vaulted;
+    if (vaulted?.verdict === "compiled") return inserted;
+    const retryAt = vaulted ? Math.ceil(vaulted.nTraces * REJECTED_RETRY_GROWTH) : undefined;
+    if (retryAt === undefined ? sinceCompile < threshold : count < retryAt) return inserted;
+    b.live ??= (await liveJob(ctx, trace.bucket, sha)) !== null;
+    if (b.live) return inserted;
+
+    const { jobId } = await enqueueJob(ctx, trace.bucket, sha, "VOLUME", seq);
+    b.live = true;
+    b.sinceCompile = 0;
+    await writeTrigger(ctx, {
+      kind: "TRIGGER:VOLUME",
+      bucket: trace.bucket,
+      jobId,
+      detail:
+        retryAt === undefined
+          ? `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`
+          : `retry of a rejected call site: ${count} traces, up from ${vaulted!.nTraces} (sha ${sha})`,
+    });
+    inserted.volumeJobId = jobId;
+    return inserted;
+  }
+
+  /** Writes the seq counter and every touched bucket row once. */
+  async finish(): Promise<void> {
+    const { ctx, now } = this;
+    const seq = this.seqRow;
+    if (seq && seq.value !== seq.written) {
+      await ctx.db.patch(seq.id, { value: seq.value });
+      seq.written = seq.value;
+    }
+    for (const b of this.buckets.values()) {
+      const w = b.written;
+      if (w !== null && w.count === b.count && w.sinceCompile === b.sinceCompile) continue;
+      await ctx.db.patch(b.id, { count: b.count, sinceCompile: b.sinceCompile, lastTraceAt: now });
+      b.written = { count: b.count, sinceCompile: b.sinceCompile };
+    }
+  }
 }
 
 /**
@@ -158,8 +249,7 @@ export const ingestBatch = mutation({
     }
     // Validate everything before the first insert, so the message names the first bad trace.
     traces.forEach((t, i) => checkTrace(t, `traces[${i}]`));
-    const rows: Inserted[] = [];
-    for (const t of traces) rows.push(await ingestTrace(ctx, t, "ingest"));
+    const rows = await ingestTraces(ctx, traces, "ingest");
     await writeEventRows(ctx, rows, "ingest");
     return {
       inserted: rows.length,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Runs every bench/*.ts in sequence (except _*.ts, scratch files), each with `node --import tsx`,
+ * Runs every bench/*.ts in sequence (except _*.ts and .*.ts, scratch files), each with `node --import tsx`,
  * so a bench imports the TypeScript sources it measures; the product itself is driven from dist/,
  * which `npm run bench` builds first. Each bench's output streams through; its last JSON line is collected. Ends with a
  * summary table and one JSON line holding every bench's result.
@@ -24,8 +24,8 @@ const only = args.filter((a) => !a.startsWith("--"));
 const timeoutS = Number(process.env.BENCH_TIMEOUT_S ?? 1800);
 
 const benches = readdirSync(here)
-  // A leading underscore marks a scratch or helper file, not a bench.
-  .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith("_"))
+  // A leading underscore or dot marks a scratch or helper file, not a bench.
+  .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith("_") && !f.startsWith("."))
   .sort()
   .filter((f) => only.length === 0 || only.includes(f.replace(/\.ts$/, "")));
 if (benches.length === 0) {

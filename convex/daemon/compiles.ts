@@ -5,6 +5,8 @@ import type { Doc, Id } from "../_generated/dataModel.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
+import { rejectedRetryAt } from "../lib/volume.js";
+import { currentSha } from "./ingest.js";
 import { writeTrigger } from "./triggers.js";
 import { vaultEntryValidator, writeVaultEntry } from "./vault.js";
 
@@ -216,9 +218,37 @@ export const complete = mutation({
       jobId,
       detail: `vault: ${entry.verdict} (${entry.family}, oracle ${entry.scores.oracle.toFixed(3)})`,
     });
+    if (entry.verdict === "rejected") await retryIfGrown(ctx, job, entry.nTraces);
     return { vaultId };
   },
 });
+
+/**
+ * The retry rule for rejected call sites normally fires on trace arrival; traces that arrived while
+ * this job compiled (a burst, a fast replay) would otherwise never get their retry.
+ */
+async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, nTraces: number): Promise<void> {
+  if (job.sha !== (await currentSha(ctx))) return; // a newer sha has its own triggers
+  const bucket = await ctx.db
+    .query("buckets")
+    .withIndex("by_key", (q) => q.eq("key", job.bucket))
+    .unique();
+  if (bucket === null || bucket.count < rejectedRetryAt(nTraces)) return;
+  const newest = await ctx.db
+    .query("proxy_traces")
+    .withIndex("by_bucket_seq", (q) => q.eq("bucket", job.bucket))
+    .order("desc")
+    .first();
+  const { jobId, created } = await enqueueJob(ctx, job.bucket, job.sha, "VOLUME", newest?.seq);
+  if (!created) return;
+  await ctx.db.patch(bucket._id, { sinceCompile: 0 });
+  await writeTrigger(ctx, {
+    kind: "TRIGGER:VOLUME",
+    bucket: job.bucket,
+    jobId,
+    detail: `retry of a rejected call site: ${bucket.count} traces, up from ${nTraces}, arrived while it compiled (sha ${job.sha})`,
+  });
+}
 
 export const fail = mutation({
   args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), error: v.string() },

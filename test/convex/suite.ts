@@ -292,6 +292,24 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(jobs[0]).toMatchObject({ bucket: B, sha: bump.sha, reason: "VOLUME" });
       });
 
+      it("traces that arrived while a rejected job compiled get their retry when it completes", async () => {
+        await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
+        const c = await m.claim();
+        // 20 more arrive during the compile: 50 >= 45, but the job is live, so nothing fires yet.
+        await m.batch(Array.from({ length: 20 }, (_, i) => trace(A, 100 + i)));
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(1);
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry("rejected", "// none") });
+        const volume = await m.triggers("TRIGGER:VOLUME");
+        expect(volume).toHaveLength(2);
+        expect(volume[0].detail).toContain("50 traces, up from 30");
+        const next = await m.claim();
+        expect(next.bucket).toBe(A);
+        expect(next.uptoSeq).toBe((await m.traces(A)).at(-1).seq);
+        // A compiled verdict never re-fires this way.
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: next.jobId, claimToken: next.claimToken, entry: entry("compiled") });
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+      });
+
       it("a VOLUME job learns from the traces up to the one that fired it, whatever arrives later", async () => {
         const r = await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
         await m.batch(Array.from({ length: 10 }, (_, i) => trace(A, 100 + i)));
@@ -427,7 +445,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
       });
 
       it("speed changes pacing; the per-tick cap bounds a burst", async () => {
-        await loadSeeds(600);
+        await loadSeeds(1100);
         await m.tick();
         await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 250 });
         setNow(T0 + 1010);
@@ -439,15 +457,15 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await m.tick()).replayed).toBe(1);
         await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 1 });
         setNow(T0 + 60_000);
-        expect((await m.tick()).replayed).toBe(500);
+        expect((await m.tick()).replayed).toBe(1000);
         // 20 per-trace EVENT rows and one summary for that tick
         const events = await m.triggers("TRIGGER:EVENT");
-        expect(events.filter((e) => e.detail.startsWith("+480 more"))).toHaveLength(1);
+        expect(events.filter((e) => e.detail.startsWith("+980 more"))).toHaveLength(1);
         setNow(T0 + 61_000);
         expect((await m.tick()).replayed).toBe(94);
-        expect((await m.state()).position).toBe(600);
+        expect((await m.state()).position).toBe(1100);
         const seqs = await allReplayedSeqs();
-        expect(seqs).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+        expect(seqs).toEqual(Array.from({ length: 1100 }, (_, i) => i + 1));
       });
 
       it("speed out of range is a clear error and changes nothing", async () => {

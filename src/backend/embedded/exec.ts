@@ -168,16 +168,35 @@ export class Execution {
   private insert(table: string, valueJson: Record<string, JSONValue>): string {
     this.requireMutation("db.insert");
     if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
-    const fields = stripSystem(jsonToConvex(valueJson) as Record<string, Value>);
     this.store.table(table); // throws for tables the schema does not declare
+    // Fields the schema types as v.any() and no index reads stay in their JSON form: validation only
+    // asks that they are present, and the stored text is the incoming JSON either way.
+    const raw = rawFields(this.host, table);
+    const fields: Record<string, Value> = {};
+    let system = false;
+    for (const k in valueJson) {
+      if (k === "_id" || k === "_creationTime") {
+        system = true;
+        continue;
+      }
+      fields[k] = raw.has(k) ? (valueJson[k] as Value) : jsonToConvex(valueJson[k]);
+    }
     this.validateDoc(table, fields);
     const _creationTime = this.store.nextCreationTime(this.now);
     const _id = this.store.newId(table, _creationTime);
     // The incoming value is already Convex JSON: store its text with the system fields added.
-    const { _id: _a, _creationTime: _b, ...jsonFields } = valueJson;
-    void _a;
-    void _b;
-    this.store.put(table, { ...fields, _id, _creationTime }, JSON.stringify({ ...jsonFields, _id, _creationTime }));
+    let text: string;
+    if (system) {
+      const { _id: _a, _creationTime: _b, ...jsonFields } = valueJson;
+      void _a;
+      void _b;
+      text = JSON.stringify({ ...jsonFields, _id, _creationTime });
+    } else {
+      const body = JSON.stringify(valueJson);
+      const tail = `"_id":${JSON.stringify(_id)},"_creationTime":${JSON.stringify(_creationTime)}}`;
+      text = body.length === 2 ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
+    }
+    this.store.put(table, { ...fields, _id, _creationTime }, text);
     this.writtenTables.add(table);
     return _id;
   }
@@ -289,6 +308,26 @@ export class Execution {
       this.kindStack.pop();
     }
   }
+}
+
+const NO_RAW = new Set<string>();
+const rawFieldCache = new WeakMap<ExecHost, Map<string, Set<string>>>();
+
+/** Top-level fields of `table` typed v.any() that no index reads (see Execution.insert). */
+function rawFields(host: ExecHost, table: string): Set<string> {
+  let perHost = rawFieldCache.get(host);
+  if (!perHost) rawFieldCache.set(host, (perHost = new Map()));
+  let set = perHost.get(table);
+  if (set === undefined) {
+    set = NO_RAW;
+    const type = host.documentTypes?.get(table);
+    if (type?.type === "object") {
+      const indexed = new Set(host.store.table(table).indexList.flatMap((ix) => ix.fields.map((f) => f.split(".")[0])));
+      set = new Set(Object.entries(type.value).filter(([k, f]) => f.fieldType.type === "any" && !indexed.has(k)).map(([k]) => k));
+    }
+    perHost.set(table, set);
+  }
+  return set;
 }
 
 function stripSystem(value: Record<string, Value | undefined>): Record<string, Value> {

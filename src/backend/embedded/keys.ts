@@ -39,12 +39,45 @@ class Writer {
     this.buf[this.len++] = 0;
     this.buf[this.len++] = 0;
   }
+  /** Eight bytes of `f64` (big-endian), optionally transformed to unsigned order for a float64. */
+  f64(flipFloat: boolean): void {
+    this.ensure(8);
+    const b = this.buf;
+    const at = this.len;
+    for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[i];
+    if (flipFloat) {
+      // IEEE 754 to unsigned order: flip the sign bit of positives, every bit of negatives.
+      if (b[at] & 0x80) for (let i = 0; i < 8; i++) b[at + i] ^= 0xff;
+      else b[at] ^= 0x80;
+    }
+    this.len += 8;
+  }
+  /** A string's UTF-8 bytes, escaped and terminated like `escaped`; ASCII without an encoder call. */
+  string(s: string): void {
+    const n = s.length;
+    this.ensure(n * 2 + 2);
+    const b = this.buf;
+    let at = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return this.escaped(utf8.encode(s));
+      b[at++] = c;
+      if (c === 0) b[at++] = TOP;
+    }
+    b[at++] = 0;
+    b[at++] = 0;
+    this.len = at;
+  }
+  reset(): void {
+    this.len = 0;
+  }
   done(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
 }
 
-const f64 = new DataView(new ArrayBuffer(8));
+const f64Bytes = new Uint8Array(8);
+const f64 = new DataView(f64Bytes.buffer);
 const utf8 = new TextEncoder();
 
 function writeValue(w: Writer, v: Value | undefined): void {
@@ -54,23 +87,19 @@ function writeValue(w: Writer, v: Value | undefined): void {
     case "bigint": {
       w.byte(TAG.bigint);
       f64.setBigUint64(0, BigInt.asUintN(64, v) ^ (1n << 63n));
-      return w.bytes(new Uint8Array(f64.buffer.slice(0)));
+      return w.f64(false);
     }
     case "number": {
       w.byte(TAG.number);
       f64.setFloat64(0, v);
-      const b = new Uint8Array(f64.buffer.slice(0));
-      // IEEE 754 to unsigned order: flip the sign bit of positives, every bit of negatives.
-      if (b[0] & 0x80) for (let i = 0; i < 8; i++) b[i] ^= 0xff;
-      else b[0] ^= 0x80;
-      return w.bytes(b);
+      return w.f64(true);
     }
     case "boolean":
       w.byte(TAG.boolean);
       return w.byte(v ? 1 : 0);
     case "string":
       w.byte(TAG.string);
-      return w.escaped(utf8.encode(v));
+      return w.string(v);
     default:
       break;
   }
@@ -88,15 +117,29 @@ function writeValue(w: Writer, v: Value | undefined): void {
   for (const k of Object.keys(obj).sort()) {
     if (obj[k] === undefined) continue;
     w.byte(TAG.string);
-    w.escaped(utf8.encode(k));
+    w.string(k);
     writeValue(w, obj[k]);
   }
   w.byte(0);
 }
 
+/** One writer for every key: encoding is synchronous, and `done()` copies the bytes out. */
+const shared = new Writer();
+
 export function encodeKey(values: ReadonlyArray<Value | undefined>): Uint8Array {
-  const w = new Writer();
+  const w = shared;
+  w.reset();
   for (const v of values) writeValue(w, v);
+  return w.done();
+}
+
+/** encodeKey([...fields, creationTime, id]) without building the array. */
+export function encodeIndexKey(fields: ReadonlyArray<Value | undefined>, creationTime: number, id: string): Uint8Array {
+  const w = shared;
+  w.reset();
+  for (const v of fields) writeValue(w, v);
+  writeValue(w, creationTime);
+  writeValue(w, id);
   return w.done();
 }
 

@@ -108,8 +108,10 @@ export class RuntimeCore implements ExecHost {
   async execute(kind: FunctionKind, name: string, args: Args, allowInternal: boolean, pre?: Precondition): Promise<ExecuteResult | null> {
     if (this.closed) throw new Error("The embedded runtime is closed");
     const r = resolveFunction(this.modules, name, kind, allowInternal);
-    const argsValue = jsonToConvex(convexToJson(args as Value)) as Value;
-    validateArgs(r, argsValue, this.store.tableOfId);
+    // convexToJson checks that the arguments are Convex values; the function gets its own copy from
+    // the JSON text, so the caller's objects are validated in place instead of cloned first.
+    const argsJson = JSON.stringify([convexToJson(args as Value)]);
+    validateArgs(r, args as Value, this.store.tableOfId);
     const exec = new Execution(this, kind, name, this.clock());
     this.store.begin(kind === "mutation");
     let restore: (() => void) | undefined;
@@ -119,7 +121,6 @@ export class RuntimeCore implements ExecHost {
         return null;
       }
       restore = installGlobals(exec, this.store.env(), Math.floor(this.seeds() * 2 ** 32));
-      const argsJson = JSON.stringify([convexToJson(argsValue)]);
       const raw = kind === "query" ? await r.fn.invokeQuery!(argsJson) : await r.fn.invokeMutation!(argsJson);
       restore();
       restore = undefined;

@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
-import { encodeKey, toHex } from "./keys.js";
+import { encodeIndexKey, toHex } from "./keys.js";
 import { newId, tableNumberOf } from "./ids.js";
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
@@ -15,11 +15,23 @@ export interface IndexInfo {
   scanSql?: { asc: string; desc: string };
 }
 
+/** A prepared statement per (table, shape), kept on the table so the hot path skips the SQL-text map. */
+interface TableStatements {
+  put?: StatementSync;
+  get?: StatementSync;
+  remove?: StatementSync;
+  /** UPDATE ... SET doc = ?, <changed index columns> WHERE id = ?, by the changed columns' bitmask */
+  update: Map<number, StatementSync>;
+}
+
 export interface TableInfo {
   name: string;
   number: number;
   sql: string;
   indexes: Map<string, IndexInfo>;
+  /** The indexes in column order (the order `put` binds them). */
+  indexList: IndexInfo[];
+  stmts: TableStatements;
 }
 
 /** The declared shape of one table, as read from the schema. */
@@ -36,6 +48,7 @@ export interface Row {
 const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
 
 export function fieldValue(doc: Record<string, Value | undefined>, path: string): Value | undefined {
+  if (!path.includes(".")) return doc[path];
   let cur: Value | undefined = doc;
   for (const part of path.split(".")) {
     if (cur === null || cur === undefined || typeof cur !== "object" || Array.isArray(cur) || cur instanceof ArrayBuffer) {
@@ -46,10 +59,12 @@ export function fieldValue(doc: Record<string, Value | undefined>, path: string)
   return cur;
 }
 
+const NO_FIELDS: (Value | undefined)[] = [];
+
 export function indexKey(index: IndexInfo, doc: Doc): Uint8Array {
-  const parts: (Value | undefined)[] = index.fields.map((f) => fieldValue(doc, f));
-  parts.push(doc._creationTime, doc._id);
-  return encodeKey(parts);
+  const f = index.fields;
+  const parts = f.length === 0 ? NO_FIELDS : f.length === 1 ? [fieldValue(doc, f[0])] : f.map((p) => fieldValue(doc, p));
+  return encodeIndexKey(parts, doc._creationTime, doc._id);
 }
 
 /** Reserved table number for scheduled-function ids (`Id<"_scheduled_functions">`). */
@@ -162,10 +177,11 @@ export class Store {
   }
 
   private loadTable(name: string, number: number): TableInfo {
-    const info: TableInfo = { name, number, sql: q(`t_${name}`), indexes: new Map() };
+    const info: TableInfo = { name, number, sql: q(`t_${name}`), indexes: new Map(), indexList: [], stmts: { update: new Map() } };
     const spec = this.specs?.get(name);
     const declared = [{ name: "by_creation_time", fields: [] as string[] }, ...(spec?.indexes ?? [])];
     for (const ix of declared) info.indexes.set(ix.name, { ...ix, column: q(`ix_${ix.name}`) });
+    info.indexList = [...info.indexes.values()];
     this.tables.set(name, info);
     return info;
   }
@@ -243,58 +259,80 @@ export class Store {
   get(id: string): { table: string; doc: Doc } | null {
     const table = this.tableOfId(id);
     if (table === null || table === SCHEDULED_TABLE) return null;
-    const info = this.tables.get(table);
-    if (!info) return null;
-    const row = this.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`).get(id) as { doc: string } | undefined;
-    return row ? { table, doc: parseDoc(row.doc) } : null;
+    const json = this.getJson(table, id);
+    return json === null ? null : { table, doc: parseDoc(json) };
   }
 
   /** The stored Convex-JSON text of a document, without parsing it. */
   getJson(table: string, id: string): string | null {
     const info = this.tables.get(table);
     if (!info) return null;
-    const row = this.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    const stmt = (info.stmts.get ??= this.db.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`));
+    const row = stmt.get(id) as { doc: string } | undefined;
     return row ? row.doc : null;
-  }
-
-  private writeSql(info: TableInfo): string {
-    const cols = [...info.indexes.values()].map((i) => i.column);
-    return `INSERT OR REPLACE INTO ${info.sql} (id, doc, ${cols.join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`;
   }
 
   /** Writes a document; `json` may be passed when the caller already has its Convex-JSON text. */
   put(table: string, doc: Doc, json?: string): void {
     const info = this.table(table);
-    const keys = [...info.indexes.values()].map((ix) => indexKey(ix, doc));
+    const list = info.indexList;
     this.scanCache.delete(table);
-    this.prepare(this.writeSql(info)).run(doc._id, json ?? JSON.stringify(convexToJson(doc)), ...keys);
+    if (info.stmts.put === undefined) {
+      const cols = list.map((i) => i.column);
+      info.stmts.put = this.db.prepare(
+        `INSERT OR REPLACE INTO ${info.sql} (id, doc, ${cols.join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`,
+      );
+    }
+    const text = json ?? JSON.stringify(convexToJson(doc));
+    switch (list.length) {
+      case 1:
+        info.stmts.put.run(doc._id, text, indexKey(list[0], doc));
+        return;
+      case 2:
+        info.stmts.put.run(doc._id, text, indexKey(list[0], doc), indexKey(list[1], doc));
+        return;
+      case 3:
+        info.stmts.put.run(doc._id, text, indexKey(list[0], doc), indexKey(list[1], doc), indexKey(list[2], doc));
+        return;
+      default:
+        info.stmts.put.run(doc._id, text, ...list.map((ix) => indexKey(ix, doc)));
+    }
   }
 
   /**
    * Rewrites an existing document, setting only the index columns whose key changed, so SQLite leaves
    * the other indexes' pages alone (a patch of a counter touches one page, not one per index).
    */
-  update(table: string, before: Doc, after: Doc): void {
+  update(table: string, before: Doc, after: Doc, json?: string): void {
     const info = this.table(table);
-    const cols: string[] = [];
+    const list = info.indexList;
+    let mask = 0;
     const vals: Uint8Array[] = [];
-    for (const ix of info.indexes.values()) {
+    for (let i = 0; i < list.length; i++) {
+      const ix = list[i];
       if (ix.fields.length === 0) continue; // by_creation_time: (_creationTime, _id) never change
+      // Unchanged primitive fields give the same key bytes: skip encoding both keys.
+      if (ix.fields.every((f) => samePrimitive(fieldValue(before, f), fieldValue(after, f)))) continue;
       const next = indexKey(ix, after);
       if (!sameBytes(next, indexKey(ix, before))) {
-        cols.push(ix.column);
+        mask |= 1 << i;
         vals.push(next);
       }
     }
     this.scanCache.delete(table);
-    const sql = `UPDATE ${info.sql} SET doc = ?${cols.map((c) => `, ${c} = ?`).join("")} WHERE id = ?`;
-    this.prepare(sql).run(JSON.stringify(convexToJson(after)), ...vals, after._id);
+    let stmt = info.stmts.update.get(mask);
+    if (stmt === undefined) {
+      const cols = list.filter((_, i) => mask & (1 << i)).map((ix) => ix.column);
+      stmt = this.db.prepare(`UPDATE ${info.sql} SET doc = ?${cols.map((c) => `, ${c} = ?`).join("")} WHERE id = ?`);
+      info.stmts.update.set(mask, stmt);
+    }
+    stmt.run(json ?? JSON.stringify(convexToJson(after)), ...vals, after._id);
   }
 
   remove(table: string, id: string): void {
     const info = this.table(table);
     this.scanCache.delete(table);
-    this.prepare(`DELETE FROM ${info.sql} WHERE id = ?`).run(id);
+    (info.stmts.remove ??= this.db.prepare(`DELETE FROM ${info.sql} WHERE id = ?`)).run(id);
   }
 
   /** Rows of one index with lo <= key < hi, in key order, at most `limit`. */
@@ -355,6 +393,10 @@ export class Store {
     this.stmts.clear();
     if (this.db.isOpen) this.db.close();
   }
+}
+
+function samePrimitive(a: Value | undefined, b: Value | undefined): boolean {
+  return Object.is(a, b) && (a === null || typeof a !== "object");
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

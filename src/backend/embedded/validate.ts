@@ -43,8 +43,95 @@ function literalEquals(a: Value, b: Value | undefined): boolean {
 }
 
 export function validateValue(v: ValidatorJson, value: Value | undefined, tableOfId: TableOfId, path = ""): void {
+  // The compiled predicate answers the common case (valid) without building messages; only a value
+  // that fails is walked again to say where.
+  if (compiled(v)(value, tableOfId)) return;
   const problem = check(v, value, tableOfId, path);
   if (problem !== null) throw new ValidationError(problem);
+}
+
+type Predicate = (value: Value | undefined, tableOfId: TableOfId) => boolean;
+
+/** Validators are compiled once per validator object (function args, schema document types). */
+const compiledCache = new WeakMap<object, Predicate>();
+
+function compiled(v: ValidatorJson): Predicate {
+  let p = compiledCache.get(v);
+  if (p === undefined) {
+    p = compile(v);
+    compiledCache.set(v, p);
+  }
+  return p;
+}
+
+function compile(v: ValidatorJson): Predicate {
+  switch (v.type) {
+    case "any":
+      return (x) => x !== undefined;
+    case "null":
+      return (x) => x === null;
+    case "number":
+      return (x) => typeof x === "number";
+    case "bigint":
+      return (x) => typeof x === "bigint";
+    case "boolean":
+      return (x) => typeof x === "boolean";
+    case "string":
+      return (x) => typeof x === "string";
+    case "bytes":
+      return (x) => x instanceof ArrayBuffer;
+    case "literal": {
+      const lit = jsonToConvex(v.value);
+      return (x) => literalEquals(lit, x);
+    }
+    case "id": {
+      const table = v.tableName;
+      return (x, tableOfId) => typeof x === "string" && tableOfId(x) === table;
+    }
+    case "array": {
+      const item = compile(v.value);
+      return (x, t) => {
+        if (!Array.isArray(x)) return false;
+        for (let i = 0; i < x.length; i++) if (!item(x[i], t)) return false;
+        return true;
+      };
+    }
+    case "union": {
+      const members = v.value.map(compile);
+      return (x, t) => {
+        for (const m of members) if (m(x, t)) return true;
+        return false;
+      };
+    }
+    case "object": {
+      const fields = Object.entries(v.value).map(([k, f]) => ({ k, optional: f.optional, check: compile(f.fieldType) }));
+      const known = new Set(Object.keys(v.value));
+      return (x, t) => {
+        if (!isPlainObject(x)) return false;
+        for (const f of fields) {
+          const fx = x[f.k];
+          if (fx === undefined) {
+            if (!f.optional) return false;
+          } else if (!f.check(fx, t)) return false;
+        }
+        for (const k in x) if (!known.has(k) && x[k] !== undefined) return false;
+        return true;
+      };
+    }
+    case "record": {
+      const key = compile(v.keys);
+      const val = compile(v.values.fieldType);
+      return (x, t) => {
+        if (!isPlainObject(x)) return false;
+        for (const k in x) {
+          const fx = x[k];
+          if (fx === undefined) continue;
+          if (!key(k, t) || !val(fx, t)) return false;
+        }
+        return true;
+      };
+    }
+  }
 }
 
 /** The first problem found, or null. Returns instead of throwing: unions try members on the hot path. */

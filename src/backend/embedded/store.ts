@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
-import { encodeIndexKey, toHex } from "./keys.js";
+import { encodeIndexKey } from "./keys.js";
 import { newId, tableNumberOf } from "./ids.js";
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
@@ -11,8 +11,19 @@ export interface IndexInfo {
   /** Indexed field paths, followed implicitly by _creationTime and _id. */
   fields: string[];
   column: string;
-  /** Cached range-scan SQL by order. */
-  scanSql?: { asc: string; desc: string };
+  /** Prepared range-scan statements by order. */
+  scanStmt?: { asc: StatementSync; desc: StatementSync };
+}
+
+/** The _versions row holding the last _creationTime handed out (no table is named with a leading "_"). */
+const CREATION_TIME_ROW = "_lastCreationTime";
+
+const MAX_CACHED_ROWS = 64;
+const MAX_CACHED_SCANS = 512;
+
+/** A byte string as a JS string (one char per byte), for map keys: no copy, no hex expansion. */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
 /** A prepared statement per (table, shape), kept on the table so the hot path skips the SQL-text map. */
@@ -84,11 +95,14 @@ export class Store {
   private readonly stmts = new Map<string, StatementSync>();
   private lastCreationTime: number | null = null;
   /**
-   * Range-scan results within the current transaction, per table. Valid because nothing else writes
-   * while we hold the write lock (or our read snapshot); dropped on any write to the table and at
-   * every transaction boundary. Mutations re-read the same few rows (counters, config) many times.
+   * Small range-scan results, per table, kept across transactions: dropped on any write to the table
+   * through this Store, on every rollback (the rows may have been uncommitted writes), and whenever
+   * `PRAGMA data_version` at the start of a transaction says another connection committed. Functions
+   * re-read the same few rows (counters, config, the live job of a call site) many times.
    */
   private readonly scanCache = new Map<string, Map<string, Row[]>>();
+  /** The data_version the caches (scanCache, lastCreationTime) belong to. */
+  private cacheVersion = -1;
   private creationTimeDirty = false;
 
   constructor(
@@ -127,33 +141,43 @@ export class Store {
   }
 
   begin(write: boolean): void {
-    this.scanCache.clear();
     this.db.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
-    this.lastCreationTime = null;
+    // Inside the transaction the pragma reads this transaction's snapshot (it opens it for a BEGIN).
+    const dv = this.dataVersion();
+    if (dv !== this.cacheVersion) {
+      this.dropCaches();
+      this.cacheVersion = dv;
+    }
     this.creationTimeDirty = false;
   }
 
   commit(): void {
     if (this.creationTimeDirty) {
-      this.prepare("INSERT OR REPLACE INTO _meta (key, value) VALUES ('lastCreationTime', ?)").run(String(this.lastCreationTime));
+      // A row of _versions, which every writing commit updates anyway: one WAL page, where a _meta row
+      // (INSERT OR REPLACE into a table with an autoindex) cost two.
+      this.prepare(
+        `INSERT INTO _versions (tbl, version) VALUES ('${CREATION_TIME_ROW}', ?) ON CONFLICT(tbl) DO UPDATE SET version = excluded.version`,
+      ).run(this.lastCreationTime);
     }
     this.db.exec("COMMIT");
-    this.scanCache.clear();
-    this.lastCreationTime = null;
     this.creationTimeDirty = false;
   }
 
   /** Rolls back to a savepoint (a nested mutation that threw). */
   rollbackTo(savepoint: string): void {
-    this.scanCache.clear();
+    this.dropCaches();
     this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
   }
 
   rollback(): void {
     if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    this.dropCaches();
+    this.creationTimeDirty = false;
+  }
+
+  private dropCaches(): void {
     this.scanCache.clear();
     this.lastCreationTime = null;
-    this.creationTimeDirty = false;
   }
 
   private migrate(): void {
@@ -246,8 +270,12 @@ export class Store {
   /** Strictly increasing across every process sharing the file (the write lock serialises writers). */
   nextCreationTime(now: number): number {
     if (this.lastCreationTime === null) {
-      const row = this.prepare("SELECT value FROM _meta WHERE key = 'lastCreationTime'").get() as { value: string } | undefined;
-      this.lastCreationTime = row ? Number(row.value) : 0;
+      // Files written before it moved to _versions keep it in _meta: the larger wins.
+      const row = this.prepare(
+        `SELECT MAX(v) AS v FROM (SELECT version AS v FROM _versions WHERE tbl = '${CREATION_TIME_ROW}'
+          UNION ALL SELECT CAST(value AS REAL) AS v FROM _meta WHERE key = 'lastCreationTime')`,
+      ).get() as { v: number | null };
+      this.lastCreationTime = row.v ?? 0;
     }
     let t = now > this.lastCreationTime ? now : this.lastCreationTime + 0.001;
     if (t <= this.lastCreationTime) t = this.lastCreationTime + 1; // precision floor at very large values
@@ -339,16 +367,24 @@ export class Store {
   scan(table: string, index: IndexInfo, lo: Uint8Array, hi: Uint8Array, order: "asc" | "desc", limit: number): Row[] {
     const info = this.tables.get(table);
     if (!info) return [];
-    const base = `SELECT ${index.column} AS k, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
-    index.scanSql ??= { asc: `${base} ASC LIMIT ?`, desc: `${base} DESC LIMIT ?` };
+    if (index.scanStmt === undefined) {
+      const base = `SELECT ${index.column} AS k, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
+      index.scanStmt = { asc: this.db.prepare(`${base} ASC LIMIT ?`), desc: this.db.prepare(`${base} DESC LIMIT ?`) };
+    }
     let perTable = this.scanCache.get(table);
     if (!perTable) this.scanCache.set(table, (perTable = new Map()));
-    const cacheKey = `${index.name}|${order}|${limit}|${toHex(lo)}|${toHex(hi)}`;
+    const cacheKey = `${index.name}|${order}|${limit}|${latin1(lo)}|${latin1(hi)}`;
     const hit = perTable.get(cacheKey);
     if (hit) return hit;
-    const rows = this.prepare(index.scanSql[order]).all(lo, hi, limit) as { k: Uint8Array; doc: string }[];
-    const out = rows.map((r) => ({ key: r.k, json: r.doc }));
-    perTable.set(cacheKey, out);
+    const rows = index.scanStmt[order].all(lo, hi, limit) as { k: Uint8Array; doc: string }[];
+    const out: Row[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = { key: rows[i].k, json: rows[i].doc };
+    // Bounded: small results only (point reads, first/unique, short takes), and a table's entries
+    // are dropped wholesale past a cap.
+    if (out.length <= MAX_CACHED_ROWS) {
+      if (perTable.size >= MAX_CACHED_SCANS) perTable.clear();
+      perTable.set(cacheKey, out);
+    }
     return out;
   }
 
@@ -365,7 +401,7 @@ export class Store {
 
   versions(): Map<string, number> {
     const rows = this.prepare("SELECT tbl, version FROM _versions").all() as { tbl: string; version: number }[];
-    return new Map(rows.map((r) => [r.tbl, r.version]));
+    return new Map(rows.filter((r) => r.tbl !== CREATION_TIME_ROW).map((r) => [r.tbl, r.version]));
   }
 
   /** Changes whenever another connection commits to the file. */

@@ -15,6 +15,8 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const MAX_LEASE_MS = 10 * 60_000;
 /** Expired leases one reap handles: bounded transaction, the cron comes back every second. */
 const REAP_BATCH = 100;
+/** How far back from the newest trace a retry looks for its cut-off point (bounds the reads). */
+const MAX_RETRY_LOOKBACK = 1000;
 
 /**
  * Enqueues a job for (bucket, sha) unless one is already pending or running: the worker compiles
@@ -233,20 +235,25 @@ async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, nTra
     .query("buckets")
     .withIndex("by_key", (q) => q.eq("key", job.bucket))
     .unique();
-  if (bucket === null || bucket.count < rejectedRetryAt(nTraces)) return;
-  const newest = await ctx.db
+  const retryAt = rejectedRetryAt(nTraces);
+  if (bucket === null || bucket.count < retryAt) return;
+  // Learn from exactly the traces up to the retryAt-th, as a retry fired on arrival would: the
+  // verdict then does not depend on how fast traces came in. Counted from the newest end, bounded.
+  const pastRetryPoint = Math.min(bucket.count - retryAt, MAX_RETRY_LOOKBACK);
+  const newestFirst = await ctx.db
     .query("proxy_traces")
     .withIndex("by_bucket_seq", (q) => q.eq("bucket", job.bucket))
     .order("desc")
-    .first();
-  const { jobId, created } = await enqueueJob(ctx, job.bucket, job.sha, "VOLUME", newest?.seq);
+    .take(pastRetryPoint + 1);
+  const uptoSeq = newestFirst.at(-1)?.seq;
+  const { jobId, created } = await enqueueJob(ctx, job.bucket, job.sha, "VOLUME", uptoSeq);
   if (!created) return;
   await ctx.db.patch(bucket._id, { sinceCompile: 0 });
   await writeTrigger(ctx, {
     kind: "TRIGGER:VOLUME",
     bucket: job.bucket,
     jobId,
-    detail: `retry of a rejected call site: ${bucket.count} traces, up from ${nTraces}, arrived while it compiled (sha ${job.sha})`,
+    detail: `retry of a rejected call site: ${bucket.count - pastRetryPoint} traces, up from ${nTraces} (the bucket reached ${bucket.count} while it compiled; sha ${job.sha})`,
   });
 }
 

@@ -1,6 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
-import { closeSandboxes, compileBucket, groupByBucket, parseTraces, scanRepo, TraceFormatError, type CallSite, type CompileResult, type Trace } from "../compiler/index.js";
+import type { CallSite, CompileResult, Trace } from "../compiler/index.js";
+
+// Loaded on use: the compiler pulls in the TypeScript compiler, which the other commands
+// (and the always-on daemon) must not pay for at start-up.
+const compiler = () => import("../compiler/index.js");
 import { UsageError } from "./errors.js";
 
 interface CompileFlags {
@@ -33,6 +37,7 @@ function humanReport(result: CompileResult): string {
 }
 
 async function readTraces(file: string): Promise<Trace[]> {
+  const { parseTraces, TraceFormatError } = await compiler();
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -55,7 +60,7 @@ async function callSitesFrom(cmd: Command, agentDir: string): Promise<Map<string
     () => false,
   );
   if (!isDir) throw new UsageError(`--agent ${agentDir} is not a directory`);
-  const { callSites } = await scanRepo(agentDir);
+  const { callSites } = await (await compiler()).scanRepo(agentDir);
   return new Map(callSites.map((site) => [site.bucket, site]));
 }
 
@@ -70,6 +75,7 @@ export function registerCompile(program: Command): void {
       const flags = cmd.optsWithGlobals<CompileFlags>();
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${flags.seed}`);
+      const { closeSandboxes, compileBucket, groupByBucket } = await compiler();
       const traces = await readTraces(flags.traces);
       const groups = groupByBucket(traces);
       if (groups.size === 0) throw new UsageError(`${flags.traces}: no traces`);

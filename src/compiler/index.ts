@@ -5,6 +5,7 @@
 export type { CallSite, CompileOptions, CompileResult, CompileStage, GateThresholds, LlmConfig, Scores, Stage2Output, Stage2Runner, Trace } from "./types.js";
 export { DEFAULT_GATE } from "./types.js";
 export { scanRepo, findCallSites, agentPrefix } from "./scan.js";
+export { treeSha } from "./treeSha.js";
 export { loadFixtures } from "./fixtures.js";
 export { compileBucket, MIN_TRACES, SYNTHETIC_COUNT } from "./compileBucket.js";
 export { synthesize, type Synthesis } from "./synthesize.js";

@@ -1,27 +1,12 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { readFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import ts from "typescript";
 import { NOT_STATIC, propertyKey, staticValue, topLevelConsts } from "./staticValue.js";
+import { hashFile, listFiles } from "./treeSha.js";
 import type { CallSite } from "./types.js";
 
-/** Recorded data and tooling, not the agent's code: a new trace must not look like a code change. */
-const IGNORED_DIRS = new Set(["node_modules", "traces", ".git", "dist"]);
 const DEFINE_CALL = "defineCall";
-
-/** Every file of the agent tree (minus IGNORED_DIRS), as sorted relative paths with forward slashes. */
-async function listFiles(root: string, dir = root): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries) {
-    if (entry.isDirectory()) {
-      if (!IGNORED_DIRS.has(entry.name)) files.push(...(await listFiles(root, join(dir, entry.name))));
-    } else if (entry.isFile()) {
-      files.push(relative(root, join(dir, entry.name)).split(sep).join("/"));
-    }
-  }
-  return files.sort();
-}
 
 /**
  * Stage 1: finds the agent's call sites with the TypeScript compiler API and hashes the tree.
@@ -34,8 +19,7 @@ export async function scanRepo(dir: string): Promise<{ sha: string; callSites: C
   const callSites: CallSite[] = [];
   for (const file of files) {
     const bytes = await readFile(join(dir, file));
-    hash.update(`${file}\0${bytes.length}\0`);
-    hash.update(bytes);
+    hashFile(hash, file, bytes);
     if (/\.(ts|tsx|mts|cts)$/.test(file) && !file.endsWith(".d.ts")) {
       callSites.push(...findCallSites(file, bytes.toString("utf8")));
     }

@@ -1,6 +1,6 @@
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../backend/client.js";
-import { scanRepo } from "../compiler/index.js";
+import { treeSha } from "../compiler/treeSha.js";
 import { CodeWatch } from "./codeWatch.js";
 import { createComputeProvider } from "./compute/index.js";
 import { asError, Heartbeat, type DaemonStatus } from "./heartbeat.js";
@@ -68,7 +68,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const codeWatch = new CodeWatch({
     client,
     agentDir: opts.agentDir,
-    computeSha: async (dir) => (await scanRepo(dir)).sha,
+    computeSha: treeSha,
     onError: reportError,
     onSha: (sha, changed) => logger.event({ type: "code", sha, changed }),
     pollMs: opts.codePollMs,

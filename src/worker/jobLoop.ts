@@ -1,6 +1,7 @@
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../backend/client.js";
-import type { Stage2Runner } from "../compiler/index.js";
+import type { Stage2Runner } from "../compiler/types.js";
+import { ScanCache } from "./scanner.js";
 import { asError } from "./heartbeat.js";
 import { runPipeline, type ClaimedJob } from "./pipeline.js";
 
@@ -27,6 +28,7 @@ export class JobLoop {
   private draining = false;
   private unsubscribes: Array<() => void> = [];
   private readonly leaseMs: number;
+  private readonly scans = new ScanCache();
 
   constructor(private readonly opts: JobLoopOptions) {
     this.leaseMs = opts.leaseMs ?? 15_000;
@@ -106,6 +108,7 @@ export class JobLoop {
           client,
           agentDir: this.opts.agentDir,
           stage2: this.opts.stage2,
+          scans: this.scans,
           signal: abort.signal,
           onStage: (stage, progress) => this.opts.onJob({ phase: "stage", job, stage, progress }),
         });

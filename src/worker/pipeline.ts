@@ -1,6 +1,9 @@
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../backend/client.js";
-import { compileBucket, loadFixtures, runEnvelope, scanRepo, type Stage2Runner, type Trace } from "../compiler/index.js";
+import { compileBucket } from "../compiler/compileBucket.js";
+import { runEnvelope } from "../compiler/envelope.js";
+import type { Stage2Runner, Trace } from "../compiler/types.js";
+import type { ScanCache } from "./scanner.js";
 
 export interface ClaimedJob {
   jobId: string;
@@ -17,6 +20,7 @@ export interface PipelineDeps {
   client: BackendClient;
   agentDir: string;
   stage2: Stage2Runner;
+  scans: ScanCache;
   signal: AbortSignal;
   /** Called on every stage transition (for headless logs). */
   onStage?: (stage: string, progress?: number) => void;
@@ -44,7 +48,7 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   };
 
   await setStage("scan");
-  const repo = await scanRepo(deps.agentDir);
+  const repo = await deps.scans.get(deps.agentDir);
   const site = repo.callSites.find((c) => c.bucket === job.bucket);
   abortIfNeeded(signal);
 
@@ -85,7 +89,7 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   abortIfNeeded(signal);
 
   await setStage("envelope");
-  const fixtures = site ? await loadFixtures(deps.agentDir, site.name) : [];
+  const fixtures = site ? (repo.fixtures[site.name] ?? []) : [];
   const envelope = result.verdict === "compiled" && fixtures.length > 0 ? await runEnvelope(result.code, fixtures) : undefined;
   abortIfNeeded(signal);
 

@@ -1,7 +1,8 @@
 // The stage-2 compute provider the daemon uses: Tensorlake first when configured, the local
 // worker-thread runner always behind it.
 
-import { createLocalStage2Runner, STAGE2_EVAL_SCRIPT } from "../../compiler/index.js";
+import { createLocalStage2Runner } from "../../compiler/sandbox/localRunner.js";
+import { STAGE2_EVAL_SCRIPT } from "../../compiler/sandbox/vmEvaluate.js";
 import type { ComputeName, Stage2Runner } from "./types.js";
 import { createFailoverStage2Runner, type FailoverStage2Runner } from "./failover.js";
 import { createTensorlakeStage2Runner, tensorlakeAvailable } from "./tensorlake.js";

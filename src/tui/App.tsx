@@ -14,7 +14,6 @@ import { detailMaxScroll, VaultDetail } from "./components/VaultDetail.js";
 import { VaultTable } from "./components/VaultTable.js";
 import { QUERIES, RECENT_JOBS_LIMIT, TRIGGER_LIMIT, type VaultEntry } from "./data.js";
 import { hintsFor, resolveKey, type Mode } from "./keymap.js";
-import { useNow } from "./hooks/useNow.js";
 import { useSubscription } from "./hooks/useSubscription.js";
 import { useTerminalSize } from "./hooks/useTerminalSize.js";
 import { createFrameBatcher, DEFAULT_FRAME_MS, FrameBatcherContext } from "./hooks/useThrottledState.js";
@@ -77,7 +76,6 @@ interface ConsoleProps {
 function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React.JSX.Element {
   const { columns, rows } = useTerminalSize();
   // One clock for ages, uptimes and the connection state (which the client reports without events).
-  const now = useNow(1000);
 
   const triggers = useSubscription(client, QUERIES.triggers, { limit: TRIGGER_LIMIT });
   const heartbeat = useSubscription(client, QUERIES.heartbeat, {});
@@ -307,7 +305,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
     main = (
       <Box flexDirection="column">
         <Box flexDirection="row" height={size.topHeight}>
-          <HeartbeatPane beats={heartbeat.data} now={now} width={size.third} height={size.topHeight} />
+          <HeartbeatPane beats={heartbeat.data} width={size.third} height={size.topHeight} />
           <ReplayPane replay={replay.data} width={size.third} height={size.topHeight} />
           <PipelinePane active={activeJobs.data} recent={recentJobs.data} width={size.lastThird} height={size.topHeight} />
         </Box>

@@ -118,7 +118,7 @@ describe("replay", () => {
 });
 
 describe("buckets", () => {
-  test("count against the threshold, ▲ at the threshold, ✓ when compiled at the current sha", async () => {
+  test("count against the threshold, ▲ at the threshold, ✓ and the total once compiled at the current sha", async () => {
     const withCompiled = {
       threshold: 30,
       buckets: [...fx.buckets.buckets, { _id: "b4", _creationTime: 0, key: "acme:extract_company:v1", count: 40, sinceCompile: 0, lastTraceAt: 0 }],
@@ -129,7 +129,7 @@ describe("buckets", () => {
     expect(f).toContain("Buckets · threshold 30");
     expect(f).toMatch(/│ ▲ acme:classify_lead.*31\/30 │/);
     expect(f).toMatch(/│ · acme:route_ticket:v1\s+14\/30 │/);
-    expect(f).toMatch(/│ ✓ acme:extract_company:…\s+0\/30 │/);
+    expect(f).toMatch(/│ ✓ acme:extract_company:v1\s+40 │/);
     // draft_reply's entry is under an old sha, so it is not marked rejected.
     expect(f).toMatch(/│ · acme:draft_reply:v1\s+12\/30 │/);
   });

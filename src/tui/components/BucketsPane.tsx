@@ -42,7 +42,8 @@ export function BucketsPane({ view, verdicts, jobs, selected, focused, width, he
           : verdict === "rejected" ? ["✗", "red"]
           : full ? ["▲", "yellow"]
           : ["·", undefined];
-        const count = `${b.sinceCompile}/${threshold}`;
+        // Once a verdict exists the bucket's total says more than the distance to the threshold.
+        const count = verdict && !job ? `${b.count}` : `${b.sinceCompile}/${threshold}`;
         // A bar only where there is room for it beside the name.
         const barWidth = w >= 40 ? 8 : 0;
         const nameWidth = Math.max(4, w - 2 - count.length - 1 - (barWidth ? barWidth + 1 : 0));

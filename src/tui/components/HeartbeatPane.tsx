@@ -1,3 +1,4 @@
+import { useNow } from "../hooks/useNow.js";
 import React from "react";
 import { Text } from "ink";
 import type { Heartbeat } from "../data.js";
@@ -10,7 +11,8 @@ export const STALE_AFTER_MS = 6_000;
 
 export interface HeartbeatPaneProps {
   beats: readonly Heartbeat[] | undefined;
-  now: number;
+  /** Fixed clock for tests; the live console leaves it out and the pane ticks on its own. */
+  now?: number;
   width: number;
   height: number;
 }
@@ -32,7 +34,10 @@ export function longest(forms: readonly string[], width: number): string {
   return forms.find((f) => [...f].length <= width) ?? forms[forms.length - 1];
 }
 
-export function HeartbeatPane({ beats, now, width, height }: HeartbeatPaneProps): React.JSX.Element {
+export function HeartbeatPane({ beats, now: fixedNow, width, height }: HeartbeatPaneProps): React.JSX.Element {
+  // The 1 s clock lives here, not in App: only this pane re-renders every second when idle.
+  const tickingNow = useNow(1000);
+  const now = fixedNow ?? tickingNow;
   const theme = useTheme();
   const w = innerWidth(width);
   const beat = beats ? freshest(beats) : undefined;

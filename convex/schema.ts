@@ -39,9 +39,16 @@ export const scoresValidator = v.object({
 
 export default defineSchema({
   // The seed traces in replay order; replay_state.position indexes into seq.
-  replay_source: defineTable({ seq: v.number(), ...traceFields })
+  replay_source: defineTable({
+    seq: v.number(),
+    ...traceFields,
+    // Content key of a trace loaded from a file: loading a file again (or another file) adds only
+    // the traces not already there, whatever line they sit on.
+    key: v.optional(v.string()),
+  })
     .index("by_seq", ["seq"])
-    .index("by_bucket_seq", ["bucket", "seq"]), // inject copies one bucket's seeds
+    .index("by_bucket_seq", ["bucket", "seq"]) // inject copies one bucket's seeds
+    .index("by_key", ["key"]),
 
   proxy_traces: defineTable({
     ...traceFields,

@@ -16,7 +16,9 @@ import { pruneTriggers, writeTrigger } from "./triggers.js";
 export const MAX_SEED_BATCH = 500;
 
 const seedTraceValidator = v.object({
-  seq: v.number(),
+  // Omitted: append after the last seed (then `key` is required and dedupes instead of seq).
+  seq: v.optional(v.number()),
+  key: v.optional(v.string()),
   bucket: v.string(),
   input: v.any(),
   output: v.any(),
@@ -147,23 +149,29 @@ export const loadSeed = mutation({
       throw userError(`traces: at most ${MAX_SEED_BATCH} per call, got ${traces.length}; split the seed`);
     }
     traces.forEach((t, i) => {
-      if (!Number.isInteger(t.seq) || t.seq < 0) {
-        throw userError(`traces[${i}].seq must be an integer >= 0, got ${JSON.stringify(t.seq)}`);
+      if (t.seq === undefined ? t.key === undefined : !Number.isInteger(t.seq) || t.seq < 0) {
+        throw userError(`traces[${i}].seq must be an integer >= 0 (or omitted, with a content key), got ${JSON.stringify(t.seq)}`);
       }
       checkTrace(t, `traces[${i}]`);
     });
     let inserted = 0;
     let skipped = 0;
+    let nextSeq: number | undefined;
     for (const t of traces) {
-      const existing = await ctx.db
-        .query("replay_source")
-        .withIndex("by_seq", (q) => q.eq("seq", t.seq))
-        .first();
+      const existing =
+        t.key !== undefined
+          ? await ctx.db.query("replay_source").withIndex("by_key", (q) => q.eq("key", t.key)).first()
+          : await ctx.db.query("replay_source").withIndex("by_seq", (q) => q.eq("seq", t.seq!)).first();
       if (existing !== null) {
         skipped++;
         continue;
       }
-      await ctx.db.insert("replay_source", t);
+      let seq = t.seq;
+      if (seq === undefined) {
+        nextSeq ??= ((await ctx.db.query("replay_source").withIndex("by_seq").order("desc").first())?.seq ?? 0) + 1;
+        seq = nextSeq++;
+      }
+      await ctx.db.insert("replay_source", { ...t, seq });
       inserted++;
     }
     const total = await addToCounter(ctx, REPLAY_SOURCE_ROWS, inserted);

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../backend/client.js";
 
 export interface SeedTrace {
-  seq: number;
+  /** Identifies the trace by content, so the replay source never holds it twice. */
+  key: string;
   bucket: string;
   input: unknown;
   output: unknown;
@@ -43,7 +45,7 @@ export async function readSeedFile(file: string): Promise<SeedTrace[]> {
     if (!Number.isFinite(ts)) throw new SeedFileError(`${file}:${i + 1}: "ts" must be an ISO time or epoch milliseconds`);
     if (!("input" in t) || !("output" in t)) throw new SeedFileError(`${file}:${i + 1}: "input" and "output" are required`);
     traces.push({
-      seq: traces.length + 1,
+      key: contentKey(t.bucket, t.input, t.output, t.model, ts),
       bucket: t.bucket as string,
       input: t.input,
       output: t.output,
@@ -57,11 +59,19 @@ export async function readSeedFile(file: string): Promise<SeedTrace[]> {
   return traces;
 }
 
+function contentKey(...parts: unknown[]): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 32);
+}
+
 export class SeedFileError extends Error {
   override name = "SeedFileError";
 }
 
-/** Loads the replay source; idempotent because the backend skips a seq it already holds. */
+/**
+ * Appends a file's traces to the replay source, in file order. Idempotent: the backend skips a
+ * trace whose content key it already holds, so loading a file twice (or an overlapping one) adds
+ * only what is new.
+ */
 export async function loadSeed(client: BackendClient, traces: SeedTrace[]): Promise<{ inserted: number; skipped: number; total: number }> {
   let inserted = 0;
   let skipped = 0;

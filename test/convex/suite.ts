@@ -390,6 +390,26 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         return rows.sort((x, y) => x.seq - y.seq).map((r) => r.ts - (T0 - 1_000_000));
       }
 
+      it("loadSeed by content key appends after the last seed and skips what it already holds", async () => {
+        await m.load([seed(1, A), seed(2, B)]);
+        const keyed = (k: string, bucket: string, n: number) => {
+          const { seq: _seq, ...rest } = seed(n, bucket);
+          void _seq;
+          return { ...rest, key: k };
+        };
+        const first = await h.mutation(api.daemon.replay.loadSeed, { adminToken: TOKEN, traces: [keyed("k1", A, 10), keyed("k2", B, 11)] });
+        expect(first).toMatchObject({ inserted: 2, skipped: 0, total: 4 });
+        const again = await h.mutation(api.daemon.replay.loadSeed, { adminToken: TOKEN, traces: [keyed("k2", B, 11), keyed("k3", A, 12)] });
+        expect(again).toMatchObject({ inserted: 1, skipped: 1, total: 5 });
+        // Appended after seq 2, so the replay reaches all five.
+        for (let i = 0; i < 5; i++) {
+          setNow(T0 + 1000 * (i + 1));
+          await m.tick();
+        }
+        expect((await m.state()).position).toBe(5);
+        expect((await m.traces(A)).length + (await m.traces(B)).length).toBe(5);
+      });
+
       it("loadSeed is idempotent per seq and validates", async () => {
         expect(await m.load([seed(1, A), seed(2, B)])).toEqual({ inserted: 2, skipped: 0, total: 2 });
         expect(await m.load([seed(2, B), seed(3, A)])).toEqual({ inserted: 1, skipped: 1, total: 3 });

@@ -154,6 +154,19 @@ describe("command-line manners", () => {
     expect(two).toMatchObject({ inserted: 0, skipped: 250, total: 250 });
   });
 
+  it("seed --file appends a second file's new traces, skipping only those already loaded", async () => {
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const db = tempDb();
+    runCliJson(["seed", "--db", db]);
+    const seedLines = readFileSync("data/acme-agent/traces/seed.jsonl", "utf8").split("\n").filter(Boolean);
+    const fresh = seedLines.slice(0, 20).map((l) => JSON.stringify({ ...JSON.parse(l), ts: "2026-12-01T00:00:00.000Z" }));
+    const file = db.replace(/state\.db$/, "mine.jsonl");
+    // 20 new traces and 5 that are already in the replay source.
+    writeFileSync(file, [...fresh, ...seedLines.slice(100, 105)].join("\n") + "\n");
+    const r = runCliJson<{ inserted: number; skipped: number; total: number }>(["seed", "--file", file, "--db", db]);
+    expect(r).toMatchObject({ inserted: 20, skipped: 5, total: 270 });
+  });
+
   it("a bad seed file line is named with its number, exit 2", async () => {
     const { writeFileSync } = await import("node:fs");
     const db = tempDb();

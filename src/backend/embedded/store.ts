@@ -19,6 +19,12 @@ export interface IndexInfo {
 const CREATION_TIME_ROW = "_lastCreationTime";
 
 const MAX_CACHED_ROWS = 64;
+const MAX_CACHED_DOCS = 4096;
+
+/** lo <= key < hi, bytewise (SQLite's BLOB order). */
+function inRange(key: Uint8Array, lo: Uint8Array, hi: Uint8Array): boolean {
+  return Buffer.compare(key, lo) >= 0 && Buffer.compare(key, hi) < 0;
+}
 const MAX_CACHED_SCANS = 512;
 
 /** A byte string as a JS string (one char per byte), for map keys: no copy, no hex expansion. */
@@ -53,7 +59,16 @@ export interface TableSpec {
 /** A scanned row: its index key and the document as stored (Convex JSON), parsed only on demand. */
 export interface Row {
   key: Uint8Array;
+  id: string;
   json: string;
+}
+
+/** One cached range scan: which index (position in TableInfo.indexList), its bounds, its rows. */
+interface CachedScan {
+  pos: number;
+  lo: Uint8Array;
+  hi: Uint8Array;
+  rows: Row[];
 }
 
 const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
@@ -100,7 +115,9 @@ export class Store {
    * `PRAGMA data_version` at the start of a transaction says another connection committed. Functions
    * re-read the same few rows (counters, config, the live job of a call site) many times.
    */
-  private readonly scanCache = new Map<string, Map<string, Row[]>>();
+  private readonly scanCache = new Map<string, Map<string, CachedScan>>();
+  /** Document text by id, under the same rules (written through by put/update, dropped by remove). */
+  private readonly docCache = new Map<string, string>();
   /** The data_version the caches (scanCache, lastCreationTime) belong to. */
   private cacheVersion = -1;
   private creationTimeDirty = false;
@@ -177,6 +194,7 @@ export class Store {
 
   private dropCaches(): void {
     this.scanCache.clear();
+    this.docCache.clear();
     this.lastCreationTime = null;
   }
 
@@ -293,18 +311,21 @@ export class Store {
 
   /** The stored Convex-JSON text of a document, without parsing it. */
   getJson(table: string, id: string): string | null {
+    const cached = this.docCache.get(id);
+    if (cached !== undefined) return cached;
     const info = this.tables.get(table);
     if (!info) return null;
     const stmt = (info.stmts.get ??= this.db.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`));
     const row = stmt.get(id) as { doc: string } | undefined;
-    return row ? row.doc : null;
+    if (!row) return null;
+    this.cacheDoc(id, row.doc);
+    return row.doc;
   }
 
   /** Writes a document; `json` may be passed when the caller already has its Convex-JSON text. */
   put(table: string, doc: Doc, json?: string): void {
     const info = this.table(table);
     const list = info.indexList;
-    this.scanCache.delete(table);
     if (info.stmts.put === undefined) {
       const cols = list.map((i) => i.column);
       info.stmts.put = this.db.prepare(
@@ -312,18 +333,28 @@ export class Store {
       );
     }
     const text = json ?? JSON.stringify(convexToJson(doc));
-    switch (list.length) {
+    const keys = list.map((ix) => indexKey(ix, doc));
+    // A cached scan changes only if the new document's key falls inside its range.
+    const perTable = this.scanCache.get(table);
+    if (perTable !== undefined) {
+      for (const [k, e] of perTable) if (inRange(keys[e.pos], e.lo, e.hi)) perTable.delete(k);
+    }
+    this.docCache.delete(doc._id);
+    switch (keys.length) {
       case 1:
-        info.stmts.put.run(doc._id, text, indexKey(list[0], doc));
+        info.stmts.put.run(doc._id, text, keys[0]);
         return;
       case 2:
-        info.stmts.put.run(doc._id, text, indexKey(list[0], doc), indexKey(list[1], doc));
+        info.stmts.put.run(doc._id, text, keys[0], keys[1]);
         return;
       case 3:
-        info.stmts.put.run(doc._id, text, indexKey(list[0], doc), indexKey(list[1], doc), indexKey(list[2], doc));
+        info.stmts.put.run(doc._id, text, keys[0], keys[1], keys[2]);
+        return;
+      case 4:
+        info.stmts.put.run(doc._id, text, keys[0], keys[1], keys[2], keys[3]);
         return;
       default:
-        info.stmts.put.run(doc._id, text, ...list.map((ix) => indexKey(ix, doc)));
+        info.stmts.put.run(doc._id, text, ...keys);
     }
   }
 
@@ -347,19 +378,38 @@ export class Store {
         vals.push(next);
       }
     }
-    this.scanCache.delete(table);
     let stmt = info.stmts.update.get(mask);
     if (stmt === undefined) {
       const cols = list.filter((_, i) => mask & (1 << i)).map((ix) => ix.column);
       stmt = this.db.prepare(`UPDATE ${info.sql} SET doc = ?${cols.map((c) => `, ${c} = ?`).join("")} WHERE id = ?`);
       info.stmts.update.set(mask, stmt);
     }
-    stmt.run(json ?? JSON.stringify(convexToJson(after)), ...vals, after._id);
+    const text = json ?? JSON.stringify(convexToJson(after));
+    const id = after._id;
+    stmt.run(text, ...vals, id);
+    // Write through: with every key unchanged, each cached scan holding the document keeps its
+    // place and only its text changes (a new array: an open stream keeps the one it read).
+    const perTable = this.scanCache.get(table);
+    if (perTable !== undefined) {
+      if (mask !== 0) perTable.clear();
+      else {
+        for (const e of perTable.values()) {
+          const i = e.rows.findIndex((r) => r.id === id);
+          if (i >= 0) {
+            const rows = e.rows.slice();
+            rows[i] = { key: rows[i].key, id, json: text };
+            e.rows = rows;
+          }
+        }
+      }
+    }
+    if (this.docCache.has(id)) this.docCache.set(id, text);
   }
 
   remove(table: string, id: string): void {
     const info = this.table(table);
     this.scanCache.delete(table);
+    this.docCache.delete(id);
     (info.stmts.remove ??= this.db.prepare(`DELETE FROM ${info.sql} WHERE id = ?`)).run(id);
   }
 
@@ -368,24 +418,30 @@ export class Store {
     const info = this.tables.get(table);
     if (!info) return [];
     if (index.scanStmt === undefined) {
-      const base = `SELECT ${index.column} AS k, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
+      const base = `SELECT ${index.column} AS k, id, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
       index.scanStmt = { asc: this.db.prepare(`${base} ASC LIMIT ?`), desc: this.db.prepare(`${base} DESC LIMIT ?`) };
     }
     let perTable = this.scanCache.get(table);
     if (!perTable) this.scanCache.set(table, (perTable = new Map()));
     const cacheKey = `${index.name}|${order}|${limit}|${latin1(lo)}|${latin1(hi)}`;
     const hit = perTable.get(cacheKey);
-    if (hit) return hit;
-    const rows = index.scanStmt[order].all(lo, hi, limit) as { k: Uint8Array; doc: string }[];
+    if (hit) return hit.rows;
+    const rows = index.scanStmt[order].all(lo, hi, limit) as { k: Uint8Array; id: string; doc: string }[];
     const out: Row[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) out[i] = { key: rows[i].k, json: rows[i].doc };
+    for (let i = 0; i < rows.length; i++) out[i] = { key: rows[i].k, id: rows[i].id, json: rows[i].doc };
     // Bounded: small results only (point reads, first/unique, short takes), and a table's entries
     // are dropped wholesale past a cap.
     if (out.length <= MAX_CACHED_ROWS) {
       if (perTable.size >= MAX_CACHED_SCANS) perTable.clear();
-      perTable.set(cacheKey, out);
+      perTable.set(cacheKey, { pos: info.indexList.indexOf(index), lo, hi, rows: out });
+      for (const r of out) this.cacheDoc(r.id, r.json);
     }
     return out;
+  }
+
+  private cacheDoc(id: string, json: string): void {
+    if (this.docCache.size >= MAX_CACHED_DOCS) this.docCache.clear();
+    this.docCache.set(id, json);
   }
 
   count(table: string): number {

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { jsonToConvex, type Value } from "convex/values";
 import { Store } from "./store.js";
+import { convexJsonText } from "./json.js";
 import { Execution, type ExecHost } from "./exec.js";
 import { installGlobals, seededRandom, serial } from "./globals.js";
 import { resolveFunction, restoreConvexError, validateArgs, validateReturns, type FunctionKind, type ModuleMap } from "./functions.js";
@@ -108,9 +109,10 @@ export class RuntimeCore implements ExecHost {
   async execute(kind: FunctionKind, name: string, args: Args, allowInternal: boolean, pre?: Precondition): Promise<ExecuteResult | null> {
     if (this.closed) throw new Error("The embedded runtime is closed");
     const r = resolveFunction(this.modules, name, kind, allowInternal);
-    // convexToJson checks that the arguments are Convex values; the function gets its own copy from
-    // the JSON text, so the caller's objects are validated in place instead of cloned first.
-    const argsJson = JSON.stringify([convexToJson(args as Value)]);
+    // convexJsonText checks that the arguments are Convex values (convexToJson unless they are plain
+    // JSON); the function gets its own copy from the text, so the caller's objects are validated in
+    // place instead of cloned first.
+    const argsJson = `[${convexJsonText(args)}]`;
     validateArgs(r, args as Value, this.store.tableOfId);
     const exec = new Execution(this, kind, name, this.clock());
     this.store.begin(kind === "mutation");

@@ -134,7 +134,9 @@ export default defineSchema({
     currentJob: v.optional(v.string()),
     backend: v.string(),
     compute: v.string(),
-  }).index("by_daemonId", ["daemonId"]),
+  })
+    .index("by_daemonId", ["daemonId"])
+    .index("by_lastBeatAt", ["lastBeatAt"]),
 
   trigger_events: defineTable({
     kind: triggerKind,

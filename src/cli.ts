@@ -15,6 +15,19 @@ program
 
 registerCommands(program);
 
+// A reader that went away (`| head`, a closed pipe) asks us to stop, it is not a crash: a daemon
+// drains through its SIGTERM handler; a short command just ends.
+let pipeClosed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    if (pipeClosed) return;
+    pipeClosed = true;
+    if (process.listenerCount("SIGTERM") > 0) process.emit("SIGTERM", "SIGTERM");
+    else process.exit(0);
+  });
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -22,10 +35,26 @@ try {
     // --help and --version exit 0; usage errors exit 2 (commander already printed the reason).
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
-  if (err instanceof UsageError) {
-    process.stderr.write(`compile-daemon: ${err.message}\n`);
+  if (isBadInput(err)) {
+    process.stderr.write(`compile-daemon: ${oneLine(err)}\n`);
     process.exit(2);
   }
-  process.stderr.write(`compile-daemon: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`compile-daemon: ${oneLine(err)}\n`);
   process.exit(1);
+}
+
+/**
+ * Exit 2 is for input the user can fix: bad arguments, an unusable state file, and every refusal
+ * the backend functions raise (a ConvexError: unknown bucket, out-of-range value, bad token).
+ */
+function isBadInput(err: unknown): boolean {
+  if (err instanceof UsageError) return true;
+  if (err instanceof Error && err.name === "StateFileError") return true;
+  return typeof err === "object" && err !== null && Symbol.for("ConvexError") in err;
+}
+
+function oneLine(err: unknown): string {
+  if (typeof err === "object" && err !== null && "data" in err && typeof err.data === "string") return err.data;
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0];
 }

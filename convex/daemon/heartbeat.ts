@@ -43,9 +43,12 @@ export const beat = mutation({
 });
 
 /** Every daemon's last beat; the client computes ages (a query must not read the clock). */
+const STATUS_ROWS = 20;
+
 export const status = query({
   args: {},
   handler: async (ctx) => {
-    return await ctx.db.query("daemon_heartbeat").withIndex("by_daemonId").take(100);
+    // Most recent beats first: a live daemon is never pushed out by the rows of old, stopped ones.
+    return await ctx.db.query("daemon_heartbeat").withIndex("by_lastBeatAt").order("desc").take(STATUS_ROWS);
   },
 });

@@ -1,5 +1,6 @@
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "./client.js";
+import { shortSha } from "./sha.js";
 
 /**
  * The one table of control actions. `ctl` builds its subcommands from it and the console builds
@@ -149,7 +150,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
 
 function describeSha(result: unknown): string {
   if (result && typeof result === "object" && "sha" in result && typeof result.sha === "string") {
-    return ` to ${result.sha.slice(0, 12)}`;
+    return ` to ${shortSha(result.sha)}`;
   }
   return "";
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { BackendClient } from "./client.js";
 import { ConvexBackend } from "./convex.js";
@@ -17,6 +17,15 @@ export interface OpenBackendOptions {
   runCrons?: boolean;
   /** Embedded only: run scheduled functions while holding the lease. Default true. */
   runScheduler?: boolean;
+  /** Embedded only: refuse to create a state file (read-only commands must not invent one from a typo). */
+  mustExist?: boolean;
+  /** Embedded only: deployment variables to set on open, as `npx convex env set` would. */
+  env?: Record<string, string>;
+}
+
+/** The state file cannot be used as given: bad input, exit code 2. */
+export class StateFileError extends Error {
+  override name = "StateFileError";
 }
 
 /** Real Convex when a URL is given (or CONVEX_URL is set), else the embedded runtime on the state file. */
@@ -24,14 +33,26 @@ export async function openBackend(opts: OpenBackendOptions = {}): Promise<Backen
   const url = opts.convexUrl ?? process.env.CONVEX_URL;
   if (url) return new ConvexBackend({ url });
   const dbPath = opts.dbPath ?? DEFAULT_DB_PATH;
-  mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
-  const runtime = openEmbeddedRuntime({
-    path: dbPath,
-    schema: appSchema,
-    modules: appModules,
-    crons: appCrons,
-    runCrons: opts.runCrons ?? true,
-    runScheduler: opts.runScheduler ?? true,
-  });
+  if (existsSync(dbPath) && statSync(dbPath).isDirectory()) throw new StateFileError(`--db ${dbPath} is a directory, not a state file`);
+  if (opts.mustExist && !existsSync(dbPath)) {
+    throw new StateFileError(`no state file at ${dbPath} (start one with \`compile-daemon run\` or \`tui\`, or \`seed\`; or pass --db)`);
+  }
+  let runtime: ReturnType<typeof openEmbeddedRuntime>;
+  try {
+    mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+    runtime = openEmbeddedRuntime({
+      path: dbPath,
+      schema: appSchema,
+      modules: appModules,
+      crons: appCrons,
+      runCrons: opts.runCrons ?? true,
+      runScheduler: opts.runScheduler ?? true,
+    });
+  } catch (e) {
+    throw new StateFileError(`cannot open state file ${dbPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  for (const [name, value] of Object.entries(opts.env ?? {})) {
+    if (runtime.getEnv()[name] !== value) runtime.setEnv(name, value);
+  }
   return new EmbeddedClient(runtime);
 }

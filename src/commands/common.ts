@@ -15,10 +15,17 @@ export function globals(cmd: Command): GlobalOptions {
 
 /**
  * Opens the backend for a short command. Only the daemon runs crons; a `ctl` call must never
- * take the scheduler lease away from it.
+ * take the scheduler lease away from it. Only `seed` may create a state file: elsewhere a missing
+ * file is a mistyped --db.
  */
-export async function withClient<T>(cmd: Command, fn: (client: BackendClient) => Promise<T>, opts: { runCrons?: boolean } = {}): Promise<T> {
-  const client = await openBackend({ dbPath: globals(cmd).db, convexUrl: process.env.CONVEX_URL, runCrons: opts.runCrons ?? false, runScheduler: opts.runCrons ?? false });
+export async function withClient<T>(cmd: Command, fn: (client: BackendClient) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
+  const client = await openBackend({
+    dbPath: globals(cmd).db,
+    convexUrl: process.env.CONVEX_URL,
+    runCrons: false,
+    runScheduler: false,
+    mustExist: !opts.create,
+  });
   try {
     return await fn(client);
   } finally {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { api } from "../../convex/_generated/api.js";
 import { CONTROL_ACTIONS, INJECT_MAX, SPEED_MAX_MS, SPEED_MIN_MS, type ActionContext, type ControlAction } from "../backend/actions.js";
 import type { BackendClient } from "../backend/client.js";
+import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
 import { UsageError } from "./errors.js";
 
@@ -110,13 +111,13 @@ function countBy(values: string[]): Record<string, number> {
 function printStatus(s: Awaited<ReturnType<typeof readStatus>>): void {
   const out = process.stdout;
   const r = s.replay;
-  out.write(`backend ${s.backend}   replay ${r.position}/${r.total}   speed ${r.speedMs} ms   ${r.paused ? "PAUSED" : "RUNNING"}   code ${s.code?.sha.slice(0, 12) ?? "-"}\n\n`);
+  out.write(`backend ${s.backend}   replay ${r.position}/${r.total}   speed ${r.speedMs} ms   ${r.paused ? "PAUSED" : "RUNNING"}   code ${shortSha(s.code?.sha)}\n\n`);
   out.write(`buckets (threshold ${s.threshold})\n`);
   printTable(s.buckets.map((b) => ({ bucket: b.key, traces: b.count, sinceCompile: b.sinceCompile })));
   out.write(`\njobs  ${Object.entries(s.jobs.counts).map(([k, v]) => `${k} ${v}`).join("  ") || "none"}\n`);
   if (s.jobs.active.length) printTable(s.jobs.active.map((j) => ({ bucket: j.bucket, stage: j.stage ?? "", progress: j.progress === undefined ? "" : `${Math.round(j.progress * 100)}%`, attempts: j.attempts })));
   out.write(`\nvault\n`);
-  printTable(s.vault.map((v) => ({ bucket: v.bucket, verdict: v.verdict, schema: v.scores.schema.toFixed(3), det: v.scores.det.toFixed(3), oracle: v.scores.oracle.toFixed(3), family: v.family, sha: v.sha.slice(0, 12) })));
+  printTable(s.vault.map((v) => ({ bucket: v.bucket, verdict: v.verdict, schema: v.scores.schema.toFixed(3), det: v.scores.det.toFixed(3), oracle: v.scores.oracle.toFixed(3), family: v.family, sha: shortSha(v.sha) })));
   out.write(`\ndaemons\n`);
   printTable(s.daemons.map((d) => ({ daemon: d.daemonId, status: d.alive ? d.status : `${d.status} (no beat)`, pid: d.pid, lastBeat: `${(d.lastBeatAgoMs / 1000).toFixed(1)}s ago`, compute: d.compute, job: d.currentJob ?? "" })));
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stat } from "node:fs/promises";
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { openBackend } from "../backend/open.js";
@@ -64,7 +65,18 @@ export interface StartedDaemon {
 export async function startDaemonProcess(cmd: Command, opts: RunOptions, logger: Logger, installSignals = true): Promise<StartedDaemon> {
   const g = globals(cmd);
   const speedMs = parseSpeed(opts.speed);
-  const client = await openBackend({ dbPath: g.db, convexUrl: process.env.CONVEX_URL, runCrons: true });
+  const agentIsDir = await stat(g.agent).then((s) => s.isDirectory(), () => false);
+  if (!agentIsDir) throw new UsageError(`--agent ${g.agent} is not a directory (run from the repository, or pass --agent DIR)`);
+  // The embedded deployment keeps its own environment; a threshold given in the shell is set there,
+  // as `npx convex env set COMPILE_THRESHOLD` would on real Convex.
+  const threshold = process.env.COMPILE_THRESHOLD;
+  if (threshold !== undefined && !/^[1-9]\d*$/.test(threshold)) throw new UsageError(`COMPILE_THRESHOLD must be a positive integer, got "${threshold}"`);
+  const client = await openBackend({
+    dbPath: g.db,
+    convexUrl: process.env.CONVEX_URL,
+    runCrons: true,
+    ...(threshold ? { env: { COMPILE_THRESHOLD: threshold } } : {}),
+  });
   await seedIfEmpty(client, g.agent);
   if (speedMs !== undefined) await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs });
   const daemon = await startDaemon({ client, agentDir: g.agent, version: VERSION, logger });

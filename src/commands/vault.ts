@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { writeFile, rename } from "node:fs/promises";
 import { api } from "../../convex/_generated/api.js";
+import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
 import { UsageError } from "./errors.js";
 
@@ -29,7 +30,7 @@ export function registerVault(program: Command): void {
           oracle: e.scores.oracle.toFixed(3),
           family: e.family,
           traces: e.nTraces,
-          sha: e.sha.slice(0, 12),
+          sha: shortSha(e.sha),
         })),
       );
     });

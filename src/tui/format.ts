@@ -44,9 +44,7 @@ export function clock(at: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }
 
-export function shortSha(sha: string | undefined): string {
-  return sha ? sha.slice(0, 7) : "-------";
-}
+export { shortSha } from "../backend/sha.js";
 
 /** The first index of a `height`-row window that keeps `selected` visible, scrolling as little as possible. */
 export function windowStart(selected: number, height: number, total: number, previousStart = 0): number {

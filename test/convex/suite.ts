@@ -788,9 +788,23 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         await h.mutation(api.daemon.heartbeat.beat, { ...beat, daemonId: "d2", status: "running" });
         const rows = await h.query(api.daemon.heartbeat.status, {});
         expect(rows).toHaveLength(2);
-        expect(rows[0]).toMatchObject({ daemonId: "d1", status: "paused", pid: 42 });
-        near(rows[0].lastBeatAt, T0 + 2000);
-        expect(rows[0].currentJob).toBeUndefined();
+        const d1 = rows.find((r: { daemonId: string }) => r.daemonId === "d1");
+        expect(d1).toMatchObject({ daemonId: "d1", status: "paused", pid: 42 });
+        near(d1.lastBeatAt, T0 + 2000);
+        expect(d1.currentJob).toBeUndefined();
+      });
+
+      it("status lists the most recent beats first, so old stopped daemons never hide a live one", async () => {
+        const beat = { adminToken: TOKEN, pid: 1, host: "h", version: "0", startedAt: T0, backend: "embedded", compute: "local" };
+        for (let i = 0; i < 30; i++) {
+          setNow(T0 + i * 10);
+          await h.mutation(api.daemon.heartbeat.beat, { ...beat, daemonId: `old-${String(i).padStart(2, "0")}`, status: "stopped" });
+        }
+        setNow(T0 + 10_000);
+        await h.mutation(api.daemon.heartbeat.beat, { ...beat, daemonId: "a-live-one", status: "running" });
+        const rows = await h.query(api.daemon.heartbeat.status, {});
+        expect(rows[0]).toMatchObject({ daemonId: "a-live-one", status: "running" });
+        expect(rows.length).toBeLessThanOrEqual(20);
       });
 
       it("recent is newest first and bounded; record and prune work", async () => {

@@ -63,7 +63,12 @@ export function startDaemonProc(db: string, extra: string[] = [], env: NodeJS.Pr
 export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
+    let v: T | undefined | false;
+    try {
+      v = probe();
+    } catch {
+      v = undefined; // e.g. the state file does not exist yet: not there yet, ask again
+    }
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));

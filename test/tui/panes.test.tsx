@@ -179,10 +179,11 @@ describe("vault", () => {
     const { frame } = await renderApp();
     const f = frame();
     expect(lineWith(f, "verdict")).toMatch(/bucket\s+verdict\s+schema\s+det\s+oracle\s+family\s+sha/);
-    expect(lineWith(f, "acme:extract_company:v1")).toMatch(/acme:extract_company:v1\s+✓ compiled\s+1\.00\s+1\.00\s+0\.97\s+field-transform\s+a1b2c3d/);
+    expect(lineWith(f, "acme:extract_company:v1")).toMatch(/acme:extract_company:v1\s+✓ compiled\s+1\.00\s+1\.00\s+0\.97\s+field-transform\s+a1b2c3\s/);
     expect(lineWith(f, "acme:draft_reply:v1  ")).toBeTruthy();
-    expect(f).toMatch(/acme:draft_reply:v1\s+✗ rejected\s+1\.00\s+1\.00\s+0\.21\s+constant\s+0000000/);
-    expect(f).toContain("Vault · 1 compiled · 1 rejected");
+    expect(f).toMatch(/acme:draft_reply:v1\s+✗ rejected\s+1\.00\s+1\.00\s+0\.21\s+constant\s+000000\s/);
+    // draft_reply was rejected under an older sha: history, not counted for the current code.
+    expect(f).toContain("Vault · 1 compiled · 0 rejected · 1 older");
   });
 
   test("an empty vault says what will fill it", async () => {

@@ -18,7 +18,7 @@ export interface VaultTableProps {
 const VERDICT_WIDTH = 10;
 const SCORE_WIDTH = 6;
 const FAMILY_WIDTH = 14;
-const SHA_WIDTH = 7;
+const SHA_WIDTH = 12; // "eb4a23+bump1": a bumped sha must look different
 
 /** Column widths for a given inner width: the bucket column takes what the fixed ones leave. */
 export function vaultColumns(width: number): { bucket: number; family: number } {
@@ -34,8 +34,11 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
   const list = entries ?? [];
   const cols = vaultColumns(w);
   const start = windowStart(selected, rows, list.length);
-  const compiled = list.filter((e) => e.verdict === "compiled").length;
-  const note = entries ? `${compiled} compiled · ${list.length - compiled} rejected` : undefined;
+  // Counts are for the current code: entries under an older sha are history (shown dimmed).
+  const current = currentSha === undefined ? list : list.filter((e) => e.sha === currentSha);
+  const compiled = current.filter((e) => e.verdict === "compiled").length;
+  const older = list.length - current.length;
+  const note = entries ? `${compiled} compiled · ${current.length - compiled} rejected${older ? ` · ${older} older` : ""}` : undefined;
   const header = [
     fit("bucket", cols.bucket, true),
     fit("verdict", VERDICT_WIDTH, true),
@@ -66,7 +69,7 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
               {score(e.scores.oracle).padStart(SCORE_WIDTH)}{" "}
             </Text>
             <Text>{fit(e.family, cols.family, true)} </Text>
-            <Text color={theme.color(stale ? "gray" : "cyan")}>{shortSha(e.sha)}</Text>
+            <Text color={theme.color(stale ? "gray" : "cyan")}>{shortSha(e.sha, 6)}</Text>
           </Text>
         );
       })}

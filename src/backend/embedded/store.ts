@@ -18,14 +18,15 @@ export interface IndexInfo {
 /** The _versions row holding the last _creationTime handed out (no table is named with a leading "_"). */
 const CREATION_TIME_ROW = "_lastCreationTime";
 
-const MAX_CACHED_ROWS = 64;
+/** Scans of at most this many rows are cached (point reads, first/unique, short takes). */
+const MAX_SCAN_ROWS = 64;
+const MAX_CACHED_ROWS = 8192;
 const MAX_CACHED_DOCS = 4096;
 
 /** lo <= key < hi, bytewise (SQLite's BLOB order). */
 function inRange(key: Uint8Array, lo: Uint8Array, hi: Uint8Array): boolean {
   return Buffer.compare(key, lo) >= 0 && Buffer.compare(key, hi) < 0;
 }
-const MAX_CACHED_SCANS = 512;
 
 /** A byte string as a JS string (one char per byte), for map keys: no copy, no hex expansion. */
 function latin1(b: Uint8Array): string {
@@ -120,6 +121,7 @@ export class Store {
   private readonly docCache = new Map<string, string>();
   /** The data_version the caches (scanCache, lastCreationTime) belong to. */
   private cacheVersion = -1;
+  private cachedRows = 0;
   private creationTimeDirty = false;
 
   constructor(
@@ -194,6 +196,7 @@ export class Store {
 
   private dropCaches(): void {
     this.scanCache.clear();
+    this.cachedRows = 0;
     this.docCache.clear();
     this.lastCreationTime = null;
   }
@@ -429,10 +432,17 @@ export class Store {
     const rows = index.scanStmt[order].all(lo, hi, limit) as { k: Uint8Array; id: string; doc: string }[];
     const out: Row[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) out[i] = { key: rows[i].k, id: rows[i].id, json: rows[i].doc };
-    // Bounded: small results only (point reads, first/unique, short takes), and a table's entries
-    // are dropped wholesale past a cap.
-    if (out.length <= MAX_CACHED_ROWS) {
-      if (perTable.size >= MAX_CACHED_SCANS) perTable.clear();
+    if (out.length <= MAX_SCAN_ROWS) {
+      // Bounded memory: every cached scan is dropped once the rows cached since the last drop pass
+      // a cap (a count, not a live total: entries replaced or dropped since still count).
+      // An entry counts one more than its rows, so empty results are bounded too.
+      this.cachedRows += out.length + 1;
+      if (this.cachedRows > MAX_CACHED_ROWS) {
+        this.scanCache.clear();
+        this.cachedRows = out.length + 1;
+        this.scanCache.set(table, perTable);
+        perTable.clear();
+      }
       perTable.set(cacheKey, { pos: info.indexList.indexOf(index), lo, hi, rows: out });
       for (const r of out) this.cacheDoc(r.id, r.json);
     }

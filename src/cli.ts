@@ -11,6 +11,11 @@ program
   .option("--agent <dir>", "the agent's source directory", "data/acme-agent")
   .option("--json", "machine output on stdout (logs stay on stderr)")
   .showHelpAfterError("(run with --help for usage)")
+  .configureHelp({ showGlobalOptions: true })
+  .addHelpText(
+    "after",
+    "\nExamples:\n  compile-daemon tui                         the console on .compile/state.db\n  compile-daemon run --db /tmp/x.db --speed 50\n  compile-daemon ctl status --db /tmp/x.db\n  compile-daemon compile --traces data/acme-agent/traces/seed.jsonl --agent data/acme-agent --json",
+  )
   .exitOverride();
 
 registerCommands(program);

@@ -94,7 +94,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     id: "inject",
     key: "i",
     label: "inject",
-    help: "inject N more traces into the selected bucket",
+    help: "inject N more traces into a bucket (in the console: the selected one)",
     ctl: { usage: "inject <bucket> <n>", args: ["bucket", "n"] },
     needsBucket: true,
     promptNumber: { label: "how many traces", min: 1, max: INJECT_MAX, default: 10 },
@@ -138,7 +138,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     id: "reset",
     key: "R",
     label: "reset",
-    help: "rewind the replay; clear traces, buckets, jobs and triggers (--all: the vault too)",
+    help: "rewind the replay; clear traces, buckets, jobs and triggers (the vault is kept)",
     ctl: { usage: "reset [--all]", args: [] },
     confirm: "Reset the replay and clear traces, buckets, jobs and triggers?",
     async run(client, ctx) {

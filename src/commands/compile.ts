@@ -71,6 +71,10 @@ export function registerCompile(program: Command): void {
     .requiredOption("--traces <file>", "JSON Lines traces file: {bucket,input,output,model,latencyMs,tokensIn,tokensOut,ts} per line")
     .option("--bucket <key>", "compile only this bucket")
     .option("--seed <n>", "seed of the split, folds and synthetic inputs", "1")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  compile-daemon compile --traces data/acme-agent/traces/seed.jsonl\n  compile-daemon compile --traces my.jsonl --bucket acme:route_ticket:v1 --agent data/acme-agent --json",
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CompileFlags>();
       const seed = Number(flags.seed);

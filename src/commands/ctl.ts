@@ -21,6 +21,7 @@ export function registerCtl(program: Command): void {
   ctl
     .command("status")
     .description("a snapshot: replay, buckets, jobs, vault, daemons")
+    .addHelpText("after", "\nExamples:\n  compile-daemon ctl status --db /tmp/x.db\n  compile-daemon ctl status --json | jq .replay")
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd);
       const status = await withClient(cmd, (client) => readStatus(client));
@@ -32,6 +33,8 @@ export function registerCtl(program: Command): void {
     if (!action.ctl) continue;
     const sub = ctl.command(action.ctl.usage).description(action.help);
     if (action.id === "reset") sub.option("--all", "also clear the vault");
+    if (action.id === "inject") sub.addHelpText("after", "\nExample:\n  compile-daemon ctl inject acme:classify_lead_tier:v1 5");
+    if (action.id === "speed") sub.addHelpText("after", "\nExample:\n  compile-daemon ctl speed 50");
     sub.action(async (...params: unknown[]) => {
       const cmd = params[params.length - 1] as Command;
       const opts = params[params.length - 2] as { all?: boolean };
@@ -49,7 +52,7 @@ export function registerCtl(program: Command): void {
 /** Checks ctl arguments before anything is opened, so bad input changes nothing. */
 export function parseActionArgs(action: ControlAction, args: string[]): ActionContext {
   if (action.id === "speed") {
-    const ms = Number(args[0]);
+    const ms = /^\d+$/.test(args[0] ?? "") ? Number(args[0]) : NaN;
     if (!Number.isInteger(ms) || ms < SPEED_MIN_MS || ms > SPEED_MAX_MS) {
       throw new UsageError(`speed must be an integer number of ms between ${SPEED_MIN_MS} and ${SPEED_MAX_MS}, got "${args[0]}"`);
     }
@@ -58,7 +61,7 @@ export function parseActionArgs(action: ControlAction, args: string[]): ActionCo
   if (action.id === "inject") {
     const [bucket, nText] = args;
     if (!BUCKET_KEY.test(bucket)) throw new UsageError(`bucket must look like acme:classify_lead_tier:v1, got "${bucket}"`);
-    const n = Number(nText);
+    const n = /^\d+$/.test(nText ?? "") ? Number(nText) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > INJECT_MAX) throw new UsageError(`n must be an integer between 1 and ${INJECT_MAX}, got "${nText}"`);
     return { bucket, n };
   }
@@ -119,5 +122,5 @@ function printStatus(s: Awaited<ReturnType<typeof readStatus>>): void {
   out.write(`\nvault\n`);
   printTable(s.vault.map((v) => ({ bucket: v.bucket, verdict: v.verdict, schema: v.scores.schema.toFixed(3), det: v.scores.det.toFixed(3), oracle: v.scores.oracle.toFixed(3), family: v.family, sha: shortSha(v.sha) })));
   out.write(`\ndaemons\n`);
-  printTable(s.daemons.map((d) => ({ daemon: d.daemonId, status: d.alive ? d.status : `${d.status} (no beat)`, pid: d.pid, lastBeat: `${(d.lastBeatAgoMs / 1000).toFixed(1)}s ago`, compute: d.compute, job: d.currentJob ?? "" })));
+  printTable(s.daemons.map((d) => ({ daemon: d.daemonId, status: d.alive || d.status === "stopped" ? d.status : `${d.status} (no beat for ${(d.lastBeatAgoMs / 1000).toFixed(0)}s: gone?)`, pid: d.pid, lastBeat: `${(d.lastBeatAgoMs / 1000).toFixed(1)}s ago`, compute: d.compute, job: d.currentJob ?? "" })));
 }

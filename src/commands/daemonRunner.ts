@@ -40,7 +40,7 @@ export async function seedIfEmpty(client: BackendClient, agentDir: string): Prom
 
 export function parseSpeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ms = Number(text);
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new UsageError(`--speed must be an integer number of ms between 1 and 60000, got "${text}"`);
   return ms;
 }
@@ -62,7 +62,13 @@ export interface StartedDaemon {
  * Opens the backend with crons, seeds a first run, starts the worker and installs the signal
  * handlers: the first SIGINT/SIGTERM drains (up to 10 s), a second one exits at once.
  */
-export async function startDaemonProcess(cmd: Command, opts: RunOptions, logger: Logger, installSignals = true): Promise<StartedDaemon> {
+export async function startDaemonProcess(
+  cmd: Command,
+  opts: RunOptions,
+  logger: Logger,
+  installSignals = true,
+  onOpen?: (client: BackendClient) => void,
+): Promise<StartedDaemon> {
   const g = globals(cmd);
   const speedMs = parseSpeed(opts.speed);
   const agentIsDir = await stat(g.agent).then((s) => s.isDirectory(), () => false);
@@ -77,6 +83,7 @@ export async function startDaemonProcess(cmd: Command, opts: RunOptions, logger:
     runCrons: true,
     ...(threshold ? { env: { COMPILE_THRESHOLD: threshold } } : {}),
   });
+  onOpen?.(client);
   await seedIfEmpty(client, g.agent);
   if (speedMs !== undefined) await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs });
   const daemon = await startDaemon({ client, agentDir: g.agent, version: VERSION, logger });
@@ -87,6 +94,7 @@ export async function startDaemonProcess(cmd: Command, opts: RunOptions, logger:
     shuttingDown = true;
     await daemon.stop(10_000).catch((e: unknown) => logger.warn(`shutdown: ${String(e)}`));
     await client.close().catch(() => undefined);
+    logger.event({ type: "daemon", phase: "stopped", daemonId: daemon.daemonId });
     process.exit(code);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -107,12 +115,16 @@ export async function startDaemonProcess(cmd: Command, opts: RunOptions, logger:
 /** The headless worker: NDJSON (or pretty) lines on stdout, one per trigger row and job transition. */
 export async function runHeadless(cmd: Command, opts: RunOptions): Promise<void> {
   const logger = createLogger({ format: parseLogFormat(opts.logFormat) });
-  const { client, daemon } = await startDaemonProcess(cmd, opts, logger);
+  // Follow the stream from this moment, so the first run's seeding row and the BOOT row are logged.
+  const since = Date.now();
+  const follow = (client: BackendClient) =>
+    tailTriggers(
+      client,
+      (row) => logger.event({ type: "trigger", kind: row.kind, bucket: row.bucket, jobId: row.jobId, detail: row.detail }),
+      (e) => logger.event({ type: "error", message: e.message }),
+      { since },
+    );
+  const { client, daemon } = await startDaemonProcess(cmd, opts, logger, true, follow);
   logger.event({ type: "daemon", phase: "started", daemonId: daemon.daemonId, backend: client.backendName, db: globals(cmd).db });
-  tailTriggers(
-    client,
-    (row) => logger.event({ type: "trigger", kind: row.kind, bucket: row.bucket, jobId: row.jobId, detail: row.detail }),
-    (e) => logger.event({ type: "error", message: e.message }),
-  );
   await new Promise<never>(() => undefined); // runs until a signal
 }

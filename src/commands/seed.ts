@@ -20,6 +20,7 @@ export function registerSeed(program: Command): void {
       const traces = await readSeedFile(file).catch((e: unknown) => {
         throw e instanceof SeedFileError ? new UsageError(e.message) : e;
       });
+      if (traces.length === 0) throw new UsageError(`${file} holds no traces`);
       const result = await withClient(cmd, (client) => loadSeed(client, traces), { create: true });
       if (g.json) printJson({ file, ...result });
       else process.stdout.write(`seed: ${result.inserted} loaded, ${result.skipped} already there, ${result.total} in the replay source (${file})\n`);

@@ -84,6 +84,7 @@ async function runSmoke(agentDir: string, timeoutMs: number, json: boolean): Pro
           check();
         },
         (e) => log(`error: ${e.message}`),
+        { since: started },
       );
       client.onUpdate(api.daemon.vault.list, {}, (entries) => {
         vaultCount = entries.length;

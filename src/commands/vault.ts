@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { writeFile, rename } from "node:fs/promises";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
 import { api } from "../../convex/_generated/api.js";
 import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
@@ -71,9 +71,17 @@ export function registerVault(program: Command): void {
         return;
       }
       // Written beside and renamed: a crash never leaves half a module behind.
+      const target = await stat(opts.out).catch(() => undefined);
+      if (target?.isDirectory()) throw new UsageError(`-o ${opts.out} is a directory; give a file name`);
       const tmp = `${opts.out}.${process.pid}.tmp`;
-      await writeFile(tmp, text);
-      await rename(tmp, opts.out);
+      try {
+        await writeFile(tmp, text);
+        await rename(tmp, opts.out);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new UsageError(`cannot write ${opts.out}: ${code === "ENOENT" ? "its folder does not exist" : code ?? String(e)}`);
+      }
       process.stderr.write(`wrote ${opts.out}\n`);
     });
 }

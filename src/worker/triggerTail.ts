@@ -10,9 +10,11 @@ export function tailTriggers(
   client: BackendClient,
   onRow: (row: Doc<"trigger_events">) => void,
   onError: (e: Error) => void,
-  limit = 200,
+  opts: { limit?: number; since?: number } = {},
 ): () => void {
-  let seenUpTo: number | undefined;
+  const limit = opts.limit ?? 200;
+  // Without `since`, the first result is history and following starts after it.
+  let seenUpTo: number | undefined = opts.since;
   return client.onUpdate(
     api.daemon.triggers.recent,
     { limit },

@@ -162,6 +162,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
       return;
     }
     if (action.promptNumber) {
+      setFeedback(undefined);
       setPending({ action, value: "" });
       setMode("prompt");
       return;
@@ -182,10 +183,10 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
     setSelection((s) => ({ ...s, [focus]: clamp(focus, selected[focus] + delta) }));
   };
 
-  const submitPrompt = () => {
+  const submitPrompt = (typed = pending?.value ?? "") => {
     if (!pending?.action.promptNumber) return;
     const spec = pending.action.promptNumber;
-    const n = pending.value === "" ? spec.default : Number(pending.value);
+    const n = typed === "" ? spec.default : Number(typed);
     if (!Number.isInteger(n) || n < spec.min || n > spec.max) {
       setFeedback({ kind: "error", text: `${spec.label}: a whole number from ${spec.min} to ${spec.max}` });
       setPending({ ...pending, value: "" });
@@ -210,6 +211,10 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
         setSelection((s) => ({ ...s, triggers: 0 }));
       } else if (mode === "prompt" && pending && (key.backspace || key.delete)) setPending({ ...pending, value: pending.value.slice(0, -1) });
       else if (mode === "prompt" && pending && /^\d+$/.test(input)) setPending({ ...pending, value: (pending.value + input).slice(0, 9) });
+      else if (mode === "prompt" && pending && /^\d*[\r\n]$/.test(input)) {
+        // A paste (or a fast terminal) delivers "5" and Enter in one chunk: type, then submit.
+        submitPrompt((pending.value + input.trim()).slice(0, 9));
+      }
       return;
     }
     switch (binding.key.id) {
@@ -287,7 +292,10 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
   if (mode === "prompt" && pending?.action.promptNumber) {
     const spec = pending.action.promptNumber;
     const where = pending.action.needsBucket && selectedBucket ? ` into ${selectedBucket.key}` : "";
-    line = { prompt: `${pending.action.label}${where}: ${spec.label}? (${spec.min}-${spec.max}, enter = ${spec.default})`, value: pending.value };
+    // A refused number is said on the prompt line itself, which stays open for another try.
+    const refused = feedback?.kind === "error" && pending.value === "";
+    const hint = refused ? `✗ a whole number from ${spec.min} to ${spec.max}` : `(${spec.min}-${spec.max}, enter = ${spec.default})`;
+    line = { prompt: `${pending.action.label}${where}: ${spec.label}? ${hint}`, value: pending.value };
   } else if (mode === "confirm" && pending) {
     line = { prompt: `${pending.action.confirm} [y/N]` };
   } else if (mode === "filter") {

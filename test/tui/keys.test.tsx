@@ -89,10 +89,18 @@ describe("inject prompts for a number into the selected bucket", () => {
     await press("i", "0", KEYS.enter);
     expect(client.mutations).toEqual([]);
     expect(frame()).toContain("how many traces?");
+    // The refusal is said on the prompt line itself.
+    expect(frame()).toContain("how many traces? ✗ a whole number from 1 to 1000");
     await press(KEYS.escape);
     expect(client.mutations).toEqual([]);
     expect(frame()).toContain("inject cancelled");
     expect(frame()).not.toContain("how many traces?");
+  });
+
+  test("a number and enter arriving in one chunk (a paste) are typed and submitted", async () => {
+    const { press, client } = await renderApp();
+    await press("i", "42\r");
+    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { ...TOKEN, bucket: "acme:classify_lead_tier:v1", n: 42 } }]);
   });
 
   test("with no buckets it says so instead of prompting", async () => {

@@ -98,8 +98,10 @@ export class Execution {
         this.readTables.add(table);
         return JSON.stringify(convexToJson(this.store.count(table)));
       }
-      case "1.0/insert":
-        return JSON.stringify({ _id: this.insert(args.table as string, args.value as Record<string, JSONValue>) });
+      case "1.0/insert": {
+        const table = args.table as string;
+        return JSON.stringify({ _id: this.insert(table, args.value as Record<string, JSONValue>, valueText(argsJson, table)) });
+      }
       case "1.0/shallowMerge":
         this.write(args, "patch");
         return JSON.stringify({});
@@ -165,7 +167,8 @@ export class Execution {
     }
   }
 
-  private insert(table: string, valueJson: Record<string, JSONValue>): string {
+  /** `text`, when known, is `valueJson`'s JSON text as it arrived (see valueText). */
+  private insert(table: string, valueJson: Record<string, JSONValue>, text?: string): string {
     this.requireMutation("db.insert");
     if (table.startsWith("_")) throw new Error("System tables (prefixed with `_`) are read-only.");
     this.store.table(table); // throws for tables the schema does not declare
@@ -185,14 +188,13 @@ export class Execution {
     const _creationTime = this.store.nextCreationTime(this.now);
     const _id = this.store.newId(table, _creationTime);
     // The incoming value is already Convex JSON: store its text with the system fields added.
-    let text: string;
     if (system) {
       const { _id: _a, _creationTime: _b, ...jsonFields } = valueJson;
       void _a;
       void _b;
       text = JSON.stringify({ ...jsonFields, _id, _creationTime });
     } else {
-      const body = JSON.stringify(valueJson);
+      const body = text ?? JSON.stringify(valueJson);
       const tail = `"_id":${JSON.stringify(_id)},"_creationTime":${JSON.stringify(_creationTime)}}`;
       text = body.length === 2 ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
     }
@@ -308,6 +310,18 @@ export class Execution {
       this.kindStack.pop();
     }
   }
+}
+
+/**
+ * The `value` part of an insert's syscall text: convex/server sends JSON.stringify({ table, value }),
+ * so after the exact `{"table":<table>,"value":` prefix the rest but the closing brace is the value's
+ * own JSON text, and the document need not be serialised again. Null when the text has another shape.
+ */
+function valueText(argsJson: string, table: string): string | undefined {
+  const prefix = `{"table":${JSON.stringify(table)},"value":`;
+  if (!argsJson.startsWith(prefix) || argsJson.charCodeAt(argsJson.length - 1) !== 125 /* } */) return undefined;
+  const text = argsJson.slice(prefix.length, -1);
+  return text.charCodeAt(0) === 123 /* { */ ? text : undefined;
 }
 
 const NO_RAW = new Set<string>();

@@ -143,6 +143,22 @@ export function encodeIndexKey(fields: ReadonlyArray<Value | undefined>, creatio
   return w.done();
 }
 
+/** The keys of one document in several indexes: (_creationTime, _id) is encoded once and appended. */
+export function encodeIndexKeys(fieldLists: ReadonlyArray<ReadonlyArray<Value | undefined>>, creationTime: number, id: string): Uint8Array[] {
+  const w = shared;
+  w.reset();
+  writeValue(w, creationTime);
+  writeValue(w, id);
+  const suffix = w.done();
+  return fieldLists.map((fields) => {
+    if (fields.length === 0) return suffix.slice();
+    w.reset();
+    for (const v of fields) writeValue(w, v);
+    w.bytes(suffix);
+    return w.done();
+  });
+}
+
 export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);

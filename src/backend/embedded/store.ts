@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
-import { encodeIndexKey } from "./keys.js";
+import { encodeIndexKey, encodeIndexKeys } from "./keys.js";
 import { newId, tableNumberOf } from "./ids.js";
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
@@ -88,10 +88,13 @@ export function fieldValue(doc: Record<string, Value | undefined>, path: string)
 
 const NO_FIELDS: (Value | undefined)[] = [];
 
-export function indexKey(index: IndexInfo, doc: Doc): Uint8Array {
+function indexFields(index: IndexInfo, doc: Doc): (Value | undefined)[] {
   const f = index.fields;
-  const parts = f.length === 0 ? NO_FIELDS : f.length === 1 ? [fieldValue(doc, f[0])] : f.map((p) => fieldValue(doc, p));
-  return encodeIndexKey(parts, doc._creationTime, doc._id);
+  return f.length === 0 ? NO_FIELDS : f.length === 1 ? [fieldValue(doc, f[0])] : f.map((p) => fieldValue(doc, p));
+}
+
+export function indexKey(index: IndexInfo, doc: Doc): Uint8Array {
+  return encodeIndexKey(indexFields(index, doc), doc._creationTime, doc._id);
 }
 
 /** Reserved table number for scheduled-function ids (`Id<"_scheduled_functions">`). */
@@ -336,7 +339,11 @@ export class Store {
       );
     }
     const text = json ?? JSON.stringify(convexToJson(doc));
-    const keys = list.map((ix) => indexKey(ix, doc));
+    const keys = encodeIndexKeys(
+      list.map((ix) => indexFields(ix, doc)),
+      doc._creationTime,
+      doc._id,
+    );
     // A cached scan changes only if the new document's key falls inside its range.
     const perTable = this.scanCache.get(table);
     if (perTable !== undefined) {

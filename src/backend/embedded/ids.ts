@@ -14,16 +14,6 @@ const VALID = /^[0-9a-hjkmnp-tv-z]{32}$/;
 let pool = randomBytes(0);
 let poolPos = 0;
 
-function randomChars(n: number): string {
-  if (poolPos + n > pool.length) {
-    pool = randomBytes(4096);
-    poolPos = 0;
-  }
-  let s = "";
-  for (let i = 0; i < n; i++) s += ALPHABET[pool[poolPos++] & 31];
-  return s;
-}
-
 function tablePrefix(tableNumber: number): string {
   let s = "";
   let n = tableNumber;
@@ -35,16 +25,31 @@ function tablePrefix(tableNumber: number): string {
 }
 
 const TIME_CHARS = 11;
+const RANDOM_CHARS = ID_LENGTH - TABLE_CHARS - TIME_CHARS;
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const prefixes = new Map<number, number[]>();
+/** One id's character codes, reused: ids are built synchronously. */
+const out: number[] = new Array<number>(ID_LENGTH).fill(0);
 
 /** Table, then the creation time in µs (so a table's primary-key B-tree grows at its end), then random. */
 export function newId(tableNumber: number, creationTime: number): string {
+  let prefix = prefixes.get(tableNumber);
+  if (prefix === undefined) {
+    prefix = Array.from(tablePrefix(tableNumber), (c) => c.charCodeAt(0));
+    prefixes.set(tableNumber, prefix);
+  }
+  for (let i = 0; i < TABLE_CHARS; i++) out[i] = prefix[i];
   let t = Math.max(0, Math.floor(creationTime * 1000));
-  let time = "";
-  for (let i = 0; i < TIME_CHARS; i++) {
-    time = ALPHABET[t % 32] + time;
+  for (let i = TABLE_CHARS + TIME_CHARS - 1; i >= TABLE_CHARS; i--) {
+    out[i] = CODES[t % 32];
     t = Math.floor(t / 32);
   }
-  return tablePrefix(tableNumber) + time + randomChars(ID_LENGTH - TABLE_CHARS - TIME_CHARS);
+  if (poolPos + RANDOM_CHARS > pool.length) {
+    pool = randomBytes(4096);
+    poolPos = 0;
+  }
+  for (let i = TABLE_CHARS + TIME_CHARS; i < ID_LENGTH; i++) out[i] = CODES[pool[poolPos++] & 31];
+  return String.fromCharCode.apply(null, out);
 }
 
 /** The table number an id encodes, or null when the string is not an id of this runtime. */

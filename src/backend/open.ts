@@ -47,6 +47,10 @@ export async function openBackend(opts: OpenBackendOptions = {}): Promise<Backen
       crons: appCrons,
       runCrons: opts.runCrons ?? true,
       runScheduler: opts.runScheduler ?? true,
+      // An idle daemon or console should cost next to nothing: 50 ms is still instant for a person
+      // watching another process's change, and crons run every second anyway.
+      pollMs: 50,
+      tickMs: 250,
     });
   } catch (e) {
     throw new StateFileError(`cannot open state file ${dbPath}: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,7 +1,7 @@
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { fromHex, toHex } from "./keys.js";
 import { queryValue } from "./filter.js";
-import { IndexStream, type QueryJson } from "./stream.js";
+import { IndexStream, planQuery, type QueryJson, type QueryPlan } from "./stream.js";
 import { SCHEDULED_TABLE, type Doc, type Store } from "./store.js";
 import {
   UnsupportedFeatureError,
@@ -56,15 +56,15 @@ export class Execution {
   }
 
   syscall = (op: string, argsJson: string): string => {
+    if (op === "1.0/queryStream") {
+      const stream = new IndexStream(this.store, this.plan(argsJson));
+      this.readTables.add(stream.table);
+      const queryId = this.nextStreamId++;
+      this.streams.set(queryId, stream);
+      return `{"queryId":${queryId}}`;
+    }
     const args = JSON.parse(argsJson) as Args;
     switch (op) {
-      case "1.0/queryStream": {
-        const stream = new IndexStream(this.store, args.query as unknown as QueryJson);
-        this.readTables.add(stream.table);
-        const queryId = this.nextStreamId++;
-        this.streams.set(queryId, stream);
-        return JSON.stringify({ queryId });
-      }
       case "1.0/queryCleanup":
         this.streams.delete(args.queryId as number);
         return JSON.stringify({});
@@ -78,6 +78,19 @@ export class Execution {
         throw unsupportedOp(op);
     }
   };
+
+  /** The plan of a queryStream call, memoised by its exact syscall text (the same few queries recur). */
+  private plan(argsJson: string): QueryPlan {
+    let plans = planCache.get(this.host);
+    if (!plans) planCache.set(this.host, (plans = new Map()));
+    let plan = plans.get(argsJson);
+    if (plan === undefined) {
+      plan = planQuery(this.store, (JSON.parse(argsJson) as { query: QueryJson }).query);
+      if (plans.size >= MAX_PLANS) plans.clear();
+      plans.set(argsJson, plan);
+    }
+    return plan;
+  }
 
   asyncSyscall = async (op: string, argsJson: string): Promise<string> => {
     const args = JSON.parse(argsJson) as Args;
@@ -234,7 +247,7 @@ export class Execution {
 
   /** The queryPage result as JSON text. */
   private page(args: Args): string {
-    const stream = new IndexStream(this.store, args.query as unknown as QueryJson);
+    const stream = new IndexStream(this.store, planQuery(this.store, args.query as unknown as QueryJson));
     this.readTables.add(stream.table);
     const cursor = args.cursor as string | null;
     const endCursor = (args.endCursor as string | null | undefined) ?? null;
@@ -323,6 +336,9 @@ function valueText(argsJson: string, table: string): string | undefined {
   const text = argsJson.slice(prefix.length, -1);
   return text.charCodeAt(0) === 123 /* { */ ? text : undefined;
 }
+
+const planCache = new WeakMap<ExecHost, Map<string, QueryPlan>>();
+const MAX_PLANS = 1024;
 
 const NO_RAW = new Set<string>();
 const rawFieldCache = new WeakMap<ExecHost, Map<string, Set<string>>>();

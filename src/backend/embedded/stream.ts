@@ -18,6 +18,42 @@ export interface QueryJson {
  * One query's cursor over an index: reads the [lo, hi) key range from SQLite in growing batches
  * (keyset continuation on the key column, so no statement stays open across awaits).
  */
+/** What a query reads, worked out once from its serialized form (and memoised by the caller). */
+export interface QueryPlan {
+  table: string;
+  order: "asc" | "desc";
+  index: IndexInfo;
+  lo: Uint8Array;
+  hi: Uint8Array;
+  filters: FilterExpr[];
+  limit: number | null;
+  batch: number;
+}
+
+export function planQuery(store: Store, query: QueryJson): QueryPlan {
+  const src = query.source;
+  if (src.type === "Search") throw new UnsupportedFeatureError("Search indexes (withSearchIndex)");
+  let indexName = "by_creation_time";
+  let table: string;
+  if (src.type === "FullTableScan") table = src.tableName;
+  else [table, indexName] = splitIndexName(src.indexName);
+  const info = store.maybeTable(table) ?? store.table(table);
+  const index = info.indexes.get(indexName);
+  if (!index) {
+    if (indexName === "by_id") throw new UnsupportedFeatureError('The "by_id" index in withIndex (use db.get)');
+    throw new Error(`Index "${table}.${indexName}" is not declared in the schema`);
+  }
+  const bounds = src.type === "IndexRange" ? indexBounds(index.fields, src.range) : { lo: new Uint8Array(0), hi: Uint8Array.of(0xff) };
+  const filters: FilterExpr[] = [];
+  let limit: number | null = null;
+  for (const op of query.operators) {
+    if ("filter" in op) filters.push(op.filter);
+    else limit = limit === null ? op.limit : Math.min(limit, op.limit);
+  }
+  const batch = limit !== null && filters.length === 0 ? Math.max(1, Math.min(limit, 1024)) : 64;
+  return { table, order: src.order ?? "asc", index, lo: bounds.lo, hi: bounds.hi, filters, limit, batch };
+}
+
 export class IndexStream {
   readonly table: string;
   readonly order: "asc" | "desc";
@@ -30,33 +66,18 @@ export class IndexStream {
   private buf: Row[] = [];
   private pos = 0;
   private exhausted = false;
-  private batch = 64;
+  private batch: number;
 
-  constructor(private readonly store: Store, query: QueryJson) {
-    const src = query.source;
-    if (src.type === "Search") throw new UnsupportedFeatureError("Search indexes (withSearchIndex)");
-    let indexName = "by_creation_time";
-    if (src.type === "FullTableScan") this.table = src.tableName;
-    else [this.table, indexName] = splitIndexName(src.indexName);
-    const info = store.maybeTable(this.table) ?? store.table(this.table);
-    const index = info.indexes.get(indexName);
-    if (!index) {
-      if (indexName === "by_id") throw new UnsupportedFeatureError('The "by_id" index in withIndex (use db.get)');
-      throw new Error(`Index "${this.table}.${indexName}" is not declared in the schema`);
-    }
-    this.index = index;
-    const bounds = src.type === "IndexRange" ? indexBounds(index.fields, src.range) : { lo: new Uint8Array(0), hi: Uint8Array.of(0xff) };
-    this.lo = bounds.lo;
-    this.hi = bounds.hi;
-    this.order = src.order ?? "asc";
-    this.filters = [];
-    let limit: number | null = null;
-    for (const op of query.operators) {
-      if ("filter" in op) this.filters.push(op.filter);
-      else limit = limit === null ? op.limit : Math.min(limit, op.limit);
-    }
-    this.limit = limit;
-    if (limit !== null && this.filters.length === 0) this.batch = Math.max(1, Math.min(limit, 1024));
+  /** `plan` is only read (bounds are replaced, never changed in place), so one plan serves many streams. */
+  constructor(private readonly store: Store, plan: QueryPlan) {
+    this.table = plan.table;
+    this.order = plan.order;
+    this.index = plan.index;
+    this.lo = plan.lo;
+    this.hi = plan.hi;
+    this.filters = plan.filters;
+    this.limit = plan.limit;
+    this.batch = plan.batch;
   }
 
   /** Continue strictly after `key` (in this stream's order). */

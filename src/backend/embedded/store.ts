@@ -1,6 +1,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { jsonToConvex, type Value } from "convex/values";
 import { encodeIndexKey, encodeIndexKeys } from "./keys.js";
+import { convexJsonText } from "./json.js";
 import { newId, tableNumberOf } from "./ids.js";
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
@@ -338,7 +339,7 @@ export class Store {
         `INSERT OR REPLACE INTO ${info.sql} (id, doc, ${cols.join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`,
       );
     }
-    const text = json ?? JSON.stringify(convexToJson(doc));
+    const text = json ?? convexJsonText(doc);
     const keys = encodeIndexKeys(
       list.map((ix) => indexFields(ix, doc)),
       doc._creationTime,
@@ -394,7 +395,7 @@ export class Store {
       stmt = this.db.prepare(`UPDATE ${info.sql} SET doc = ?${cols.map((c) => `, ${c} = ?`).join("")} WHERE id = ?`);
       info.stmts.update.set(mask, stmt);
     }
-    const text = json ?? JSON.stringify(convexToJson(after));
+    const text = json ?? convexJsonText(after);
     const id = after._id;
     stmt.run(text, ...vals, id);
     // Write through: with every key unchanged, each cached scan holding the document keeps its

@@ -67,6 +67,8 @@ interface BucketState {
   id: Id<"buckets">;
   count: number;
   sinceCompile: number;
+  /** Date.now() at the bucket's latest trace in this run */
+  lastTraceAt: number;
   /** the values last written to the row (an insert or an earlier finish) */
   written: { count: number; sinceCompile: number } | null;
   /** vault_index entry for (bucket, sha), read once per run when first needed */
@@ -85,7 +87,6 @@ interface BucketState {
  * vault entry, live-job state and code sha cannot change inside the run except through it.
  */
 export class TraceIngest {
-  private readonly now = Date.now();
   private readonly threshold = compileThreshold();
   private seqRow: { id: Id<"counters">; value: number; written: number } | null | undefined;
   private readonly buckets = new Map<string, BucketState>();
@@ -112,11 +113,12 @@ export class TraceIngest {
     return ++this.seqRow.value;
   }
 
-  private async bucket(key: string): Promise<BucketState> {
+  private async bucket(key: string, now: number): Promise<BucketState> {
     let b = this.buckets.get(key);
     if (b !== undefined) {
       b.count += 1;
       b.sinceCompile += 1;
+      b.lastTraceAt = now;
       return b;
     }
     const row = await this.ctx.db
@@ -124,17 +126,18 @@ export class TraceIngest {
       .withIndex("by_key", (q) => q.eq("key", key))
       .unique();
     if (row === null) {
-      const id = await this.ctx.db.insert("buckets", { key, count: 1, sinceCompile: 1, lastTraceAt: this.now });
-      b = { id, count: 1, sinceCompile: 1, written: { count: 1, sinceCompile: 1 } };
+      const id = await this.ctx.db.insert("buckets", { key, count: 1, sinceCompile: 1, lastTraceAt: now });
+      b = { id, count: 1, sinceCompile: 1, lastTraceAt: now, written: { count: 1, sinceCompile: 1 } };
     } else {
-      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, written: null };
+      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, lastTraceAt: now, written: null };
     }
     this.buckets.set(key, b);
     return b;
   }
 
   async add(trace: TraceInput): Promise<Inserted> {
-    const { ctx, now, threshold } = this;
+    const { ctx, threshold } = this;
+    const now = Date.now();
     const seq = await this.nextSeq();
     const traceId = await ctx.db.insert("proxy_traces", {
       bucket: trace.bucket,
@@ -148,7 +151,7 @@ export class TraceIngest {
       source: this.source,
       seq,
     });
-    const b = await this.bucket(trace.bucket);
+    const b = await this.bucket(trace.bucket, now);
     const { sinceCompile, count } = b;
 
     const inserted: Inserted = { seq, bucket: trace.bucket, traceId };
@@ -192,7 +195,7 @@ export class TraceIngest {
 
   /** Writes the seq counter and every touched bucket row once. */
   async finish(): Promise<void> {
-    const { ctx, now } = this;
+    const { ctx } = this;
     const seq = this.seqRow;
     if (seq && seq.value !== seq.written) {
       await ctx.db.patch(seq.id, { value: seq.value });
@@ -201,7 +204,7 @@ export class TraceIngest {
     for (const b of this.buckets.values()) {
       const w = b.written;
       if (w !== null && w.count === b.count && w.sinceCompile === b.sinceCompile) continue;
-      await ctx.db.patch(b.id, { count: b.count, sinceCompile: b.sinceCompile, lastTraceAt: now });
+      await ctx.db.patch(b.id, { count: b.count, sinceCompile: b.sinceCompile, lastTraceAt: b.lastTraceAt });
       b.written = { count: b.count, sinceCompile: b.sinceCompile };
     }
   }

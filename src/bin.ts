@@ -8,4 +8,7 @@ if (major < 22 || (major === 22 && minor < 22)) {
   );
   process.exit(2);
 }
+// React (under ink) picks its build from NODE_ENV when first loaded; the development build costs
+// the console several times the CPU and memory. Users get production unless they ask otherwise.
+process.env.NODE_ENV ??= "production";
 await import("./cli.js");

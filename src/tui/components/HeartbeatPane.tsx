@@ -35,8 +35,9 @@ export function longest(forms: readonly string[], width: number): string {
 }
 
 export function HeartbeatPane({ beats, now: fixedNow, width, height }: HeartbeatPaneProps): React.JSX.Element {
-  // The 1 s clock lives here, not in App: only this pane re-renders every second when idle.
-  const tickingNow = useNow(1000);
+  // Each beat (every 2 s) re-renders this pane with a fresh age anyway; the pane's own clock only
+  // has to make a silent daemon's age grow, so it ticks slowly and an idle console stays cheap.
+  const tickingNow = useNow(5000);
   const now = fixedNow ?? tickingNow;
   const theme = useTheme();
   const w = innerWidth(width);

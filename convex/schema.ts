@@ -2,7 +2,7 @@ import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 
 // One recorded LLM call, as the agent's proxy (or the replay) saw it.
-const traceFields = {
+export const traceFields = {
   bucket: v.string(), // "acme:classify_lead_tier:v1"
   input: v.any(),
   output: v.any(),
@@ -36,6 +36,21 @@ export const scoresValidator = v.object({
   det: v.number(),
   oracle: v.number(),
 });
+
+/** What a compile produced: the vault entry's fields the pipeline computes (compiles.complete's argument). */
+export const vaultEntryFields = {
+  verdict: v.union(v.literal("compiled"), v.literal("rejected")),
+  scores: scoresValidator,
+  oracleLowerBound: v.optional(v.number()),
+  baseline: v.optional(v.number()),
+  family: v.string(),
+  code: v.string(),
+  nTraces: v.number(),
+  nTrain: v.optional(v.number()),
+  nHoldout: v.optional(v.number()),
+  reasons: v.array(v.string()),
+  envelope: v.optional(v.any()),
+};
 
 export default defineSchema({
   // The seed traces in replay order; replay_state.position indexes into seq.
@@ -93,17 +108,7 @@ export default defineSchema({
   vault_index: defineTable({
     bucket: v.string(),
     sha: v.string(),
-    verdict: v.union(v.literal("compiled"), v.literal("rejected")),
-    scores: scoresValidator,
-    oracleLowerBound: v.optional(v.number()),
-    baseline: v.optional(v.number()),
-    family: v.string(),
-    code: v.string(),
-    nTraces: v.number(),
-    nTrain: v.optional(v.number()),
-    nHoldout: v.optional(v.number()),
-    reasons: v.array(v.string()),
-    envelope: v.optional(v.any()),
+    ...vaultEntryFields,
     jobId: v.optional(v.id("pending_compiles")),
     writtenAt: v.number(),
     publishedAt: v.optional(v.number()), // set once the Nia sink accepted it

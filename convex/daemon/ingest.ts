@@ -2,6 +2,7 @@ import { v } from "convex/values";
 import { mutation, query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
+import { traceFields } from "../schema.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkTrace, compileThreshold } from "../lib/validate.js";
@@ -13,13 +14,7 @@ import { enqueueJob, liveJob } from "./compiles.js";
 import { writeTrigger } from "./triggers.js";
 
 export const traceValidator = v.object({
-  bucket: v.string(),
-  input: v.any(),
-  output: v.any(),
-  model: v.string(),
-  latencyMs: v.number(),
-  tokensIn: v.number(),
-  tokensOut: v.number(),
+  ...traceFields,
   ts: v.optional(v.number()), // when the call happened; defaults to arrival time
 });
 

@@ -2,6 +2,7 @@ import { v } from "convex/values";
 import { internalMutation, mutation, query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc } from "../_generated/dataModel.js";
+import { traceFields } from "../schema.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkTrace } from "../lib/validate.js";
@@ -19,14 +20,7 @@ const seedTraceValidator = v.object({
   // Omitted: append after the last seed (then `key` is required and dedupes instead of seq).
   seq: v.optional(v.number()),
   key: v.optional(v.string()),
-  bucket: v.string(),
-  input: v.any(),
-  output: v.any(),
-  model: v.string(),
-  latencyMs: v.number(),
-  tokensIn: v.number(),
-  tokensOut: v.number(),
-  ts: v.number(),
+  ...traceFields,
 });
 
 /** The replay_state row, or null before the first control action / seed load. */

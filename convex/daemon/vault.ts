@@ -3,25 +3,13 @@ import type { Infer } from "convex/values";
 import { mutation, query } from "../_generated/server.js";
 import type { MutationCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
-import { scoresValidator } from "../schema.js";
+import { vaultEntryFields } from "../schema.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkInt } from "../lib/validate.js";
 
 /** What the pipeline hands to compiles.complete: the vault fields it computed. */
-export const vaultEntryValidator = v.object({
-  verdict: v.union(v.literal("compiled"), v.literal("rejected")),
-  scores: scoresValidator,
-  oracleLowerBound: v.optional(v.number()),
-  baseline: v.optional(v.number()),
-  family: v.string(),
-  code: v.string(),
-  nTraces: v.number(),
-  nTrain: v.optional(v.number()),
-  nHoldout: v.optional(v.number()),
-  reasons: v.array(v.string()),
-  envelope: v.optional(v.any()),
-});
+export const vaultEntryValidator = v.object(vaultEntryFields);
 export type VaultEntryInput = Infer<typeof vaultEntryValidator>;
 
 /**

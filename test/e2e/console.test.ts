@@ -16,6 +16,20 @@ function ensureTmux(): string | undefined {
 const session = `compile-e2e-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync("tmux", args, { encoding: "utf8" });
 const screen = () => tmux("capture-pane", "-p", "-t", session);
+/** waitFor, but a timeout shows what the terminal showed: the only useful clue when it fails. */
+async function waitForScreen<T>(what: string, probe: () => T | undefined | false, timeoutMs: number, everyMs = 200): Promise<T> {
+  try {
+    return await waitFor(what, probe, timeoutMs, everyMs);
+  } catch (e) {
+    let last = "(no pane)";
+    try {
+      last = screen();
+    } catch {
+      // the session is gone: say so below
+    }
+    throw new Error(`${(e as Error).message}; the screen was:\n${last}`);
+  }
+}
 
 const missing = ensureTmux();
 
@@ -30,8 +44,8 @@ describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${m
   });
 
   it("shows traces flowing and vault entries appearing, pauses on p, quits cleanly on q", async () => {
-    await waitFor("the console's first frame", () => /Trigger/i.test(screen()), 20_000);
-    const withVault = await waitFor("compiled vault entries on screen", () => {
+    await waitForScreen("the console's first frame", () => /Trigger/i.test(screen()), 45_000);
+    const withVault = await waitForScreen("compiled vault entries on screen", () => {
       const s = screen();
       return (s.match(/compiled/g) ?? []).length >= 2 ? s : undefined;
     }, 90_000, 250);
@@ -42,11 +56,11 @@ describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${m
     process.stdout.write(`\n--- console capture (100x30) ---\n${withVault}\n--- end ---\n`);
 
     tmux("send-keys", "-t", session, "p");
-    const paused = await waitFor("PAUSED after p", () => (/PAUSED/.test(screen()) ? screen() : undefined), 10_000);
+    const paused = await waitForScreen("PAUSED after p", () => (/PAUSED/.test(screen()) ? screen() : undefined), 10_000);
     expect(paused).toMatch(/PAUSED/);
 
     tmux("send-keys", "-t", session, "q");
-    const after = await waitFor("a clean exit", () => (/EXIT=\d+/.test(screen()) ? screen() : undefined), 20_000);
+    const after = await waitForScreen("a clean exit", () => (/EXIT=\d+/.test(screen()) ? screen() : undefined), 20_000);
     expect(after).toMatch(/EXIT=0/);
     expect(after).toMatch(/console closed/);
   });

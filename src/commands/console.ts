@@ -21,6 +21,9 @@ export async function runConsoleCommand(cmd: Command, opts: RunOptions & { color
   await runConsole({
     client,
     noColor: !opts.color || Boolean(process.env.NO_COLOR),
+    // We only get here with a TTY stdout; ink would otherwise go quiet whenever CI=true is set
+    // (its CI detection), leaving a person at a real terminal with a blank screen.
+    interactive: true,
     workerStatus: lastStatus,
     onReady: (controls) => {
       setStatus = (s) => controls.setWorkerStatus(s);

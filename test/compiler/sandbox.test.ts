@@ -79,3 +79,24 @@ describe("stage-2 sandboxes", () => {
     for (const call of envelope.calls) expect(call.micros).toBeGreaterThan(0);
   });
 });
+
+describe("the worker pool between compiles", () => {
+  it("retires its workers after an idle spell and starts fresh ones for the next job", async () => {
+    const { WorkerPool } = await import("../../src/compiler/sandbox/workerPool.js");
+    const { createLocalStage2Runner: runnerOn } = await import("../../src/compiler/sandbox/localRunner.js");
+    const pool = new WorkerPool(2, 200);
+    try {
+      const runner = runnerOn(pool);
+      const code = "export default function compiled(input) { return input.n + 1; }";
+      const first = await runner.run(code, [{ n: 1 }, { n: 2 }]);
+      expect(first.outputs).toEqual([2, 3]);
+      expect(pool.liveWorkers).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(pool.liveWorkers).toBe(0);
+      const again = await runner.run(code, [{ n: 41 }]);
+      expect(again.outputs).toEqual([42]);
+    } finally {
+      await pool.close();
+    }
+  });
+});

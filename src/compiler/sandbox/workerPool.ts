@@ -18,18 +18,24 @@ interface Slot {
  * Warm worker threads that evaluate compiled code in node:vm. The worker source is a string
  * (`eval: true`), so it runs the same from TypeScript sources and from the tsc build. A job that
  * overruns its hard limit (the vm timeout failed to stop it) costs its worker, which is replaced.
- * Idle workers are unref'd: they never keep a finished CLI process alive.
+ * Idle workers are unref'd: they never keep a finished CLI process alive, and after `idleMs` without
+ * work they are retired, so an always-on daemon does not hold their memory between compiles.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: PendingJob[] = [];
   private nextId = 1;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly size = Math.max(1, Math.min(4, availableParallelism()))) {}
+  constructor(
+    readonly size = Math.max(1, Math.min(4, availableParallelism())),
+    private readonly idleMs = 15_000,
+  ) {}
 
   run<T>(message: Record<string, unknown>, hardTimeoutMs = 10_000): Promise<T> {
     if (this.closed) return Promise.reject(new Error("worker pool is closed"));
+    this.cancelIdle();
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ message, resolve: resolve as (value: unknown) => void, reject, hardTimeoutMs });
       this.dispatch();
@@ -41,7 +47,30 @@ export class WorkerPool {
     while (this.slots.length < this.size) this.slots.push(this.spawn());
   }
 
+  /** The worker count right now (tests). */
+  get liveWorkers(): number {
+    return this.slots.length;
+  }
+
+  private cancelIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private armIdle(): void {
+    this.cancelIdle();
+    if (this.queue.length > 0 || this.slots.some((slot) => slot.busy)) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.queue.length > 0 || this.slots.some((slot) => slot.busy)) return;
+      // Removed from the pool first, so their exit is not taken for a crash to replace.
+      for (const slot of this.slots.splice(0)) void slot.worker.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
   async close(): Promise<void> {
+    this.cancelIdle();
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error("worker pool is closed"));
     await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
@@ -61,6 +90,7 @@ export class WorkerPool {
       if (reply.error !== undefined) busy.job.reject(new Error(reply.error));
       else busy.job.resolve(reply.result);
       this.dispatch();
+      this.armIdle();
     });
     worker.on("error", (err) => this.replace(slot, err));
     worker.on("exit", () => this.replace(slot, new Error("sandbox worker exited")));

@@ -47,7 +47,8 @@ describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${m
     await waitForScreen("the console's first frame", () => /Trigger/i.test(screen()), 45_000);
     const withVault = await waitForScreen("compiled vault entries on screen", () => {
       const s = screen();
-      return (s.match(/compiled/g) ?? []).length >= 2 ? s : undefined;
+      const compiled = /Vault · (\d+) compiled/.exec(s);
+      return compiled && Number(compiled[1]) >= 2 ? s : undefined;
     }, 90_000, 250);
     expect(withVault).toMatch(/Triggers/);
     expect(withVault).toMatch(/STEP/);

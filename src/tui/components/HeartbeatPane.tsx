@@ -37,8 +37,9 @@ export function longest(forms: readonly string[], width: number): string {
 export function HeartbeatPane({ beats, now: fixedNow, width, height }: HeartbeatPaneProps): React.JSX.Element {
   // Each beat (every 2 s) re-renders this pane with a fresh age anyway; the pane's own clock only
   // has to make a silent daemon's age grow, so it ticks slowly and an idle console stays cheap.
-  const tickingNow = useNow(5000);
-  const now = fixedNow ?? tickingNow;
+  useNow(5000);
+  // Read the time at render: a render caused by a new beat must not use the clock's older tick.
+  const now = fixedNow ?? Date.now();
   const theme = useTheme();
   const w = innerWidth(width);
   const beat = beats ? freshest(beats) : undefined;

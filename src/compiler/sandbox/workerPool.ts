@@ -30,7 +30,7 @@ export class WorkerPool {
 
   constructor(
     readonly size = Math.max(1, Math.min(4, availableParallelism())),
-    private readonly idleMs = 15_000,
+    private readonly idleMs = 5_000,
   ) {}
 
   run<T>(message: Record<string, unknown>, hardTimeoutMs = 10_000): Promise<T> {

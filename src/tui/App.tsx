@@ -1,4 +1,4 @@
-import React, { useEffect, useMemo, useState } from "react";
+import React, { memo, useEffect, useMemo, useState } from "react";
 import { Box, useInput, type Key } from "ink";
 import { CONTROL_ACTIONS, type ActionContext, type ControlAction } from "../backend/actions.js";
 import type { BackendClient } from "../backend/client.js";
@@ -18,6 +18,15 @@ import { useSubscription } from "./hooks/useSubscription.js";
 import { useTerminalSize } from "./hooks/useTerminalSize.js";
 import { createFrameBatcher, DEFAULT_FRAME_MS, FrameBatcherContext } from "./hooks/useThrottledState.js";
 import { makeTheme, ThemeContext } from "./theme.js";
+
+// Panes re-render only when their own props change: a heartbeat every 2 s must not redraw the
+// 200-row trigger stream or the vault table (what an idle console spends its CPU on).
+const MemoHeartbeatPane = memo(HeartbeatPane);
+const MemoReplayPane = memo(ReplayPane);
+const MemoPipelinePane = memo(PipelinePane);
+const MemoBucketsPane = memo(BucketsPane);
+const MemoTriggerStream = memo(TriggerStream);
+const MemoVaultTable = memo(VaultTable);
 
 export interface AppProps {
   client: BackendClient;
@@ -313,13 +322,13 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
     main = (
       <Box flexDirection="column">
         <Box flexDirection="row" height={size.topHeight}>
-          <HeartbeatPane beats={heartbeat.data} width={size.third} height={size.topHeight} />
-          <ReplayPane replay={replay.data} width={size.third} height={size.topHeight} />
-          <PipelinePane active={activeJobs.data} recent={recentJobs.data} width={size.lastThird} height={size.topHeight} />
+          <MemoHeartbeatPane beats={heartbeat.data} width={size.third} height={size.topHeight} />
+          <MemoReplayPane replay={replay.data} width={size.third} height={size.topHeight} />
+          <MemoPipelinePane active={activeJobs.data} recent={recentJobs.data} width={size.lastThird} height={size.topHeight} />
         </Box>
         <Box flexDirection="row" height={size.midHeight}>
-          <BucketsPane view={buckets.data} verdicts={verdicts} jobs={bucketJobs} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />
-          <TriggerStream
+          <MemoBucketsPane view={buckets.data} verdicts={verdicts} jobs={bucketJobs} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />
+          <MemoTriggerStream
             events={events}
             total={triggers.data?.length ?? 0}
             filter={filter}
@@ -331,7 +340,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
             loading={triggers.data === undefined}
           />
         </Box>
-        <VaultTable entries={vault.data} currentSha={currentSha} selected={selected.vault} focused={focus === "vault"} width={columns} height={size.vaultHeight} />
+        <MemoVaultTable entries={vault.data} currentSha={currentSha} selected={selected.vault} focused={focus === "vault"} width={columns} height={size.vaultHeight} />
       </Box>
     );
   }

@@ -16,7 +16,8 @@ import { generateTraces } from "../../data/acme-agent/scripts/generate-seed.js";
 import { sleep } from "./stats.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const CLI = path.join(ROOT, "dist/src/cli.js");
+// The installed entry point (bin.ts), as users run it: it also selects React's production build.
+export const CLI = path.join(ROOT, "dist/src/bin.js");
 export const AGENT = path.join(ROOT, "data/acme-agent");
 
 export function assertBuilt(): void {

@@ -93,6 +93,7 @@ const rows = outcomes.map((o) => {
 const head = ["bench", "status", "seconds", "targets"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+printEvalSummary(outcomes.find((o) => o.file === "eval.ts")?.result);
 console.log(
   JSON.stringify({
     bench: "all",
@@ -102,3 +103,25 @@ console.log(
   }),
 );
 process.exit(outcomes.some(crashed) ? 1 : 0);
+
+/**
+ * bench/eval.ts's figures (real datasets compiled on their first 60 %, measured on the fresh rest),
+ * one line per dataset, so the summary shows whether served entries kept their claimed lower bound.
+ */
+function printEvalSummary(result) {
+  if (!Array.isArray(result?.datasets)) return;
+  const two = (x) => (typeof x === "number" ? x.toFixed(2) : "-");
+  const evalRows = result.datasets.map((d) => [
+    d.name,
+    d.error ? "ERROR" : d.verdict,
+    d.family ?? "-",
+    two(d.fresh?.coverage),
+    d.fresh?.answered ? `${two(d.fresh.selective)} (${d.fresh.correct}/${d.fresh.answered})` : "-",
+    two(d.claimed?.lowerBound),
+    d.lowerBoundHeld === null || d.lowerBoundHeld === undefined ? (d.served ? "n/a" : "not served") : d.lowerBoundHeld ? "yes" : "NO",
+  ]);
+  const evalHead = ["eval dataset", "verdict", "family", "fresh cov", "fresh sel", "claimed LB", "LB held"];
+  const w = evalHead.map((h, i) => Math.max(h.length, ...evalRows.map((r) => r[i].length)));
+  console.log("");
+  for (const r of [evalHead, ...evalRows]) console.log(r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd());
+}

@@ -31,17 +31,42 @@ export const triggerKind = v.union(
   v.literal("TRIGGER:RECOVERY"),
 );
 
+/**
+ * compiled: answers every input. partial: answers the inputs it has evidence for, returns undefined
+ * on the rest (the caller asks the model). waiting: looks right, too little evidence yet. rejected.
+ * Mirrors the compiler's `Verdict` (convex/ imports nothing outside convex/).
+ */
+export const verdictValidator = v.union(v.literal("compiled"), v.literal("partial"), v.literal("waiting"), v.literal("rejected"));
+
 export const scoresValidator = v.object({
   schema: v.number(),
   det: v.number(),
+  /** Selective agreement (on the calls the function answered), under its old name. */
   oracle: v.number(),
+  // Optional: entries written before robustness was scored must still load.
+  robustness: v.optional(v.number()),
 });
 
-/** What a compile produced: the vault entry's fields the pipeline computes (compiles.complete's argument). */
+/** Agreement on the calls the function answered, with its Wilson 95 % interval. */
+export const selectiveValidator = v.object({
+  agreement: v.number(),
+  lowerBound: v.number(),
+  upperBound: v.optional(v.number()),
+});
+
+/**
+ * What a compile produced: the vault entry's fields the pipeline computes (compiles.complete's argument).
+ * The figures added with the four verdicts are optional so state files written before them still load.
+ */
 export const vaultEntryFields = {
-  verdict: v.union(v.literal("compiled"), v.literal("rejected")),
+  verdict: verdictValidator,
   scores: scoresValidator,
+  /** Share of forward-evaluated calls the function answered (did not return undefined on). */
+  coverage: v.optional(v.number()),
+  selective: v.optional(selectiveValidator),
+  /** Same as selective.lowerBound; kept for entries and readers from before it. */
   oracleLowerBound: v.optional(v.number()),
+  /** Agreement of always answering the most common answer, on the same calls. */
   baseline: v.optional(v.number()),
   family: v.string(),
   code: v.string(),

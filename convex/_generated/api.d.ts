@@ -27,6 +27,7 @@ import type * as lib_events from "../lib/events.js";
 import type * as lib_pacing from "../lib/pacing.js";
 import type * as lib_sha from "../lib/sha.js";
 import type * as lib_validate from "../lib/validate.js";
+import type * as lib_verdicts from "../lib/verdicts.js";
 import type * as lib_volume from "../lib/volume.js";
 import type * as model_counters from "../model/counters.js";
 
@@ -53,6 +54,7 @@ declare const fullApi: ApiFromModules<{
   "lib/pacing": typeof lib_pacing;
   "lib/sha": typeof lib_sha;
   "lib/validate": typeof lib_validate;
+  "lib/verdicts": typeof lib_verdicts;
   "lib/volume": typeof lib_volume;
   "model/counters": typeof model_counters;
 }>;

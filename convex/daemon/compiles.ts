@@ -5,10 +5,13 @@ import type { Doc, Id } from "../_generated/dataModel.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
-import { rejectedRetryAt } from "../lib/volume.js";
+import { jobStatusFor, retriesOnGrowth } from "../lib/verdicts.js";
+import type { Verdict } from "../lib/verdicts.js";
+import { retryAt } from "../lib/volume.js";
 import { currentSha } from "./ingest.js";
 import { writeTrigger } from "./triggers.js";
 import { vaultEntryValidator, writeVaultEntry } from "./vault.js";
+import type { VaultEntryInput } from "./vault.js";
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Leases are renewed while working; one longer than this means a dead worker holds the job too long. */
@@ -205,7 +208,7 @@ export const complete = mutation({
     // Vault write and job transition commit together: no entry without a finished job, or vice versa.
     const vaultId = await writeVaultEntry(ctx, { bucket: job.bucket, sha: job.sha, jobId }, entry);
     await ctx.db.patch(jobId, {
-      status: entry.verdict === "compiled" ? "done" : "rejected",
+      status: jobStatusFor(entry.verdict),
       stage: "vault",
       progress: undefined,
       error: undefined,
@@ -218,28 +221,37 @@ export const complete = mutation({
       kind: "STEP",
       bucket: job.bucket,
       jobId,
-      detail: `vault: ${entry.verdict} (${entry.family}, oracle ${entry.scores.oracle.toFixed(3)})`,
+      detail: vaultDetail(entry),
     });
-    if (entry.verdict === "rejected") await retryIfGrown(ctx, job, entry.nTraces);
+    if (retriesOnGrowth(entry.verdict)) await retryIfGrown(ctx, job, entry.verdict, entry.nTraces);
     return { vaultId };
   },
 });
 
+/** "vault: partial (lookup, coverage 0.62, selective 0.968 ≥ 0.890)": what the stream says a compile ended with. */
+export function vaultDetail(entry: VaultEntryInput): string {
+  const parts = [entry.family];
+  if (entry.coverage !== undefined) parts.push(`coverage ${entry.coverage.toFixed(2)}`);
+  const sel = entry.selective;
+  parts.push(sel ? `selective ${sel.agreement.toFixed(3)} ≥ ${sel.lowerBound.toFixed(3)}` : `oracle ${entry.scores.oracle.toFixed(3)}`);
+  return `vault: ${entry.verdict} (${parts.join(", ")})`;
+}
+
 /**
- * The retry rule for rejected call sites normally fires on trace arrival; traces that arrived while
- * this job compiled (a burst, a fast replay) would otherwise never get their retry.
+ * The retry rule for call sites that did not compile normally fires on trace arrival; traces that
+ * arrived while this job compiled (a burst, a fast replay) would otherwise never get their retry.
  */
-async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, nTraces: number): Promise<void> {
+async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, verdict: Verdict, nTraces: number): Promise<void> {
   if (job.sha !== (await currentSha(ctx))) return; // a newer sha has its own triggers
   const bucket = await ctx.db
     .query("buckets")
     .withIndex("by_key", (q) => q.eq("key", job.bucket))
     .unique();
-  const retryAt = rejectedRetryAt(nTraces);
-  if (bucket === null || bucket.count < retryAt) return;
-  // Learn from exactly the traces up to the retryAt-th, as a retry fired on arrival would: the
+  const retryPoint = retryAt(nTraces);
+  if (bucket === null || bucket.count < retryPoint) return;
+  // Learn from exactly the traces up to the retryPoint-th, as a retry fired on arrival would: the
   // verdict then does not depend on how fast traces came in. Counted from the newest end, bounded.
-  const pastRetryPoint = Math.min(bucket.count - retryAt, MAX_RETRY_LOOKBACK);
+  const pastRetryPoint = Math.min(bucket.count - retryPoint, MAX_RETRY_LOOKBACK);
   const newestFirst = await ctx.db
     .query("proxy_traces")
     .withIndex("by_bucket_seq", (q) => q.eq("bucket", job.bucket))
@@ -253,7 +265,7 @@ async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, nTra
     kind: "TRIGGER:VOLUME",
     bucket: job.bucket,
     jobId,
-    detail: `retry of a rejected call site: ${bucket.count - pastRetryPoint} traces, up from ${nTraces} (the bucket reached ${bucket.count} while it compiled; sha ${job.sha})`,
+    detail: `retry of a ${verdict} call site: ${bucket.count - pastRetryPoint} traces, up from ${nTraces} (the bucket reached ${bucket.count} while it compiled; sha ${job.sha})`,
   });
 }
 

@@ -9,6 +9,8 @@ import { checkBucketKey, checkInt, checkTrace, compileThreshold } from "../lib/v
 import type { TraceInput } from "../lib/validate.js";
 import { MAX_EVENT_ROWS } from "../lib/events.js";
 import { INITIAL_SHA } from "../lib/sha.js";
+import { retriesOnGrowth } from "../lib/verdicts.js";
+import { retryAt } from "../lib/volume.js";
 import { TRACE_SEQ } from "../model/counters.js";
 import { enqueueJob, liveJob } from "./compiles.js";
 import { writeTrigger } from "./triggers.js";
@@ -32,9 +34,6 @@ export interface Inserted {
 }
 
 /** The sha compiles are keyed by now: the last one the worker reported (or bumped), else "initial". */
-/** A rejected call site is compiled again once its traces have grown by this factor. */
-export const REJECTED_RETRY_GROWTH = 1.5;
-
 export async function currentSha(ctx: QueryCtx): Promise<string> {
   const row = await ctx.db.query("code_state").first();
   return row?.sha ?? INITIAL_SHA;
@@ -155,9 +154,10 @@ export class TraceIngest {
 
     // VOLUME fires once per (bucket, sha): a compiled vault entry or a live job for it already answers
     // the call site, however many more traces arrive; sinceCompile keeps counting so a new sha fires at
-    // once. A *rejected* entry is not an answer: it is retried each time the bucket's traces have grown
-    // by half since that attempt (30 -> 45 -> 68 -> ...), so more evidence gets a fresh verdict while a
-    // call site that can never compile (open-ended) costs only a logarithmic number of attempts.
+    // once. Any other verdict (waiting, partial, rejected) is not the last word: it is retried each
+    // time the bucket's traces have grown by half since that attempt (30 -> 45 -> 68 -> ...), so more
+    // evidence gets a fresh verdict while a call site that can never compile (open-ended) costs only a
+    // logarithmic number of attempts.
     const sha = (this.sha ??= await currentSha(ctx));
     if (b.vaulted === undefined) {
       b.vaulted = await ctx.db
@@ -166,9 +166,9 @@ export class TraceIngest {
         .first();
     }
     const vaulted = b.vaulted;
-    if (vaulted?.verdict === "compiled") return inserted;
-    const retryAt = vaulted ? Math.ceil(vaulted.nTraces * REJECTED_RETRY_GROWTH) : undefined;
-    if (retryAt === undefined ? sinceCompile < threshold : count < retryAt) return inserted;
+    if (vaulted && !retriesOnGrowth(vaulted.verdict)) return inserted;
+    const retryPoint = vaulted ? retryAt(vaulted.nTraces) : undefined;
+    if (retryPoint === undefined ? sinceCompile < threshold : count < retryPoint) return inserted;
     b.live ??= (await liveJob(ctx, trace.bucket, sha)) !== null;
     if (b.live) return inserted;
 
@@ -180,9 +180,9 @@ export class TraceIngest {
       bucket: trace.bucket,
       jobId,
       detail:
-        retryAt === undefined
-          ? `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`
-          : `retry of a rejected call site: ${count} traces, up from ${vaulted!.nTraces} (sha ${sha})`,
+        vaulted
+          ? `retry of a ${vaulted.verdict} call site: ${count} traces, up from ${vaulted.nTraces} (sha ${sha})`
+          : `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`,
     });
     inserted.volumeJobId = jobId;
     return inserted;

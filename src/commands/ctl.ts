@@ -5,6 +5,7 @@ import type { BackendClient } from "../backend/client.js";
 import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
 import { UsageError } from "./errors.js";
+import { figureColumns, fixed } from "./vaultFigures.js";
 
 const BUCKET_KEY = /^[a-z0-9][a-z0-9_-]*:[a-z0-9_]+:v\d+$/;
 
@@ -89,7 +90,16 @@ export async function readStatus(client: BackendClient) {
       counts: countBy(jobs.map((j) => j.status)),
       recent: jobs.map((j) => ({ id: j._id, bucket: j.bucket, sha: j.sha, reason: j.reason, status: j.status, attempts: j.attempts, error: j.error })),
     },
-    vault: vault.map((v) => ({ bucket: v.bucket, verdict: v.verdict, scores: v.scores, family: v.family, sha: v.sha })),
+    vault: vault.map((v) => ({
+      bucket: v.bucket,
+      verdict: v.verdict,
+      coverage: v.coverage,
+      selective: v.selective,
+      scores: v.scores,
+      oracleLowerBound: v.oracleLowerBound,
+      family: v.family,
+      sha: v.sha,
+    })),
     daemons: beats.map((b) => ({
       daemonId: b.daemonId,
       status: b.status,
@@ -120,7 +130,7 @@ function printStatus(s: Awaited<ReturnType<typeof readStatus>>): void {
   out.write(`\njobs  ${Object.entries(s.jobs.counts).map(([k, v]) => `${k} ${v}`).join("  ") || "none"}\n`);
   if (s.jobs.active.length) printTable(s.jobs.active.map((j) => ({ bucket: j.bucket, stage: j.stage ?? "", progress: j.progress === undefined ? "" : `${Math.round(j.progress * 100)}%`, attempts: j.attempts })));
   out.write(`\nvault\n`);
-  printTable(s.vault.map((v) => ({ bucket: v.bucket, verdict: v.verdict, schema: v.scores.schema.toFixed(3), det: v.scores.det.toFixed(3), oracle: v.scores.oracle.toFixed(3), family: v.family, sha: shortSha(v.sha) })));
+  printTable(s.vault.map((v) => ({ bucket: v.bucket, ...figureColumns(v), schema: fixed(v.scores.schema), det: fixed(v.scores.det), family: v.family, sha: shortSha(v.sha) })));
   out.write(`\ndaemons\n`);
   printTable(s.daemons.map((d) => ({ daemon: d.daemonId, status: d.alive || d.status === "stopped" ? d.status : `${d.status} (no beat for ${(d.lastBeatAgoMs / 1000).toFixed(0)}s: gone?)`, pid: d.pid, lastBeat: `${(d.lastBeatAgoMs / 1000).toFixed(1)}s ago`, compute: d.compute, job: d.currentJob ?? "" })));
 }

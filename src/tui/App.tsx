@@ -324,7 +324,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
         <Box flexDirection="row" height={size.topHeight}>
           <MemoHeartbeatPane beats={heartbeat.data} width={size.third} height={size.topHeight} />
           <MemoReplayPane replay={replay.data} width={size.third} height={size.topHeight} />
-          <MemoPipelinePane active={activeJobs.data} recent={recentJobs.data} width={size.lastThird} height={size.topHeight} />
+          <MemoPipelinePane active={activeJobs.data} recent={recentJobs.data} verdicts={verdicts} currentSha={currentSha} width={size.lastThird} height={size.topHeight} />
         </Box>
         <Box flexDirection="row" height={size.midHeight}>
           <MemoBucketsPane view={buckets.data} verdicts={verdicts} jobs={bucketJobs} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />

@@ -22,6 +22,7 @@ export type Heartbeat = Doc<"daemon_heartbeat">;
 export type Bucket = Doc<"buckets">;
 export type CompileJob = Doc<"pending_compiles">;
 export type VaultEntry = Doc<"vault_index">;
+export type VaultVerdict = VaultEntry["verdict"];
 
 export interface ReplayView {
   position: number;

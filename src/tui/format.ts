@@ -1,5 +1,7 @@
 /** Pure text helpers for the panes: fixed widths, ages, bars. No React here. */
 
+import { VERDICTS } from "../../convex/lib/verdicts.js";
+
 /** Cuts `text` to `width` columns with an ellipsis, or pads it with spaces when `pad` is set. */
 export function fit(text: string, width: number, pad = false): string {
   if (width <= 0) return "";
@@ -82,4 +84,12 @@ export function wrapText(text: string, width: number, indent = 0): string[] {
   }
   out.push(prefix + rest);
   return out;
+}
+
+/** "2 compiled · 1 waiting": compiled always (it is the headline), the others when there are any. */
+export function verdictCounts(verdicts: readonly string[]): string {
+  return VERDICTS.map((v) => [v, verdicts.filter((x) => x === v).length] as const)
+    .filter(([v, n]) => v === "compiled" || n > 0)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(" · ");
 }

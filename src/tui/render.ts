@@ -3,6 +3,7 @@ import { render } from "ink";
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { App } from "./App.js";
+import type { VaultVerdict } from "./data.js";
 import { duration } from "./format.js";
 import { noColorFromEnv } from "./theme.js";
 
@@ -35,6 +36,8 @@ export interface ConsoleOptions {
 
 export interface ConsoleSummary {
   compiled: number;
+  partial: number;
+  waiting: number;
   rejected: number;
   position: number;
   total: number;
@@ -103,10 +106,12 @@ async function readSummary(client: BackendClient, startPosition: number, started
     withTimeout(client.query(api.daemon.replay.state, {}), 1500),
   ]);
   if (!vault || !replay) return undefined;
-  const compiled = vault.filter((e) => e.verdict === "compiled").length;
+  const count = (verdict: VaultVerdict) => vault.filter((e) => e.verdict === verdict).length;
   return {
-    compiled,
-    rejected: vault.length - compiled,
+    compiled: count("compiled"),
+    partial: count("partial"),
+    waiting: count("waiting"),
+    rejected: count("rejected"),
     position: replay.position,
     total: replay.total,
     replayedThisSession: Math.max(0, replay.position - startPosition),
@@ -118,7 +123,7 @@ export function formatSummary(s: ConsoleSummary | undefined): string {
   if (!s) return "compile-daemon: console closed (the backend did not answer for a summary).\n";
   return (
     `compile-daemon: console closed after ${duration(s.ranForMs)}. ` +
-    `vault: ${s.compiled} compiled, ${s.rejected} rejected. ` +
+    `vault: ${s.compiled} compiled, ${s.partial} partial, ${s.waiting} waiting, ${s.rejected} rejected. ` +
     `replay: ${s.position}/${s.total} traces (${s.replayedThisSession} this session).\n`
   );
 }

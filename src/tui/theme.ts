@@ -1,4 +1,5 @@
 import { createContext, useContext } from "react";
+import type { VaultVerdict } from "./data.js";
 
 /**
  * Colour is decoration, never the only signal: every kind also has a glyph and a label, so the
@@ -18,6 +19,14 @@ export const KIND_STYLES: Record<string, KindStyle> = {
   "TRIGGER:VOLUME": { glyph: "▲", label: "VOLUME", color: "yellow" },
   "TRIGGER:CODE_CHANGE": { glyph: "Δ", label: "CODE_CHANGE", color: "magenta" },
   "TRIGGER:RECOVERY": { glyph: "↻", label: "RECOVERY", color: "red" },
+};
+
+/** One glyph per verdict, the same in the vault table, the detail view, the buckets pane and the help. */
+export const VERDICT_STYLES: Record<VaultVerdict, KindStyle & { help: string }> = {
+  compiled: { glyph: "✓", label: "compiled", color: "green", help: "a verified function: answers (nearly) every input" },
+  partial: { glyph: "◐", label: "partial", color: "cyan", help: "answers the inputs it has evidence for, defers the rest to the model" },
+  waiting: { glyph: "…", label: "waiting", color: "yellow", help: "looks right, too little evidence yet: compiles again as traces grow" },
+  rejected: { glyph: "✗", label: "rejected", color: "red", help: "failed the gate, see reasons" },
 };
 
 export function kindStyle(kind: string): KindStyle {

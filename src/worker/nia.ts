@@ -10,8 +10,11 @@ export type NiaVaultEntry = {
   _id?: string;
   bucket: string;
   sha: string;
-  verdict: "compiled" | "rejected";
-  scores: { schema: number; det: number; oracle: number };
+  verdict: "compiled" | "partial" | "waiting" | "rejected";
+  scores: { schema: number; det: number; oracle: number; robustness?: number };
+  /** Share of evaluated calls the function answered; absent on entries from before abstention. */
+  coverage?: number;
+  selective?: { agreement: number; lowerBound: number; upperBound?: number };
   oracleLowerBound?: number;
   baseline?: number;
   family: string;
@@ -46,20 +49,52 @@ export type NiaContextBody = {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/** What a reader may do with the code, per verdict: the one line that must not be misread. */
+const USE_LINE: Record<NiaVaultEntry["verdict"], string> = {
+  compiled: "Compiled function (call it instead of the model; if it returns undefined, ask the model):",
+  partial: "Partial function: answers the inputs it has evidence for, returns undefined otherwise (ask the model then):",
+  waiting: "Best candidate so far (waiting for more evidence, not for use):",
+  rejected: "Best candidate (rejected, not for use):",
+};
+
+const SUMMARY_LEAD: Record<NiaVaultEntry["verdict"], string> = {
+  compiled: "Deterministic JS replacement",
+  partial: "Partial deterministic JS replacement (abstains where it has no evidence)",
+  waiting: "Compile waiting for more evidence",
+  rejected: "Rejected compile",
+};
+
+/** "coverage 62.0%, selective agreement 97.0% (95% CI 91.2%-99.1%), schema ..., det ..., robustness ..." */
+function scoreLine(entry: NiaVaultEntry): string {
+  const { scores, selective } = entry;
+  const parts: string[] = [];
+  if (entry.coverage !== undefined) parts.push(`coverage ${pct(entry.coverage)}`);
+  if (selective !== undefined) {
+    const upper = selective.upperBound !== undefined ? `-${pct(selective.upperBound)}` : "";
+    parts.push(`selective agreement ${pct(selective.agreement)} (95% ${upper ? "CI" : "lower bound"} ${pct(selective.lowerBound)}${upper})`);
+  } else {
+    parts.push(`oracle ${pct(scores.oracle)}`);
+  }
+  parts.push(`schema ${pct(scores.schema)}`, `det ${pct(scores.det)}`);
+  if (scores.robustness !== undefined) parts.push(`robustness ${pct(scores.robustness)}`);
+  return parts.join(", ");
+}
+
 export function niaContextBody(entry: NiaVaultEntry): NiaContextBody {
   const { bucket, sha, verdict, scores, family } = entry;
-  const scoreLine = `schema ${pct(scores.schema)}, det ${pct(scores.det)}, oracle ${pct(scores.oracle)}`;
+  const line = scoreLine(entry);
   const content = [
     `# ${bucket} — ${verdict}`,
     "",
     `Call site \`${bucket}\`, agent code sha \`${sha}\`, program family \`${family}\`, learned from ${entry.nTraces} recorded LLM calls.`,
-    `Scores: ${scoreLine}` +
-      (entry.oracleLowerBound !== undefined ? ` (oracle Wilson 95% lower bound ${pct(entry.oracleLowerBound)})` : "") +
-      (entry.baseline !== undefined ? `; constant baseline ${pct(entry.baseline)}` : "") +
+    `Scores: ${line}` +
+      // Older entries carry only the oracle's lower bound; newer ones have it inside the selective interval.
+      (entry.selective === undefined && entry.oracleLowerBound !== undefined ? ` (oracle Wilson 95% lower bound ${pct(entry.oracleLowerBound)})` : "") +
+      (entry.baseline !== undefined ? `; always answering the most common answer agrees ${pct(entry.baseline)}` : "") +
       ".",
     ...(entry.reasons.length > 0 ? ["", "Reasons:", ...entry.reasons.map((r) => `- ${r}`)] : []),
     "",
-    verdict === "compiled" ? "Compiled function (call it instead of the model):" : "Best candidate (rejected, not for use):",
+    USE_LINE[verdict],
     "```js",
     entry.code,
     "```",
@@ -67,7 +102,7 @@ export function niaContextBody(entry: NiaVaultEntry): NiaContextBody {
   return {
     // Kept short: Nia shows titles in lists.
     title: `${bucket}: ${verdict} (${family})`.slice(0, 200),
-    summary: `${verdict === "compiled" ? "Deterministic JS replacement" : "Rejected compile"} for LLM call site ${bucket}: ${scoreLine}.`,
+    summary: `${SUMMARY_LEAD[verdict]} for LLM call site ${bucket}: ${line}.`,
     content,
     agent_source: "compile-daemon",
     tags: ["compile-daemon", verdict, bucket, family],
@@ -77,6 +112,9 @@ export function niaContextBody(entry: NiaVaultEntry): NiaContextBody {
       verdict,
       family,
       scores,
+      ...(entry.coverage !== undefined ? { coverage: entry.coverage } : {}),
+      ...(entry.selective !== undefined ? { selective: entry.selective } : {}),
+      ...(entry.baseline !== undefined ? { baseline: entry.baseline } : {}),
       nTraces: entry.nTraces,
       writtenAt: new Date(entry.writtenAt).toISOString(),
       ...(entry._id !== undefined ? { vaultId: entry._id } : {}),

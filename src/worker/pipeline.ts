@@ -1,9 +1,11 @@
 import { api } from "../../convex/_generated/api.js";
+import { isUsable } from "../../convex/lib/verdicts.js";
 import type { BackendClient } from "../backend/client.js";
 import { compileBucket } from "../compiler/compileBucket.js";
 import { runEnvelope } from "../compiler/envelope.js";
-import type { Stage2Runner, Trace } from "../compiler/types.js";
+import type { Stage2Runner, Trace, Verdict } from "../compiler/types.js";
 import type { ScanCache } from "./scanner.js";
+import { vaultEntry } from "./vaultEntry.js";
 
 export interface ClaimedJob {
   jobId: string;
@@ -35,7 +37,7 @@ const PROGRESS_EVERY_MS = 150;
  * scan -> synthesize -> stage 2 -> gate -> envelope -> vault, one STEP per transition.
  * Returns the verdict; throws on failure (the loop then calls `fail`).
  */
-export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<"compiled" | "rejected"> {
+export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<Verdict> {
   const { client, signal } = deps;
   const fenced = { adminToken: client.adminToken ?? "", jobId: job.jobId as never, claimToken: job.claimToken };
   let writes: Promise<unknown> = Promise.resolve();
@@ -90,25 +92,15 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
 
   await setStage("envelope");
   const fixtures = site ? (repo.fixtures[site.name] ?? []) : [];
-  const envelope = result.verdict === "compiled" && fixtures.length > 0 ? await runEnvelope(result.code, fixtures) : undefined;
+  // A partial function is usable too (it abstains where it has no evidence): the agent's fixtures show
+  // which of them it answers. Waiting and rejected candidates are not for use, so no envelope.
+  const envelope = isUsable(result.verdict) && fixtures.length > 0 ? await runEnvelope(result.code, fixtures) : undefined;
   abortIfNeeded(signal);
 
   await writes;
   await client.mutation(api.daemon.compiles.complete, {
     ...fenced,
-    entry: {
-      verdict: result.verdict,
-      scores: result.scores,
-      oracleLowerBound: result.oracleLowerBound,
-      baseline: result.baseline,
-      family: result.family,
-      code: result.code,
-      nTraces: result.nTraces,
-      nTrain: result.nTrain,
-      nHoldout: result.nHoldout,
-      reasons: result.reasons,
-      envelope,
-    },
+    entry: vaultEntry(result, envelope),
   });
   deps.onStage?.("vault");
   return result.verdict;

@@ -113,10 +113,12 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
       vault: async () => (await h.query(api.daemon.vault.list, {})) as Array<Record<string, any>>, // eslint-disable-line @typescript-eslint/no-explicit-any -- as above
     };
 
-    function entry(verdict: "compiled" | "rejected" = "compiled", code = "export default function compiled(input) { return input; }") {
+    function entry(verdict: "compiled" | "partial" | "waiting" | "rejected" = "compiled", code = "export default function compiled(input) { return input; }") {
       return {
         verdict,
-        scores: { schema: 1, det: 1, oracle: 0.97 },
+        scores: { schema: 1, det: 1, oracle: 0.97, robustness: 1 },
+        coverage: verdict === "partial" ? 0.6 : 1,
+        selective: { agreement: 0.97, lowerBound: 0.9, upperBound: 0.99 },
         oracleLowerBound: 0.9,
         baseline: 0.4,
         family: "lookup",
@@ -340,6 +342,47 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(vault[0].verdict).toBe("compiled");
         await m.batch(Array.from({ length: 100 }, (_, i) => trace(A, 300 + i)));
         expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(2);
+      });
+
+      it("waiting and partial verdicts are retried on growth like rejected ones; compiled is not", async () => {
+        const C = "acme:normalize_country:v1";
+        const buckets = { waiting: A, partial: B, rejected: C, compiled: "acme:extract_company:v1" } as const;
+        for (const [verdict, bucket] of Object.entries(buckets)) {
+          await m.batch(Array.from({ length: 30 }, (_, i) => trace(bucket, i)));
+          const c = await m.claim();
+          expect(c.bucket).toBe(bucket);
+          await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry(verdict as keyof typeof buckets) });
+        }
+        // A waiting or partial compile is a finished job (done), not a rejection.
+        const status = Object.fromEntries((await m.jobs()).map((j) => [j.bucket, j.status]));
+        expect(status).toEqual({ [A]: "done", [B]: "done", [C]: "rejected", "acme:extract_company:v1": "done" });
+        const steps = (await m.triggers("STEP")).map((r) => r.detail);
+        expect(steps).toContain("vault: partial (lookup, coverage 0.60, selective 0.970 ≥ 0.900)");
+        expect(steps).toContain("vault: waiting (lookup, coverage 1.00, selective 0.970 ≥ 0.900)");
+
+        // entry() records nTraces 30: every bucket but the compiled one is retried at 45.
+        for (const bucket of Object.values(buckets)) await m.batch(Array.from({ length: 15 }, (_, i) => trace(bucket, 100 + i)));
+        const retries = await m.triggers("TRIGGER:VOLUME");
+        expect(retries).toHaveLength(4 + 3);
+        const retried = Object.fromEntries(retries.slice(0, 3).map((r) => [r.bucket, r.detail]));
+        expect(Object.keys(retried).sort()).toEqual([A, B, C].sort());
+        expect(retried[A]).toContain("retry of a waiting call site: 45 traces, up from 30");
+        expect(retried[B]).toContain("retry of a partial call site: 45 traces, up from 30");
+        expect(retried[C]).toContain("retry of a rejected call site: 45 traces, up from 30");
+        const pending = (await m.jobs()).filter((j) => j.status === "pending").map((j) => j.bucket);
+        expect(pending.sort()).toEqual([A, B, C].sort());
+      });
+
+      it("a waiting job that completes after its bucket grew is retried at once, from the retry point", async () => {
+        await m.batch(Array.from({ length: 30 }, (_, i) => trace(A, i)));
+        const c = await m.claim();
+        await m.batch(Array.from({ length: 20 }, (_, i) => trace(A, 100 + i)));
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry("waiting") });
+        const volume = await m.triggers("TRIGGER:VOLUME");
+        expect(volume).toHaveLength(2);
+        expect(volume[0].detail).toContain("retry of a waiting call site: 45 traces, up from 30");
+        const next = await m.claim();
+        expect(next.uptoSeq).toBe((await m.traces(A))[44].seq);
       });
 
       it("fires again after a bump of the sha while the old job is still pending", async () => {

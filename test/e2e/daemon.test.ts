@@ -5,19 +5,24 @@ import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, type DaemonProc }
 
 interface Status {
   replay: { position: number; total: number; speedMs: number; paused: boolean };
+  threshold: number;
   buckets: Array<{ key: string; count: number }>;
   jobs: {
     active: Array<{ id: string; bucket: string }>;
     counts: Record<string, number>;
     recent: Array<{ id: string; bucket: string; status: string; attempts: number }>;
   };
-  vault: Array<{ bucket: string; verdict: string; scores: { oracle: number } }>;
+  vault: Array<{ bucket: string; verdict: string; sha: string }>;
   daemons: Array<{ daemonId: string; status: string; alive: boolean }>;
+  code: { sha: string };
 }
 interface VaultRow {
   bucket: string;
   sha: string;
   verdict: string;
+  coverage?: number;
+  selective?: { agreement: number; lowerBound: number };
+  reasons: string[];
   code: string;
   jobId: string;
 }
@@ -26,8 +31,35 @@ const status = (db: string) => runCliJson<Status>(["ctl", "status", "--db", db])
 const vaultRows = (db: string): VaultRow[] =>
   runCli(["vault", "list", "--db", db, "--json"]).stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as VaultRow);
 const traceTotal = (s: Status) => s.buckets.reduce((n, b) => n + b.count, 0);
-/** The replay is over and no job is queued or running: the daemon has settled. */
-const settled = (s: Status) => s.replay.position === s.replay.total && s.replay.total > 0 && !s.jobs.counts.pending && !s.jobs.counts.running;
+/**
+ * The replay is over, no job is queued or running, and every call site that reached the threshold
+ * has a verdict for the current code: the daemon has settled, whatever the verdicts are.
+ */
+const settled = (s: Status) =>
+  s.replay.position === s.replay.total &&
+  s.replay.total > 0 &&
+  !s.jobs.counts.pending &&
+  !s.jobs.counts.running &&
+  s.buckets.filter((b) => b.count >= s.threshold).every((b) => s.vault.some((v) => v.bucket === b.key && v.sha === s.code.sha));
+
+/**
+ * What holds for any data, not for one generated file: each entry has one of the four verdicts; a
+ * usable one (compiled or partial) met the gate's agreement lower bound and its coverage floor; one
+ * that is not usable says why.
+ */
+function expectHonestVault(rows: VaultRow[]): void {
+  expect(rows.length).toBeGreaterThan(0);
+  for (const r of rows) {
+    expect(["compiled", "partial", "waiting", "rejected"], r.bucket).toContain(r.verdict);
+    if (r.verdict === "compiled" || r.verdict === "partial") {
+      expect(r.selective?.lowerBound, r.bucket).toBeGreaterThanOrEqual(0.8);
+      expect(r.selective!.lowerBound, r.bucket).toBeLessThanOrEqual(r.selective!.agreement);
+      expect(r.coverage, r.bucket).toBeGreaterThanOrEqual(r.verdict === "compiled" ? 0.95 : 0.3);
+    } else {
+      expect(r.reasons.length, `${r.bucket} is ${r.verdict} without a reason`).toBeGreaterThan(0);
+    }
+  }
+}
 
 const procs: DaemonProc[] = [];
 afterEach(async () => {
@@ -40,7 +72,7 @@ afterEach(async () => {
 });
 
 describe("the headless daemon, as real processes", () => {
-  it("replays the seed, compiles the three compilable call sites and rejects the open-ended one; ctl sees it live", async () => {
+  it("replays the seed, gives every call site an honest verdict and settles; ctl sees it live", async () => {
     const db = tempDb();
     const d = startDaemonProc(db, ["--speed", "20"]);
     procs.push(d);
@@ -52,13 +84,15 @@ describe("the headless daemon, as real processes", () => {
     expect(live.replay.speedMs).toBe(20);
     const done = await waitFor("the replay to finish and every job to settle", () => {
       const s = status(db);
-      return settled(s) && s.vault.length >= 4 ? s : undefined;
+      return settled(s) ? s : undefined;
     }, 120_000, 500);
-    const verdicts = Object.fromEntries(done.vault.map((v) => [v.bucket.split(":")[1], v.verdict]));
-    expect(verdicts).toMatchObject({ classify_lead_tier: "compiled", route_ticket: "compiled", normalize_country: "compiled" });
-    const rejected = done.vault.filter((v) => v.verdict === "rejected");
-    expect(rejected).toHaveLength(1);
-    for (const v of done.vault.filter((x) => x.verdict === "compiled")) expect(v.scores.oracle).toBeGreaterThanOrEqual(0.9);
+    expect(done.vault.length).toBeGreaterThanOrEqual(done.buckets.filter((b) => b.count >= done.threshold).length);
+    expectHonestVault(vaultRows(db));
+    // Settled means settled: nothing is enqueued again once the traces stop growing.
+    await new Promise((r) => setTimeout(r, 2000));
+    const later = status(db);
+    expect(later.jobs.counts).toEqual(done.jobs.counts);
+    expect(later.vault.map((v) => `${v.bucket} ${v.verdict}`)).toEqual(done.vault.map((v) => `${v.bucket} ${v.verdict}`));
     // NDJSON on stdout: trigger rows and job transitions.
     expect(d.lines.some((l) => l.type === "trigger" && l.kind === "TRIGGER:VOLUME")).toBe(true);
     expect(d.lines.some((l) => l.type === "job" && l.phase === "done")).toBe(true);
@@ -92,7 +126,7 @@ describe("the headless daemon, as real processes", () => {
       procs.push(second);
       const after = await waitFor("the replay to finish and every job to settle", () => {
         const s = status(db);
-        return settled(s) && s.vault.length >= 4 ? s : undefined;
+        return settled(s) ? s : undefined;
       }, 150_000, 500);
       expect(after.replay.position).toBe(250);
       expect(traceTotal(after)).toBe(250);
@@ -104,8 +138,10 @@ describe("the headless daemon, as real processes", () => {
       await waitFor("the reclaiming daemon's done line", () => second.lines.some((l) => l.type === "job" && l.phase === "done" && l.jobId === stuck.id), 5000, 50);
       expect(second.lines.filter((l) => l.type === "job" && l.phase === "done" && l.jobId === stuck.id)).toHaveLength(1);
       expect(first.lines.filter((l) => l.type === "job" && l.phase === "done" && l.jobId === stuck.id)).toHaveLength(0);
-      const keys = vaultRows(db).map((r) => `${r.bucket}@${r.sha}`);
+      const rows = vaultRows(db);
+      const keys = rows.map((r) => `${r.bucket}@${r.sha}`);
       expect(new Set(keys).size).toBe(keys.length);
+      expectHonestVault(rows);
     } finally {
       hang.closeAllConnections();
       hang.close();
@@ -119,7 +155,7 @@ describe("the headless daemon, as real processes", () => {
     procs.push(a, b);
     await waitFor("the replay to finish and every job to settle", () => {
       const s = status(db);
-      return settled(s) && s.vault.length >= 4 ? s : undefined;
+      return settled(s) ? s : undefined;
     }, 150_000, 500);
     const claimed = [...a.lines, ...b.lines].filter((l) => l.type === "job" && l.phase === "claimed").map((l) => String(l.jobId));
     const finished = [...a.lines, ...b.lines].filter((l) => l.type === "job" && l.phase === "done").map((l) => String(l.jobId));

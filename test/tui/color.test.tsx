@@ -23,11 +23,20 @@ describe("colour", () => {
     expect(f).toMatch(/\u001B\[32m◆ BOOT/); // green
   });
 
+  test("each verdict has its own colour besides its glyph", async () => {
+    const { frame } = await renderApp();
+    const f = frame();
+    expect(f).toMatch(/\u001B\[32m✓ compiled/); // green
+    expect(f).toMatch(/\u001B\[36m◐ partial/); // cyan
+    expect(f).toMatch(/\u001B\[33m… waiting/); // yellow
+    expect(f).toMatch(/\u001B\[31m✗ rejected/); // red
+  });
+
   test("noColor removes every foreground colour but keeps glyphs and labels", async () => {
     const { frame } = await renderApp({ noColor: true });
     const f = frame();
     expect(f).not.toMatch(FOREGROUND);
-    for (const s of ["▲ VOLUME", "↻ RECOVERY", "Δ CODE_CHANGE", "◆ BOOT", "✓ compiled", "✗ rejected", "▶ Vault"]) expect(f).toContain(s);
+    for (const s of ["▲ VOLUME", "↻ RECOVERY", "Δ CODE_CHANGE", "◆ BOOT", "✓ compiled", "◐ partial", "… waiting", "✗ rejected", "▶ Vault"]) expect(f).toContain(s);
   });
 
   test("NO_COLOR set and non-empty disables colour (no-color.org)", () => {

@@ -58,33 +58,89 @@ export const recentJobs = [
   doc({ bucket: "acme:extract_company:v1", sha: SHA, reason: "VOLUME", status: "failed", attempts: 3, maxAttempts: 3, error: "lease lost", enqueuedAt: NOW - 9000 }),
 ];
 
+/**
+ * Vault entries the real pipeline can produce: Wilson 95 % intervals that hold the point estimate
+ * (computed from the counts in the comments), coverage >= 0.95 for compiled and >= 0.30 for partial,
+ * families the compiler has, no reasons on a compiled entry, an envelope only for compiled/partial.
+ */
 export const vault = [
   doc({
     bucket: "acme:extract_company:v1",
     sha: SHA,
     verdict: "compiled",
-    scores: { schema: 1, det: 1, oracle: 0.967 },
-    oracleLowerBound: 0.912,
-    baseline: 0.41,
-    family: "field-transform",
-    code: "export default function compiled(input) {\n  const domain = input.email.split('@')[1];\n  return { company: domain.split('.')[0] };\n}",
-    nTraces: 40,
-    nTrain: 28,
-    nHoldout: 12,
-    reasons: ["all gates passed", "oracle 29/30 on held-out traces"],
-    envelope: { fixtures: 6, meanMicros: 3.2, cases: [{ input: { email: "a@acme.com" }, output: { company: "acme" } }] },
+    scores: { schema: 1, det: 1, oracle: 0.967, robustness: 1 },
+    coverage: 0.984, // 60 of 61 later calls answered
+    selective: { agreement: 0.967, lowerBound: 0.886, upperBound: 0.991 }, // 58 of 60
+    oracleLowerBound: 0.886,
+    baseline: 0.12,
+    family: "string_transform",
+    code: "export default function compiled(input) {\n  if (typeof input.email !== 'string' || !input.email.includes('@')) return undefined;\n  return { company: input.email.split('@')[1].split('.')[0] };\n}",
+    nTraces: 80,
+    nTrain: 80,
+    nHoldout: 61,
+    reasons: [],
+    envelope: { calls: [{ input: { email: "a@acme.com" }, output: { company: "acme" }, micros: 0.4 }] },
     writtenAt: NOW - 20_000,
   }),
   doc({
     bucket: "acme:draft_reply:v1",
     sha: "0000000ffffffff",
     verdict: "rejected",
-    scores: { schema: 1, det: 1, oracle: 0.21 },
+    scores: { schema: 1, det: 1, oracle: 0.207, robustness: 1 },
+    coverage: 1, // a constant answers everything
+    selective: { agreement: 0.207, lowerBound: 0.098, upperBound: 0.384 }, // 6 of 29
+    oracleLowerBound: 0.098,
+    baseline: 0.207,
     family: "constant",
     code: "export default function compiled(input) {\n  return 'Thanks!';\n}",
     nTraces: 30,
-    reasons: ["oracle 0.21 < 0.90: the call is open-ended"],
+    nTrain: 30,
+    nHoldout: 29,
+    reasons: [
+      "selective agreement 0.207 (6 of 29 answered calls) is below 0.90, and its 95% lower bound 0.098 is below 0.80",
+      "no lift over always answering the most common answer (0.207, 6 of 29)",
+    ],
     writtenAt: NOW - 40_000,
+  }),
+  doc({
+    bucket: "acme:normalize_country:v1",
+    sha: SHA,
+    verdict: "partial",
+    scores: { schema: 1, det: 1, oracle: 0.968, robustness: 0.99 },
+    coverage: 0.62, // 62 of 100 later calls answered
+    selective: { agreement: 0.968, lowerBound: 0.89, upperBound: 0.991 }, // 60 of 62
+    oracleLowerBound: 0.89,
+    baseline: 0.41,
+    family: "lookup",
+    code: "const TABLE = { 'us': 'US', 'united kingdom': 'GB' };\nexport default function compiled(input) {\n  const code = TABLE[String(input.country).trim().toLowerCase()];\n  return code === undefined ? undefined : { code };\n}",
+    nTraces: 120,
+    nTrain: 120,
+    nHoldout: 100,
+    reasons: ["coverage 0.62 (62 of 100 later calls answered) is below 0.95: it returns undefined on inputs it has no evidence for"],
+    envelope: {
+      calls: [
+        { input: { country: "united kingdom " }, output: { code: "GB" }, micros: 0.3 },
+        { input: { country: "Holland" }, abstained: true, micros: 0.2 },
+      ],
+    },
+    writtenAt: NOW - 30_000,
+  }),
+  doc({
+    bucket: "acme:classify_lead_tier:v1",
+    sha: SHA,
+    verdict: "waiting",
+    scores: { schema: 1, det: 1, oracle: 1, robustness: 1 },
+    coverage: 1, // 10 of 10
+    selective: { agreement: 1, lowerBound: 0.722, upperBound: 1 }, // 10 of 10
+    oracleLowerBound: 0.722,
+    baseline: 0.4,
+    family: "decision_tree",
+    code: "export default function compiled(input) {\n  return { tier: input.employees > 200 ? 'A' : 'B' };\n}",
+    nTraces: 30,
+    nTrain: 30,
+    nHoldout: 10,
+    reasons: ["selective agreement 1.000 on 10 answered calls, but its 95% lower bound 0.722 is below 0.80: waiting for more traces"],
+    writtenAt: NOW - 50_000,
   }),
 ];
 

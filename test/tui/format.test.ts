@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { bar, duration, fit, fitRight, windowStart, wrapText } from "../../src/tui/format.js";
+import { bar, duration, fit, fitRight, verdictCounts, windowStart, wrapText } from "../../src/tui/format.js";
 import { hintsFor, packHints, resolveKey, UI_KEYS } from "../../src/tui/keymap.js";
 import { CONTROL_ACTIONS } from "../../src/backend/actions.js";
 import type { Key } from "ink";
@@ -52,5 +52,13 @@ describe("keymap", () => {
     expect(h.primary.map((x) => x.keys)).toEqual(CONTROL_ACTIONS.filter((a) => a.key).map((a) => a.key));
     const narrow = packHints(h.secondary, 20, 2);
     expect(narrow).toBe("? help  q quit");
+  });
+});
+
+describe("verdictCounts", () => {
+  test("compiled always, the other verdicts when present, best first", () => {
+    expect(verdictCounts([])).toBe("0 compiled");
+    expect(verdictCounts(["rejected", "waiting", "compiled", "waiting"])).toBe("1 compiled · 2 waiting · 1 rejected");
+    expect(verdictCounts(["partial"])).toBe("0 compiled · 1 partial");
   });
 });

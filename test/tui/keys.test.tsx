@@ -193,17 +193,42 @@ describe("focus, selection, detail", () => {
     await press(KEYS.enter);
     const f = frame();
     expect(f).toContain("Vault entry acme:extract_company:v1");
-    expect(f).toContain("✓ compiled · field-transform · sha a1b2c3d");
-    expect(f).toContain("schema 1.00 · det 1.00 · oracle 0.97 (95% lower bound 0.91) · constant baseline 0.41");
-    expect(f).toContain("traces  40 (train 28, holdout 12)");
-    expect(f).toContain("· oracle 29/30 on held-out traces");
-    expect(f).toContain("fixtures: 6");
-    expect(f).toContain("cases: 1 item");
+    expect(f).toContain("✓ compiled · string_transform · sha a1b2c3d");
+    expect(f).toContain("coverage  0.98 of later calls answered");
+    expect(f).toContain("agreement 0.97 [0.89, 0.99] (95%) with the recorded answers, on the calls it answered");
+    expect(f).toContain("baseline  0.12 always answering the most common answer");
+    expect(f).toContain("checks    schema 1.00 · det 1.00 · robustness 1.00");
+    expect(f).toContain("traces    80 (trained on 80, evaluated on 61 later calls)");
+    expect(f).toMatch(/reasons\s*┃\n┃\s+\(none\)/);
+    expect(f).toContain("calls: 1 item");
     expect(f).toContain("1 │ export default function compiled(input) {");
-    expect(f).toContain("3 │   return { company: domain.split('.')[0] };");
+    expect(f).toContain("3 │   return { company: input.email.split('@')[1].split('.')[0] };");
     await press(KEYS.escape);
     expect(frame()).toContain("Heartbeat");
     expect(frame()).not.toContain("Vault entry");
+  });
+
+  test("a partial entry says what it answers, its interval, its reason and the fixtures it deferred", async () => {
+    const { press, frame } = await renderApp({ columns: 120, rows: 40 });
+    await press("j", "j", KEYS.enter);
+    const f = frame();
+    expect(f).toContain("◐ partial · lookup · sha a1b2c3d");
+    expect(f).toContain("answers the inputs it has evidence for, defers the rest to the model");
+    expect(f).toContain("coverage  0.62 of later calls answered; on the rest it returns undefined and the model answers");
+    expect(f).toContain("agreement 0.97 [0.89, 0.99] (95%)");
+    expect(f).toContain("checks    schema 1.00 · det 1.00 · robustness 0.99");
+    expect(f).toContain("· coverage 0.62 (62 of 100 later calls answered) is below 0.95");
+    expect(f).toContain("calls: 2 items (1 deferred to the model)");
+  });
+
+  test("a waiting entry says it will compile again as traces grow", async () => {
+    const { press, frame } = await renderApp({ columns: 120, rows: 40 });
+    await press("j", "j", "j", KEYS.enter);
+    const f = frame();
+    expect(f).toContain("… waiting · decision_tree");
+    expect(f).toContain("looks right, too little evidence yet: compiles again as traces grow");
+    expect(f).toContain("agreement 1.00 [0.72, 1.00] (95%)");
+    expect(f).toMatch(/envelope\s*┃\n┃\s+\(none\)/);
   });
 
   test("long reasons wrap in the detail view instead of being cut", async () => {
@@ -220,7 +245,7 @@ describe("focus, selection, detail", () => {
     const { press, frame } = await renderApp();
     await press("j", KEYS.enter);
     expect(frame()).toContain("Vault entry acme:draft_reply:v1");
-    expect(frame()).toContain("oracle 0.21 < 0.90: the call is open-ended");
+    expect(frame()).toContain("· no lift over always answering the most common answer (0.207, 6 of 29)");
     await press(KEYS.escape, "k", KEYS.enter);
     expect(frame()).toContain("Vault entry acme:extract_company:v1");
     await press(KEYS.escape, KEYS.down, KEYS.enter);

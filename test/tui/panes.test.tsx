@@ -3,6 +3,7 @@ import { cleanup } from "ink-testing-library";
 import { FakeClient } from "./fakeClient.js";
 import * as fx from "./fixtures.js";
 import { renderApp, setSize, tick } from "./helpers.js";
+import { vaultColumns } from "../../src/tui/components/VaultTable.js";
 
 afterEach(() => cleanup());
 
@@ -124,7 +125,7 @@ describe("buckets", () => {
       buckets: [...fx.buckets.buckets, { _id: "b4", _creationTime: 0, key: "acme:extract_company:v1", count: 40, sinceCompile: 0, lastTraceAt: 0 }],
     };
     const noJobs = { "daemon/compiles:active": [], "daemon/compiles:list": [] };
-    const { frame } = await renderApp({ data: { ...fx.fullData(), ...noJobs, "daemon/ingest:buckets": withCompiled } });
+    const { frame } = await renderApp({ data: { ...fx.fullData(), ...noJobs, "daemon/ingest:buckets": withCompiled, "daemon/vault:list": fx.vault.slice(0, 2) } });
     const f = frame();
     expect(f).toContain("Buckets · threshold 30");
     expect(f).toMatch(/│ ▲ acme:classify_lead.*31\/30 │/);
@@ -132,6 +133,21 @@ describe("buckets", () => {
     expect(f).toMatch(/│ ✓ acme:extract_company:v1\s+40 │/);
     // draft_reply's entry is under an old sha, so it is not marked rejected.
     expect(f).toMatch(/│ · acme:draft_reply:v1\s+12\/30 │/);
+  });
+
+  test("each verdict has its glyph: ◐ partial, … waiting, ✗ rejected at the current sha", async () => {
+    const noJobs = { "daemon/compiles:active": [], "daemon/compiles:list": [] };
+    const extra = [
+      { _id: "b4", _creationTime: 0, key: "acme:normalize_country:v1", count: 120, sinceCompile: 0, lastTraceAt: 0 },
+    ];
+    const rejectedNow = { ...fx.vault[1], sha: fx.SHA };
+    const { frame } = await renderApp({
+      data: { ...fx.fullData(), ...noJobs, "daemon/ingest:buckets": { threshold: 30, buckets: [...fx.buckets.buckets, ...extra] }, "daemon/vault:list": [...fx.vault.slice(2), rejectedNow] },
+    });
+    const f = frame();
+    expect(f).toMatch(/│ ◐ acme:normalize_coun.*120 │/);
+    expect(f).toMatch(/│ … acme:classify_lead.*64 │/);
+    expect(f).toMatch(/│ ✗ acme:draft_reply:v1\s+12 │/);
   });
 
   test("a bucket with a queued or running compile says so", async () => {
@@ -172,18 +188,55 @@ describe("pipeline", () => {
     expect(f).toContain("last ! failed acme:extract_company:v1");
     expect(f).toContain("lease lost");
   });
+
+  test("a finished job shows the verdict it reached, so a waiting compile does not read as done", async () => {
+    const waitingJob = { ...fx.recentJobs[1], status: "done", finishedAt: Date.now() };
+    const { frame } = await renderApp({
+      data: { ...fx.fullData(), "daemon/compiles:active": [], "daemon/compiles:list": [waitingJob] },
+      columns: 140,
+    });
+    expect(frame()).toContain("last … waiting acme:classify_lead_tier:v1");
+  });
 });
 
 describe("vault", () => {
-  test("a table of bucket, verdict, schema/det/oracle, family, sha", async () => {
+  test("a table of bucket, verdict, coverage, selective agreement and its lower bound, robustness, family, sha", async () => {
     const { frame } = await renderApp();
     const f = frame();
-    expect(lineWith(f, "verdict")).toMatch(/bucket\s+verdict\s+schema\s+det\s+oracle\s+family\s+sha/);
-    expect(lineWith(f, "acme:extract_company:v1")).toMatch(/acme:extract_company:v1\s+✓ compiled\s+1\.00\s+1\.00\s+0\.97\s+field-transform\s+a1b2c3\s/);
-    expect(lineWith(f, "acme:draft_reply:v1  ")).toBeTruthy();
-    expect(f).toMatch(/acme:draft_reply:v1\s+✗ rejected\s+1\.00\s+1\.00\s+0\.21\s+constant\s+000000\s/);
+    expect(lineWith(f, "verdict")).toMatch(/bucket\s+verdict\s+cover\s+agree\s+lower\s+robust\s+family\s+sha/);
+    expect(lineWith(f, "acme:extract_company:v1")).toMatch(/acme:extract_company:v1\s+✓ compiled\s+0\.98\s+0\.97\s+≥0\.89\s+1\.00\s+string_transform\s+a1b2c3\s/);
+    expect(lineWith(f, "acme:normalize_country:v1")).toMatch(/acme:normalize_country:v1\s+◐ partial\s+0\.62\s+0\.97\s+≥0\.89\s+0\.99\s+lookup\s+a1b2c3\s/);
+    expect(lineWith(f, "acme:classify_lead_tier:v1")).toMatch(/acme:classify_lead_tier:v1\s+… waiting\s+1\.00\s+1\.00\s+≥0\.72\s+1\.00\s+decision_tree\s+a1b2c3\s/);
+    expect(f).toMatch(/acme:draft_reply:v1\s+✗ rejected\s+1\.00\s+0\.21\s+≥0\.10\s+1\.00\s+constant\s+000000\s/);
     // draft_reply was rejected under an older sha: history, not counted for the current code.
-    expect(f).toContain("Vault · 1 compiled · 0 rejected · 1 older");
+    expect(f).toContain("Vault · 1 compiled · 1 partial · 1 waiting · 1 older");
+  });
+
+  test("at 80 columns the lower bound gives way to the bucket names, and every row still fits", async () => {
+    const { frame } = await renderApp({ columns: 80, rows: 30 });
+    const f = frame();
+    expect(lineWith(f, "verdict")).toMatch(/bucket\s+verdict\s+cover\s+agree\s+robust\s+family\s+sha/);
+    expect(lineWith(f, "verdict")).not.toContain("lower");
+    expect(lineWith(f, "acme:normalize_c")).toMatch(/◐ partial\s+0\.62\s+0\.97\s+0\.99\s+lookup/);
+    for (const l of lines(f)) expect([...l].length).toBeLessThanOrEqual(80);
+  });
+
+  test("the columns fill the pane's inner width exactly, with or without the lower bound", () => {
+    for (let w = 60; w <= 220; w++) {
+      const c = vaultColumns(w);
+      // verdict 10, cover 5, agree 5, robust 6, sha 12, one space after each column but the last
+      const used = c.bucket + 1 + 10 + 1 + 5 + 1 + 5 + 1 + (c.lower ? 6 : 0) + 6 + 1 + c.family + 1 + 12;
+      if (c.bucket > 8) expect(used, `width ${w}`).toBe(w);
+      if (c.lower) expect(c.bucket).toBeGreaterThanOrEqual(24);
+    }
+    // A wide pane gives compositions ("composition(team: keyword_list, ...)") the room bucket keys do not need.
+    expect(vaultColumns(136)).toMatchObject({ bucket: 34, family: 52, lower: true });
+  });
+
+  test("entries written before coverage and robustness were measured show dashes, not zeros", async () => {
+    const old = { ...fx.vault[0], coverage: undefined, selective: undefined, scores: { schema: 1, det: 1, oracle: 0.967 } };
+    const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/vault:list": [old] } });
+    expect(lineWith(frame(), "acme:extract_company:v1")).toMatch(/✓ compiled\s+--\s+0\.97\s+≥0\.89\s+--\s+string_transform/);
   });
 
   test("an empty vault says what will fill it", async () => {

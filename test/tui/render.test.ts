@@ -61,11 +61,11 @@ test("runConsole: alternate screen while running; q leaves it, runs onExit, then
   stdin.type("q");
   const summary = await done;
   expect(events).toEqual(["exit:false"]);
-  expect(summary).toMatchObject({ compiled: 1, rejected: 1, position: 170, total: 250, replayedThisSession: 50 });
+  expect(summary).toMatchObject({ compiled: 1, partial: 1, waiting: 1, rejected: 1, position: 170, total: 250, replayedThisSession: 50 });
   const leave = stdout.output.lastIndexOf("\u001B[?1049l");
   expect(leave).toBeGreaterThan(-1);
   const after = stdout.output.slice(leave);
-  expect(after).toContain("vault: 1 compiled, 1 rejected. replay: 170/250 traces (50 this session).");
+  expect(after).toContain("vault: 1 compiled, 1 partial, 1 waiting, 1 rejected. replay: 170/250 traces (50 this session).");
   expect(client.mutations).toEqual([]);
 });
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createNiaSink, type NiaVaultEntry } from "../../src/worker/nia.js";
+import { createNiaSink, niaContextBody, type NiaVaultEntry } from "../../src/worker/nia.js";
 
 type Seen = { method?: string; url?: string; auth?: string; contentType?: string; body?: unknown };
 
@@ -10,13 +10,15 @@ const entry: NiaVaultEntry = {
   bucket: "acme:classify_lead_tier:v1",
   sha: "abc123def456",
   verdict: "compiled",
-  scores: { schema: 1, det: 1, oracle: 0.97 },
-  oracleLowerBound: 0.91,
+  scores: { schema: 1, det: 1, oracle: 0.967, robustness: 1 },
+  coverage: 0.984,
+  selective: { agreement: 0.967, lowerBound: 0.886, upperBound: 0.991 },
+  oracleLowerBound: 0.886,
   baseline: 0.4,
-  family: "decision-tree",
+  family: "decision_tree",
   code: "export default function compiled(input) { return input.n > 3 ? 'hot' : 'cold'; }",
-  nTraces: 60,
-  reasons: ["all gates passed"],
+  nTraces: 80,
+  reasons: [],
   writtenAt: Date.UTC(2026, 0, 1),
 };
 
@@ -65,9 +67,10 @@ describe("nia sink", () => {
     });
     for (const field of ["title", "summary", "content"]) expect(typeof body[field]).toBe("string");
     expect(body.content).toContain(entry.code);
-    expect(body.summary).toContain("oracle 97.0%");
+    expect(body.summary).toContain("coverage 98.4%, selective agreement 96.7% (95% CI 88.6%-99.1%)");
+    expect(body.summary).toContain("robustness 100.0%");
+    expect(body.metadata).toMatchObject({ coverage: 0.984, selective: entry.selective, baseline: 0.4 });
   });
-
   it("rejects with a one-line error on HTTP 500", async () => {
     const { url } = await stub((_req, res) => {
       res.writeHead(500, { "content-type": "application/json" });
@@ -96,5 +99,36 @@ describe("nia sink", () => {
     const err = await createNiaSink({ apiKey: "k", baseUrl: url }).publish(entry).catch((e: Error) => e);
     expect((err as Error).message).toBe("nia: ECONNREFUSED");
     expect(port).toBeGreaterThan(0);
+  });
+});
+
+describe("nia context text per verdict", () => {
+  it("a compiled function is for use, and says what undefined means", () => {
+    const { content } = niaContextBody(entry);
+    expect(content).toContain("Compiled function (call it instead of the model; if it returns undefined, ask the model):");
+  });
+
+  it("a partial function answers what it has evidence for and defers the rest", () => {
+    const body = niaContextBody({ ...entry, verdict: "partial", coverage: 0.62, reasons: ["coverage 0.62 is below 0.95"] });
+    expect(body.content).toContain("Partial function: answers the inputs it has evidence for, returns undefined otherwise (ask the model then):");
+    expect(body.content).toContain("- coverage 0.62 is below 0.95");
+    expect(body.tags).toContain("partial");
+    expect(body.title).toBe("acme:classify_lead_tier:v1: partial (decision_tree)");
+  });
+
+  it("waiting and rejected candidates are marked not for use", () => {
+    for (const verdict of ["waiting", "rejected"] as const) {
+      const { content, summary } = niaContextBody({ ...entry, verdict, reasons: ["too little evidence"] });
+      expect(content, verdict).toMatch(/not for use\):\n```js/);
+      expect(summary, verdict).not.toContain("replacement");
+    }
+  });
+
+  it("an entry from before coverage was measured falls back to its oracle score", () => {
+    const { coverage: _c, selective: _s, ...old } = entry;
+    const { summary, content } = niaContextBody({ ...old, scores: { schema: 1, det: 1, oracle: 0.97 } });
+    expect(summary).toContain("oracle 97.0%");
+    expect(summary).not.toContain("coverage");
+    expect(content).toContain("(oracle Wilson 95% lower bound 88.6%)");
   });
 });

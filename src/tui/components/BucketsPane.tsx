@@ -1,14 +1,14 @@
 import React from "react";
 import { Text } from "ink";
-import type { BucketsView, VaultEntry } from "../data.js";
+import type { BucketsView, VaultVerdict } from "../data.js";
 import { bar, fit, fitRight, windowStart } from "../format.js";
-import { useTheme } from "../theme.js";
+import { useTheme, VERDICT_STYLES } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface BucketsPaneProps {
   view: BucketsView | undefined;
-  /** Vault entries at the current code sha: a bucket already compiled shows ✓, a rejected one ✗. */
-  verdicts: ReadonlyMap<string, VaultEntry["verdict"]>;
+  /** Verdicts at the current code sha: each shows its glyph (✓ compiled, ◐ partial, … waiting, ✗ rejected). */
+  verdicts: ReadonlyMap<string, VaultVerdict>;
   /** Buckets with a live compile job: "running" or "pending". */
   jobs: ReadonlyMap<string, "running" | "pending">;
   selected: number;
@@ -38,8 +38,7 @@ export function BucketsPane({ view, verdicts, jobs, selected, focused, width, he
         const [glyph, color] =
           job === "running" ? ["▶", "cyan"]
           : job === "pending" ? ["◌", "cyan"]
-          : verdict === "compiled" ? ["✓", "green"]
-          : verdict === "rejected" ? ["✗", "red"]
+          : verdict !== undefined ? [VERDICT_STYLES[verdict].glyph, VERDICT_STYLES[verdict].color]
           : full ? ["▲", "yellow"]
           : ["·", undefined];
         // Once a verdict exists the bucket's total says more than the distance to the threshold.

@@ -1,8 +1,8 @@
 import React from "react";
 import { Text } from "ink";
-import type { CompileJob } from "../data.js";
+import type { CompileJob, VaultVerdict } from "../data.js";
 import { bar, fit } from "../format.js";
-import { useTheme } from "../theme.js";
+import { useTheme, VERDICT_STYLES } from "../theme.js";
 import { Pane, innerWidth } from "./Pane.js";
 
 export const STAGE2_SAMPLES = 1000;
@@ -10,6 +10,9 @@ export const STAGE2_SAMPLES = 1000;
 export interface PipelinePaneProps {
   active: readonly CompileJob[] | undefined;
   recent: readonly CompileJob[] | undefined;
+  /** Verdicts at `currentSha`: a finished job shows what it concluded ("… waiting"), not just "done". */
+  verdicts?: ReadonlyMap<string, VaultVerdict>;
+  currentSha?: string;
   width: number;
   height: number;
 }
@@ -27,7 +30,7 @@ const FINISHED_GLYPH: Record<string, [string, string]> = {
   failed: ["!", "red"],
 };
 
-export function PipelinePane({ active, recent, width, height }: PipelinePaneProps): React.JSX.Element {
+export function PipelinePane({ active, recent, verdicts, currentSha, width, height }: PipelinePaneProps): React.JSX.Element {
   const theme = useTheme();
   const w = innerWidth(width);
   const running = active ?? [];
@@ -38,7 +41,12 @@ export function PipelinePane({ active, recent, width, height }: PipelinePaneProp
 
   if (!job) {
     const last = (recent ?? []).find((j) => j.status === "done" || j.status === "rejected" || j.status === "failed");
-    const [glyph, color] = last ? (FINISHED_GLYPH[last.status] ?? ["·", "gray"]) : ["·", "gray"];
+    const verdict = last && last.status !== "failed" && last.sha === currentSha ? verdicts?.get(last.bucket) : undefined;
+    const [glyph, color] =
+      verdict ? [VERDICT_STYLES[verdict].glyph, VERDICT_STYLES[verdict].color]
+      : last ? (FINISHED_GLYPH[last.status] ?? ["·", "gray"])
+      : ["·", "gray"];
+    const label = verdict ?? last?.status ?? "";
     return (
       <Pane title="Pipeline" note={note} width={width} height={height}>
         <Text dimColor wrap="truncate">
@@ -48,9 +56,9 @@ export function PipelinePane({ active, recent, width, height }: PipelinePaneProp
           <Text wrap="truncate">
             <Text>last </Text>
             <Text color={theme.color(color)}>
-              {glyph} {last.status}
+              {glyph} {label}
             </Text>
-            <Text> {fit(last.bucket, Math.max(0, w - last.status.length - 8))}</Text>
+            <Text> {fit(last.bucket, Math.max(0, w - label.length - 8))}</Text>
           </Text>
         )}
         {last?.error && (

@@ -1,8 +1,9 @@
 import React from "react";
 import { Box, Text } from "ink";
+import { selectiveOf } from "../../../convex/lib/verdicts.js";
 import type { VaultEntry } from "../data.js";
 import { clock, fit, oneLine, score, shortSha, wrapText } from "../format.js";
-import { useTheme } from "../theme.js";
+import { useTheme, VERDICT_STYLES } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface VaultDetailProps {
@@ -16,16 +17,26 @@ export interface VaultDetailProps {
 
 type Line = { text: string; color?: string; bold?: boolean; dim?: boolean };
 
-/** Everything a reader needs about one entry, as lines: header, scores, reasons, envelope, code. */
+/** Everything a reader needs about one entry, as lines: header, figures, reasons, envelope, code. */
 export function detailLines(e: VaultEntry, width: number): Line[] {
   const lines: Line[] = [];
-  const ok = e.verdict === "compiled";
-  lines.push({ text: `${ok ? "✓" : "✗"} ${e.verdict} · ${e.family} · sha ${shortSha(e.sha)} · written ${clock(e.writtenAt)}`, color: ok ? "green" : "red", bold: true });
-  const lb = e.oracleLowerBound !== undefined ? ` (95% lower bound ${score(e.oracleLowerBound)})` : "";
-  const base = e.baseline !== undefined ? ` · constant baseline ${score(e.baseline)}` : "";
-  for (const text of wrapText(`scores  schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · oracle ${score(e.scores.oracle)}${lb}${base}`, width, 8)) lines.push({ text });
-  const split = e.nTrain !== undefined ? ` (train ${e.nTrain}, holdout ${e.nHoldout ?? "?"})` : "";
-  lines.push({ text: `traces  ${e.nTraces}${split}${e.publishedAt ? " · published to Nia" : ""}` });
+  const style = VERDICT_STYLES[e.verdict];
+  lines.push({ text: `${style.glyph} ${e.verdict} · ${e.family} · sha ${shortSha(e.sha)} · written ${clock(e.writtenAt)}`, color: style.color, bold: true });
+  lines.push({ text: `  ${style.help}`, dim: true });
+  const figure = (label: string, text: string) => {
+    for (const t of wrapText(`${label.padEnd(10)}${text}`, width, 10)) lines.push({ text: t });
+  };
+  const sel = selectiveOf(e);
+  const interval =
+    sel.lowerBound === undefined ? ""
+    : sel.upperBound === undefined ? ` (95% lower bound ${score(sel.lowerBound)})`
+    : ` [${score(sel.lowerBound)}, ${score(sel.upperBound)}] (95%)`;
+  figure("coverage", e.coverage === undefined ? "not measured (written before abstention)" : `${score(e.coverage)} of later calls answered; on the rest it returns undefined and the model answers`);
+  figure("agreement", `${score(sel.agreement)}${interval} with the recorded answers, on the calls it answered`);
+  if (e.baseline !== undefined) figure("baseline", `${score(e.baseline)} always answering the most common answer`);
+  figure("checks", `schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · robustness ${score(e.scores.robustness)}`);
+  const split = e.nTrain !== undefined ? ` (trained on ${e.nTrain}, evaluated on ${e.nHoldout ?? "?"} later calls)` : "";
+  figure("traces", `${e.nTraces}${split}${e.publishedAt ? " · published to Nia" : ""}`);
   lines.push({ text: "reasons", bold: true });
   if (e.reasons.length === 0) lines.push({ text: "  (none)", dim: true });
   for (const r of e.reasons) for (const text of wrapText(`  · ${r}`, width, 4)) lines.push({ text });
@@ -45,7 +56,9 @@ function envelopeLines(envelope: unknown, width: number): Line[] {
   const out: Line[] = [];
   for (const [key, value] of Object.entries(envelope as Record<string, unknown>)) {
     if (Array.isArray(value)) {
-      out.push({ text: `  ${key}: ${value.length} item${value.length === 1 ? "" : "s"}` });
+      // The pipeline marks a fixture the function deferred to the model with `abstained: true`.
+      const abstained = value.filter((v) => typeof v === "object" && v !== null && (v as { abstained?: unknown }).abstained === true).length;
+      out.push({ text: `  ${key}: ${value.length} item${value.length === 1 ? "" : "s"}${abstained ? ` (${abstained} deferred to the model)` : ""}` });
       for (const item of value.slice(0, 5)) out.push({ text: `    ${oneLine(item, width - 4)}`, dim: true });
       if (value.length > 5) out.push({ text: `    … ${value.length - 5} more`, dim: true });
     } else {

@@ -1,8 +1,9 @@
 import React from "react";
 import { Text } from "ink";
+import { selectiveOf } from "../../../convex/lib/verdicts.js";
 import type { VaultEntry } from "../data.js";
-import { fit, score, shortSha, windowStart } from "../format.js";
-import { useTheme } from "../theme.js";
+import { fit, score, shortSha, verdictCounts, windowStart } from "../format.js";
+import { useTheme, VERDICT_STYLES } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface VaultTableProps {
@@ -15,16 +16,34 @@ export interface VaultTableProps {
   height: number;
 }
 
-const VERDICT_WIDTH = 10;
-const SCORE_WIDTH = 6;
+const VERDICT_WIDTH = 10; // "✓ compiled", "✗ rejected"
+const FIGURE_WIDTH = 5; // " 0.97" under "cover", "agree"; "≥0.91" under "lower"
+const ROBUST_WIDTH = 6; // "robust"
 const FAMILY_WIDTH = 14;
 const SHA_WIDTH = 12; // "eb4a23+bump1": a bumped sha must look different
+/** The lower bound gets a column only where the bucket keys keep at least this much room. */
+const MIN_BUCKET_WITH_LOWER = 24;
+/** Room that fits a usual bucket key ("acme:classify_lead_tier:v1"); a wide pane gives the rest to the family. */
+const BUCKET_ROOM = 34;
+/** Compositions name every field's family ("composition(team: keyword_list, priority: decision_list)"). */
+const MAX_FAMILY = 60;
 
-/** Column widths for a given inner width: the bucket column takes what the fixed ones leave. */
-export function vaultColumns(width: number): { bucket: number; family: number } {
-  const fixed = VERDICT_WIDTH + 3 * SCORE_WIDTH + SHA_WIDTH + 6;
-  const family = width >= 90 ? 20 : FAMILY_WIDTH;
-  return { bucket: Math.max(8, width - fixed - family), family };
+export interface VaultColumns {
+  bucket: number;
+  family: number;
+  /** Whether the selective agreement's lower bound has its own column. */
+  lower: boolean;
+}
+
+/** Column widths for a given inner width; together with the fixed ones they fill it exactly. */
+export function vaultColumns(width: number): VaultColumns {
+  // verdict, cover, agree, robust, sha, and one space after each column but the last (family's included)
+  const fixed = VERDICT_WIDTH + 2 * FIGURE_WIDTH + ROBUST_WIDTH + SHA_WIDTH + 6;
+  let family = width >= 90 ? 20 : FAMILY_WIDTH;
+  const lower = width - fixed - family - (FIGURE_WIDTH + 1) >= MIN_BUCKET_WITH_LOWER;
+  const rest = width - fixed - (lower ? FIGURE_WIDTH + 1 : 0);
+  if (rest - family > BUCKET_ROOM) family = Math.min(MAX_FAMILY, rest - BUCKET_ROOM);
+  return { bucket: Math.max(8, rest - family), family, lower };
 }
 
 export function VaultTable({ entries, currentSha, selected, focused, width, height }: VaultTableProps): React.JSX.Element {
@@ -36,15 +55,15 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
   const start = windowStart(selected, rows, list.length);
   // Counts are for the current code: entries under an older sha are history (shown dimmed).
   const current = currentSha === undefined ? list : list.filter((e) => e.sha === currentSha);
-  const compiled = current.filter((e) => e.verdict === "compiled").length;
   const older = list.length - current.length;
-  const note = entries ? `${compiled} compiled · ${current.length - compiled} rejected${older ? ` · ${older} older` : ""}` : undefined;
+  const note = entries ? `${verdictCounts(current.map((e) => e.verdict))}${older ? ` · ${older} older` : ""}` : undefined;
   const header = [
     fit("bucket", cols.bucket, true),
     fit("verdict", VERDICT_WIDTH, true),
-    "schema",
-    "   det",
-    "oracle",
+    "cover".padStart(FIGURE_WIDTH),
+    "agree".padStart(FIGURE_WIDTH),
+    ...(cols.lower ? ["lower".padStart(FIGURE_WIDTH)] : []),
+    "robust",
     fit("family", cols.family, true),
     "sha",
   ].join(" ");
@@ -59,14 +78,17 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
       {list.slice(start, start + rows).map((e, i) => {
         const isSelected = start + i === selected;
         const stale = currentSha !== undefined && e.sha !== currentSha;
-        const ok = e.verdict === "compiled";
+        const style = VERDICT_STYLES[e.verdict];
+        const sel = selectiveOf(e);
+        const lower = sel.lowerBound === undefined ? " -- " : `≥${score(sel.lowerBound)}`;
         return (
           <Text key={e._id} inverse={focused && isSelected} dimColor={stale} wrap="truncate">
             <Text bold={!focused && isSelected}>{fit(e.bucket, cols.bucket, true)} </Text>
-            <Text color={theme.color(ok ? "green" : "red")}>{fit(`${ok ? "✓" : "✗"} ${e.verdict}`, VERDICT_WIDTH, true)} </Text>
+            <Text color={theme.color(style.color)}>{fit(`${style.glyph} ${e.verdict}`, VERDICT_WIDTH, true)} </Text>
             <Text>
-              {score(e.scores.schema).padStart(SCORE_WIDTH)} {score(e.scores.det).padStart(SCORE_WIDTH)}{" "}
-              {score(e.scores.oracle).padStart(SCORE_WIDTH)}{" "}
+              {score(e.coverage).padStart(FIGURE_WIDTH)} {score(sel.agreement).padStart(FIGURE_WIDTH)}{" "}
+              {cols.lower ? `${lower.padStart(FIGURE_WIDTH)} ` : ""}
+              {score(e.scores.robustness).padStart(ROBUST_WIDTH)}{" "}
             </Text>
             <Text>{fit(e.family, cols.family, true)} </Text>
             <Text color={theme.color(stale ? "gray" : "cyan")}>{shortSha(e.sha, 6)}</Text>

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createFailoverStage2Runner } from "../../../src/worker/compute/failover.js";
 import type { ComputeName, Stage2Output, Stage2Runner } from "../../../src/worker/compute/types.js";
 
-const output = (tag: string): Stage2Output => ({ outputs: [tag], secondOutputs: [tag], errors: 0, failed: [] });
+const output = (tag: string): Stage2Output => ({ outputs: [tag], secondOutputs: [tag], abstained: [], secondAbstained: [], errors: 0, failed: [] });
 
 /** A runner whose next results are scripted: "ok" or an error message. */
 function scripted(name: string, script: string[]): Stage2Runner & { calls: number } {

@@ -1,0 +1,39 @@
+import type { CompileResult } from "../compiler/types.js";
+
+/**
+ * The vault fields of a compile result, as compiles.complete takes them. Picked field by field:
+ * the mutation's validator refuses anything it does not list (lowerBounds, notes, novel ...).
+ */
+export function vaultEntry(result: CompileResult, envelope?: unknown) {
+  const { scores, coverage, selective } = result;
+  return {
+    verdict: result.verdict,
+    scores: { schema: scores.schema, det: scores.det, oracle: scores.oracle, robustness: scores.robustness },
+    coverage: coverage.rate,
+    selective: { agreement: selective.rate, lowerBound: selective.lowerBound, upperBound: selective.upperBound },
+    oracleLowerBound: result.oracleLowerBound,
+    baseline: result.baseline,
+    family: result.family,
+    code: result.code,
+    nTraces: result.nTraces,
+    nTrain: result.nTrain,
+    nHoldout: result.nHoldout,
+    reasons: result.reasons,
+    ...(envelope === undefined ? {} : { envelope: markAbstentions(envelope) }),
+  };
+}
+
+/**
+ * A function abstains by returning `undefined`, which a stored document cannot hold: the field would
+ * silently vanish and the fixture would read as answered with nothing. Say it instead.
+ */
+export function markAbstentions(envelope: unknown): unknown {
+  if (typeof envelope !== "object" || envelope === null || !("calls" in envelope) || !Array.isArray(envelope.calls)) return envelope;
+  const calls = envelope.calls.map((call: unknown) => {
+    if (typeof call !== "object" || call === null || !("input" in call)) return call;
+    if ("output" in call && call.output !== undefined) return call;
+    const { output: _abstained, ...rest } = call as Record<string, unknown>;
+    return { ...rest, abstained: true };
+  });
+  return { ...envelope, calls };
+}

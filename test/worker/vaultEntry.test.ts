@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import type { CompileResult } from "../../src/compiler/types.js";
+import { markAbstentions, vaultEntry } from "../../src/worker/vaultEntry.js";
+
+const rate = (ok: number, n: number, lowerBound: number, upperBound: number) => ({ rate: ok / n, lowerBound, upperBound, ok, n });
+
+/** A partial result as compileBucket hands it back (60 of 62 answered calls agree; 62 of 100 answered). */
+const result: CompileResult = {
+  bucket: "acme:normalize_country:v1",
+  verdict: "partial",
+  scores: { schema: 1, det: 1, oracle: 60 / 62, robustness: 0.99 },
+  lowerBounds: { schema: 0.996, det: 0.996, oracle: 0.89, robustness: 0.98 },
+  coverage: rate(62, 100, 0.522, 0.709),
+  selective: rate(60, 62, 0.89, 0.991),
+  oracleLowerBound: 0.89,
+  baseline: 0.41,
+  liftPValue: 0.0001,
+  novel: { synthetic: 1000, distinct: 990, unseen: 950, abstained: 400 },
+  family: "lookup",
+  origin: "template",
+  cvAgreement: 0.95,
+  nTrain: 120,
+  nHoldout: 100,
+  nTraces: 120,
+  reasons: ["coverage 0.62 (62 of 100 later calls answered) is below 0.95"],
+  notes: ["an LLM proposal lost"],
+  code: "export default function compiled(input) { return undefined; }",
+};
+
+describe("vaultEntry", () => {
+  it("takes coverage and selective agreement from their estimates, robustness into the scores, and nothing the vault does not keep", () => {
+    const e = vaultEntry(result);
+    expect(e).toEqual({
+      verdict: "partial",
+      scores: { schema: 1, det: 1, oracle: 60 / 62, robustness: 0.99 },
+      coverage: 0.62,
+      selective: { agreement: 60 / 62, lowerBound: 0.89, upperBound: 0.991 },
+      oracleLowerBound: 0.89,
+      baseline: 0.41,
+      family: "lookup",
+      code: result.code,
+      nTraces: 120,
+      nTrain: 120,
+      nHoldout: 100,
+      reasons: result.reasons,
+    });
+    expect(e.selective.lowerBound).toBeLessThanOrEqual(e.selective.agreement);
+  });
+
+  it("marks the fixtures the function deferred to the model, since a stored document drops undefined", () => {
+    const envelope = {
+      calls: [
+        { input: { country: "united kingdom " }, output: { code: "GB" }, micros: 0.3 },
+        { input: { country: "Holland" }, output: undefined, micros: 0.2 },
+      ],
+    };
+    expect(vaultEntry(result, envelope).envelope).toEqual({
+      calls: [
+        { input: { country: "united kingdom " }, output: { code: "GB" }, micros: 0.3 },
+        { input: { country: "Holland" }, abstained: true, micros: 0.2 },
+      ],
+    });
+    expect(markAbstentions(undefined)).toBeUndefined();
+    expect(markAbstentions({ other: 1 })).toEqual({ other: 1 });
+  });
+});

@@ -6,6 +6,21 @@ import type { CallSite, CompileResult, Trace } from "../compiler/index.js";
 // (and the always-on daemon) must not pay for at start-up.
 const compiler = () => import("../compiler/index.js");
 import { UsageError } from "./errors.js";
+import { DEFAULT_GATE } from "../compiler/types.js";
+
+/** The gate's rules with their defaults, for --help (one place: DEFAULT_GATE). */
+function gateHelp(): string {
+  const g = DEFAULT_GATE;
+  return [
+    "Verdicts: compiled (answers every input), partial (answers what it has evidence for, returns undefined",
+    "otherwise: the caller asks the model), waiting (looks right, too little evidence yet), rejected (with reasons).",
+    "Scores come from later calls, each answered by a program fit only on the traces before it. The gate:",
+    `  selective agreement >= ${g.agreement} and its 95 % lower bound >= ${g.agreementLowerBound}`,
+    `  coverage >= ${g.coverageCompiled} for compiled, >= ${g.coveragePartial} for partial`,
+    `  schema >= ${g.schema}, det >= ${g.det}, robustness >= ${g.robustness}`,
+    `  lift over always answering the most common answer: one-sided exact test at ${g.liftAlpha} (unless every answer is the same)`,
+  ].join("\n");
+}
 
 interface CompileFlags {
   traces: string;
@@ -17,18 +32,23 @@ interface CompileFlags {
 
 /** The --json line: exactly these keys, in this order (the issue's contract). */
 function jsonLine(result: CompileResult): string {
-  const { bucket, verdict, scores, oracleLowerBound, baseline, family, nTrain, nHoldout, reasons, code } = result;
-  return JSON.stringify({ bucket, verdict, scores, oracleLowerBound, baseline, family, nTrain, nHoldout, reasons, code });
+  const { bucket, verdict, scores, oracleLowerBound, baseline, liftPValue, novel, family, nTrain, nHoldout, reasons, code } = result;
+  const coverage = { rate: result.coverage.rate, lowerBound: result.coverage.lowerBound, upperBound: result.coverage.upperBound, answered: result.coverage.ok, evaluated: result.coverage.n };
+  const selective = { agreement: result.selective.rate, lowerBound: result.selective.lowerBound, upperBound: result.selective.upperBound, correct: result.selective.ok, answered: result.selective.n };
+  return JSON.stringify({ bucket, verdict, scores, coverage, selective, robustness: scores.robustness, baseline, liftPValue, novel, oracleLowerBound, family, nTrain, nHoldout, reasons, code });
 }
 
 const fixed = (x: number) => x.toFixed(3);
 
+const GLYPHS: Record<CompileResult["verdict"], string> = { compiled: "✓", partial: "◐", waiting: "…", rejected: "✗" };
+
 function humanReport(result: CompileResult): string {
-  const { scores, lowerBounds } = result;
+  const { scores, coverage, selective } = result;
   const lines = [
-    `${result.bucket}  ${result.verdict.toUpperCase()}  family ${result.family}${result.origin === "llm" ? " (proposed by the LLM)" : ""}`,
-    `  schema ${fixed(scores.schema)} (lower ${fixed(lowerBounds.schema)})  det ${fixed(scores.det)} (lower ${fixed(lowerBounds.det)})  oracle ${fixed(scores.oracle)} (lower ${fixed(lowerBounds.oracle)})  baseline ${fixed(result.baseline)}`,
-    `  traces ${result.nTraces}: train ${result.nTrain}, held out ${result.nHoldout}; cross-validated agreement ${fixed(result.cvAgreement)}`,
+    `${GLYPHS[result.verdict]} ${result.bucket}  ${result.verdict.toUpperCase()}  family ${result.family}${result.origin === "llm" ? " (proposed by the LLM)" : ""}`,
+    `  on ${coverage.n} later calls: coverage ${fixed(coverage.rate)} [${fixed(coverage.lowerBound)}, ${fixed(coverage.upperBound)}]  selective agreement ${fixed(selective.rate)} [${fixed(selective.lowerBound)}, ${fixed(selective.upperBound)}] (${selective.ok} of ${selective.n})  constant baseline ${fixed(result.baseline)}`,
+    `  schema ${fixed(scores.schema)}  det ${fixed(scores.det)}  robustness ${fixed(scores.robustness)}  new inputs ${result.novel.distinct} (abstained on ${result.novel.abstained})`,
+    `  traces ${result.nTraces}; evaluated forward on ${result.nHoldout}, each by a program fit on the traces before it`,
     ...result.reasons.map((reason) => `  reason: ${reason}`),
     ...result.notes.map((note) => `  note: ${note}`),
   ];
@@ -73,7 +93,7 @@ export function registerCompile(program: Command): void {
     .option("--seed <n>", "seed of the split, folds and synthetic inputs", "1")
     .addHelpText(
       "after",
-      "\nExamples:\n  compile-daemon compile --traces data/acme-agent/traces/seed.jsonl\n  compile-daemon compile --traces my.jsonl --bucket acme:route_ticket:v1 --agent data/acme-agent --json",
+      `\n${gateHelp()}\n\nExamples:\n  compile-daemon compile --traces data/acme-agent/traces/seed.jsonl\n  compile-daemon compile --traces my.jsonl --bucket acme:route_ticket:v1 --agent data/acme-agent --json`,
     )
     .action(async (_options: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CompileFlags>();

@@ -1,130 +1,194 @@
 import { checkAllowlist } from "./allowlist.js";
 import { canonicalJson } from "./canonical.js";
+import { outcomeOf, utility } from "./crossValidate.js";
+import { countEvaluation, evaluationOrigins, inTimeOrder, type EvaluatedCall } from "./evaluate.js";
 import { majority } from "./families/model.js";
-import { agreement, gateReasons, scoresOf, stage2Counts, type AxisCounts } from "./gate.js";
+import { decide, estimate, robustnessCount, stage2Counts } from "./gate.js";
 import { llmConfigFromEnv, proposeWithLlm } from "./llm.js";
-import { createLocalStage2Runner, evaluateOnce } from "./sandbox/localRunner.js";
+import { createLocalStage2Runner } from "./sandbox/localRunner.js";
 import { createQuickJsRunner } from "./sandbox/quickjsRunner.js";
 import { inferSchema } from "./schema.js";
-import { splitTrainHoldout } from "./split.js";
 import { round3 } from "./stats.js";
 import { synthesize } from "./synthesize.js";
-import { syntheticInputs } from "./synthetic.js";
-import { DEFAULT_GATE, type CompileOptions, type CompileResult, type Stage2Output, type Trace } from "./types.js";
+import { copiedFields, perturbations, syntheticInputs } from "./synthetic.js";
+import { DEFAULT_GATE, type CompileOptions, type CompileResult, type LlmConfig, type Stage2Output, type Trace } from "./types.js";
 
 export const SYNTHETIC_COUNT = 1000;
-/** Below this, there is nothing to learn from and nothing to hold out. */
+/** Below this, there is nothing to learn from and nothing to evaluate on. */
 export const MIN_TRACES = 10;
+/** Recorded inputs the sandboxed code is checked against the learned program on. */
+const MAX_CONSISTENCY_CHECKS = 500;
 
 const isEmptySchema = (schema: object | undefined) => !schema || Object.keys(schema).length === 0;
 
 /**
- * The whole compile of one bucket: split, synthesize (train only), allowlist, stage 2 on 1000
- * synthetic inputs (schema, det), oracle on the held-out split, gate. Pure apart from the sandboxes.
+ * The whole compile of one bucket: forward-chaining evaluation of the learning procedure (each later
+ * block answered by a program selected and fit only on the traces before it), the final program fit
+ * on every trace, allowlist, stage 2 in a sandbox (schema, det, robustness, abstention on new
+ * inputs, agreement of the emitted code with the learned program), then the gate's verdict.
  */
 export async function compileBucket(traces: Trace[], opts: CompileOptions): Promise<CompileResult> {
   const seed = opts.seed ?? 1;
   const gate = { ...DEFAULT_GATE, ...opts.gate };
-  const mine = traces.filter((trace) => trace.bucket === opts.bucket);
+  const errorCost = gate.agreement / Math.max(1e-9, 1 - gate.agreement);
+  const mine = inTimeOrder(traces.filter((trace) => trace.bucket === opts.bucket));
   const outputSchema = isEmptySchema(opts.outputSchema) ? inferSchema(mine.map((trace) => trace.output), { enums: true }) : (opts.outputSchema as object);
   const inputSchema = isEmptySchema(opts.inputSchema) ? inferSchema(mine.map((trace) => trace.input), { enums: false }) : (opts.inputSchema as object);
-  const { train, holdout } = splitTrainHoldout(mine, seed);
-  const base = { bucket: opts.bucket, nTrain: train.length, nHoldout: holdout.length, nTraces: mine.length };
-  if (mine.length < MIN_TRACES) {
-    return rejectedEarly(base, "none", [`only ${mine.length} traces (need ${MIN_TRACES}) to learn and hold out`], "");
-  }
+  const base = { bucket: opts.bucket, nTrain: mine.length, nTraces: mine.length };
+  if (mine.length < MIN_TRACES) return rejectedEarly({ ...base, nHoldout: 0 }, "none", [`only ${mine.length} traces (need ${MIN_TRACES}) to learn from and evaluate on`], "");
   opts.signal?.throwIfAborted();
 
   opts.onStage?.("synthesize");
-  const synthesis = synthesize(train, { bucket: opts.bucket, seed });
-  let code = synthesis.code;
-  let family = synthesis.family;
-  let cvAgreement = synthesis.cvAgreement;
+  const options = { bucket: opts.bucket, seed, errorCost };
+  const final = synthesize(mine, options);
+  let calls = final.calls;
+  let code = final.code;
+  let family = final.family;
   let origin: CompileResult["origin"] = "template";
   const notes: string[] = [];
+
   const llm = opts.llm === false ? null : (opts.llm ?? llmConfigFromEnv());
   if (llm) {
-    const proposal = await proposeWithLlm(llm, { bucket: opts.bucket, train, inputSchema, outputSchema, signal: opts.signal });
-    if (!proposal.ok) notes.push(`llm: ${proposal.reason}`);
+    const challenger = await llmChallenger(llm, mine, calls, { ...opts, inputSchema, outputSchema });
+    if (!challenger.ok) notes.push(`llm: ${challenger.reason}`);
     else {
-      const verdict = await scoreLlmProposal(proposal.code, train);
-      if (!verdict.ok) notes.push(`llm: ${verdict.reason}`);
-      // The proposal only wins by more than one train example: ties go to the readable template.
-      else if (verdict.agreement > cvAgreement + 1 / Math.max(1, train.length)) {
-        code = proposal.code;
+      const template = utility(calls.map((call) => outcomeOf(call.predicted, call.recorded)), errorCost).mean;
+      const proposed = utility(challenger.calls.map((call) => outcomeOf(call.predicted, call.recorded)), errorCost).mean;
+      // The proposal wins only by more than one call's worth: ties go to the readable template.
+      if (proposed > template + 1 / Math.max(1, calls.length)) {
+        ({ code, calls } = challenger);
         family = "llm";
-        cvAgreement = verdict.agreement;
         origin = "llm";
-      } else notes.push(`llm: proposal agreed on ${round3(verdict.agreement)} of train traces, not better than ${family} (${round3(cvAgreement)})`);
+      } else notes.push(`llm: the proposal's utility on later calls was ${round3(proposed)}, not better than ${family}'s ${round3(template)}`);
     }
   }
   const allowed = checkAllowlist(code);
-  if (!allowed.ok) return rejectedEarly(base, family, allowed.reasons.map((reason) => `allowlist: ${reason}`), code, origin, cvAgreement);
+  if (!allowed.ok) return rejectedEarly({ ...base, nHoldout: calls.length }, family, allowed.reasons.map((reason) => `allowlist: ${reason}`), code, origin);
   opts.signal?.throwIfAborted();
 
   opts.onStage?.("stage2", 0);
+  const observed = mine.map((trace) => trace.input);
+  const synthetic = syntheticInputs(observed, inputSchema, opts.syntheticCount ?? SYNTHETIC_COUNT, seed);
+  const changed = perturbations(observed, copiedFields(mine), seed);
+  const checked = origin === "template" ? distinctInputs(observed).slice(0, MAX_CONSISTENCY_CHECKS) : [];
+  const inputs = [...synthetic, ...changed.map((pair) => pair.original), ...changed.map((pair) => pair.perturbed), ...checked];
   const quickjs = origin === "llm" ? createQuickJsRunner() : null;
   const runner = quickjs ?? opts.stage2 ?? createLocalStage2Runner();
-  const inputs = syntheticInputs(
-    mine.map((trace) => trace.input),
-    inputSchema,
-    opts.syntheticCount ?? SYNTHETIC_COUNT,
-    seed,
-  );
   const stage2 = await runner.run(code, inputs, (done) => opts.onStage?.("stage2", inputs.length ? done / inputs.length : 1));
   opts.signal?.throwIfAborted();
 
   opts.onStage?.("gate");
-  const holdoutInputs = holdout.map((trace) => trace.input);
-  const held: Stage2Output = quickjs ? await quickjs.runOnce(code, holdoutInputs) : await evaluateOnce(code, holdoutInputs);
-  const recorded = holdout.map((trace) => trace.output);
-  const counts: AxisCounts = { ...stage2Counts(stage2, outputSchema), oracle: agreement(held.outputs, recorded, held.failed) };
-  const constant = majority(train.map((trace) => canonicalJson(trace.output))).label;
-  const baseline = round3(recorded.length ? recorded.filter((answer) => canonicalJson(answer) === constant).length / recorded.length : 0);
-  const reasons = gateReasons(counts, gate, { baseline });
-  if (stage2.errors > 0) (reasons.length ? reasons : notes).push(`${stage2.errors} sandboxed calls failed (first: ${stage2.firstError ?? "unknown"})`);
-  const { scores, lowerBounds } = scoresOf(counts);
+  const all = inputs.map((_, i) => i);
+  const { schema, det } = stage2Counts(stage2, outputSchema, all);
+  const nSynthetic = synthetic.length;
+  const robustness = robustnessCount(
+    stage2,
+    changed.map((_, i) => ({ original: nSynthetic + i, perturbed: nSynthetic + changed.length + i })),
+  );
+  const abstainedSet = new Set(stage2.abstained);
+  const checkOffset = nSynthetic + 2 * changed.length;
+  const mismatches = checked.filter((input, i) => sandboxAnswer(stage2, checkOffset + i, abstainedSet) !== final.predict(input)).length;
+  const recordedAnswers = mine.map((trace) => canonicalJson(trace.output));
+  const evaluation = countEvaluation(calls);
+  const decision = decide(
+    {
+      evaluation,
+      schema,
+      det,
+      robustness,
+      allSame: new Set(recordedAnswers).size === 1,
+      commonAnswer: majority(recordedAnswers).label,
+      sandboxErrors: { count: stage2.errors, first: stage2.firstError },
+      mismatches,
+    },
+    gate,
+  );
+  const robust = estimate(robustness);
+  const scores = { schema: estimate(schema), det: estimate(det) };
   return {
     ...base,
-    verdict: reasons.length === 0 ? "compiled" : "rejected",
-    scores,
-    lowerBounds,
-    oracleLowerBound: lowerBounds.oracle,
-    baseline,
+    nHoldout: evaluation.evaluated,
+    verdict: decision.verdict,
+    scores: { schema: scores.schema.rate, det: scores.det.rate, oracle: decision.selective.rate, robustness: robust.rate },
+    lowerBounds: { schema: scores.schema.lowerBound, det: scores.det.lowerBound, oracle: decision.selective.lowerBound, robustness: robust.lowerBound },
+    coverage: decision.coverage,
+    selective: decision.selective,
+    oracleLowerBound: decision.selective.lowerBound,
+    baseline: round3(evaluation.evaluated ? evaluation.baselineCorrect / evaluation.evaluated : 0),
+    liftPValue: decision.liftPValue,
+    novel: {
+      synthetic: opts.syntheticCount ?? SYNTHETIC_COUNT,
+      distinct: nSynthetic,
+      unseen: nSynthetic,
+      abstained: synthetic.filter((_, i) => abstainedSet.has(i)).length,
+    },
     family,
     origin,
-    cvAgreement: round3(cvAgreement),
-    reasons,
+    cvAgreement: round3(final.cvAgreement),
+    reasons: decision.reasons,
     notes,
     code,
   };
 }
 
-function rejectedEarly(
-  base: Pick<CompileResult, "bucket" | "nTrain" | "nHoldout" | "nTraces">,
-  family: string,
-  reasons: string[],
-  code: string,
-  origin: CompileResult["origin"] = "template",
-  cvAgreement = 0,
-): CompileResult {
-  const zero = { schema: 0, det: 0, oracle: 0 };
-  return { ...base, verdict: "rejected", scores: zero, lowerBounds: zero, oracleLowerBound: 0, baseline: 0, family, origin, cvAgreement: round3(cvAgreement), reasons, notes: [], code };
+function sandboxAnswer(stage2: Stage2Output, index: number, abstained: ReadonlySet<number>): string | undefined {
+  if (stage2.failed.includes(index)) return "~failed";
+  return abstained.has(index) ? undefined : canonicalJson(stage2.outputs[index]);
 }
 
-/** An LLM proposal must pass the allowlist and run in QuickJS before its train agreement counts. */
-async function scoreLlmProposal(code: string, train: readonly Trace[]): Promise<{ ok: true; agreement: number } | { ok: false; reason: string }> {
-  const allowed = checkAllowlist(code);
+function distinctInputs(inputs: readonly unknown[]): unknown[] {
+  return [...new Map(inputs.map((input) => [canonicalJson(input), input])).values()];
+}
+
+/**
+ * The LLM sees only the traces before the first evaluation block, so its proposal is scored on the
+ * same later calls as the template procedure, none of which it saw. Run in QuickJS.
+ */
+async function llmChallenger(
+  llm: LlmConfig,
+  ordered: readonly Trace[],
+  calls: readonly EvaluatedCall[],
+  opts: CompileOptions & { inputSchema: object; outputSchema: object },
+): Promise<{ ok: true; code: string; calls: EvaluatedCall[] } | { ok: false; reason: string }> {
+  const start = evaluationOrigins(ordered.length)[0] ?? ordered.length;
+  const proposal = await proposeWithLlm(llm, { bucket: opts.bucket, train: ordered.slice(0, start), inputSchema: opts.inputSchema, outputSchema: opts.outputSchema, signal: opts.signal });
+  if (!proposal.ok) return proposal;
+  const allowed = checkAllowlist(proposal.code);
   if (!allowed.ok) return { ok: false, reason: `proposal failed the allowlist: ${allowed.reasons.join("; ")}` };
+  const later = ordered.slice(start);
   const result = await createQuickJsRunner().runOnce(
+    proposal.code,
+    later.map((trace) => trace.input),
+  );
+  if (later.length > 0 && result.errors === later.length) return { ok: false, reason: `proposal failed every call (${result.firstError ?? "error"})` };
+  const abstained = new Set(result.abstained);
+  return {
+    ok: true,
+    code: proposal.code,
+    // A call that threw counts as a wrong answer: the caller would have had nothing usable.
+    calls: later.map((trace, i) => ({ predicted: sandboxAnswer(result, i, abstained), recorded: calls[i].recorded, baseline: calls[i].baseline })),
+  };
+}
+
+function rejectedEarly(base: Pick<CompileResult, "bucket" | "nTrain" | "nHoldout" | "nTraces">, family: string, reasons: string[], code: string, origin: CompileResult["origin"] = "template"): CompileResult {
+  const zero = { schema: 0, det: 0, oracle: 0, robustness: 0 };
+  const none = estimate({ ok: 0, n: 0 });
+  return {
+    ...base,
+    verdict: "rejected",
+    scores: zero,
+    lowerBounds: zero,
+    coverage: none,
+    selective: none,
+    oracleLowerBound: 0,
+    baseline: 0,
+    liftPValue: 1,
+    novel: { synthetic: 0, distinct: 0, unseen: 0, abstained: 0 },
+    family,
+    origin,
+    cvAgreement: 0,
+    reasons,
+    notes: [],
     code,
-    train.map((trace) => trace.input),
-  );
-  if (result.errors === train.length && train.length > 0) return { ok: false, reason: `proposal failed every call (${result.firstError ?? "error"})` };
-  const { ok, n } = agreement(
-    result.outputs,
-    train.map((trace) => trace.output),
-    result.failed,
-  );
-  return { ok: true, agreement: n ? ok / n : 0 };
+  };
 }

@@ -22,6 +22,17 @@ function functionNameFor(field: string, index: number, taken: Set<string>): stri
   return candidate;
 }
 
+/** Helpers whose source calls another helper. */
+const HELPER_NEEDS: Partial<Record<Helper, Helper[]>> = { textFeatures: ["wordsOf"] };
+
+/**
+ * Text for a `//` comment: a name from a trace file must not end the comment (a newline, U+2028
+ * or U+2029 would start a line of code), so line terminators and other controls become `?`.
+ */
+export function commentText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
+}
+
 function indent(lines: readonly string[]): string {
   return lines.map((line) => `  ${line}`).join("\n");
 }
@@ -29,8 +40,9 @@ function indent(lines: readonly string[]): string {
 /** Assembles `export default function compiled(input)` plus per-field functions, tables and helpers. */
 export function emitProgram(program: { bucket: string; family: string; cvAgreement: number; nTrain: number; folds: number; parts: ProgramPart[] }): string {
   const header = [
-    `// ${program.bucket}: compiled from ${program.nTrain} train traces.`,
-    `// Family: ${program.family}; ${program.folds}-fold cross-validated agreement ${round3(program.cvAgreement)} on the train split.`,
+    `// ${commentText(program.bucket)}: compiled from ${program.nTrain} train traces.`,
+    `// Family: ${commentText(program.family)}; ${program.folds}-fold cross-validated agreement ${round3(program.cvAgreement)} on the train split.`,
+    "// Returns undefined (abstains) for an input it has no evidence for: ask the model then.",
   ];
   const helpers = new Set<Helper>();
   const sections: string[] = [];
@@ -40,10 +52,11 @@ export function emitProgram(program: { bucket: string; family: string; cvAgreeme
     const emitted = only.model.emit({ constStem: "ANSWER" });
     emitted.helpers.forEach((helper) => helpers.add(helper));
     sections.push(...emitted.declarations);
-    main = [`// ${emitted.summary}`, ...emitted.body];
+    main = [`// ${commentText(emitted.summary)}`, ...emitted.body];
   } else {
-    const taken = new Set<string>(Object.keys(HELPER_SOURCE));
+    const taken = new Set<string>([...Object.keys(HELPER_SOURCE), "STOPWORDS", ...program.parts.map((_, index) => `answer${index}`)]);
     const entries: string[] = [];
+    const calls: string[] = [];
     program.parts.forEach((part, index) => {
       const field = part.field ?? `field${index}`;
       const name = functionNameFor(field, index, taken);
@@ -51,13 +64,16 @@ export function emitProgram(program: { bucket: string; family: string; cvAgreeme
       emitted.helpers.forEach((helper) => helpers.add(helper));
       sections.push(
         ...emitted.declarations,
-        [`// ${field}: ${emitted.summary}; cross-validated agreement ${round3(part.cv)}.`, `function ${name}(input) {`, indent(emitted.body), "}"].join("\n"),
+        [`// ${commentText(field)}: ${commentText(emitted.summary)}; cross-validated agreement ${round3(part.cv)}.`, `function ${name}(input) {`, indent(emitted.body), "}"].join("\n"),
       );
       const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field) ? field : JSON.stringify(field);
-      entries.push(`${key}: ${name}(input)`);
+      // The whole answer abstains when any of its fields does.
+      calls.push(`const answer${index} = ${name}(input);`, `if (answer${index} === undefined) return undefined;`);
+      entries.push(`${key}: answer${index}`);
     });
-    main = [`return { ${entries.join(", ")} };`];
+    main = [...calls, `return { ${entries.join(", ")} };`];
   }
+  for (const helper of [...helpers]) for (const needed of HELPER_NEEDS[helper] ?? []) helpers.add(needed);
   const program_ = [header.join("\n"), `export default function compiled(input) {\n${indent(main)}\n}`, ...sections, ...[...helpers].sort().map((helper) => HELPER_SOURCE[helper])];
   return `${program_.join("\n\n")}\n`;
 }

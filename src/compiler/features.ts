@@ -54,14 +54,38 @@ export function wordsOf(...parts: unknown[]): string[] {
 }
 
 /**
+ * Features of a text classifier: the words (without function words) and every pair of adjacent
+ * words ("not working"), each once, in first-seen order (the order the emitted code sums in).
+ */
+export function textFeatures(...parts: unknown[]): string[] {
+  const words = wordsOf(...parts);
+  const out = new Set<string>();
+  for (let i = 0; i < words.length; i++) {
+    if (!STOPWORDS.has(words[i])) out.add(words[i]);
+    if (i > 0) out.add(`${words[i - 1]} ${words[i]}`);
+  }
+  return [...out];
+}
+
+/** "Hello, World!" -> "hello-world": lower-case, accents dropped, runs of other characters joined by `separator`. */
+export function slugify(value: unknown, separator: string): string {
+  const runs = String(value ?? "")
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  return runs.join(separator);
+}
+
+/**
  * Function words never become keyword rules: they carry no meaning of their own, so a rule on
  * "a" or "for" only memorises the phrasing of the train split (and reads like nonsense).
  */
-export const STOPWORDS = new Set(
-  "a an the and or but if of to in on at by for from with without as is are was were be been am do does did can could will would should may might must i me my we us our you your he she it its they them their this that these those there here what which who whom when where why how not no so too very just also please hi hello hey thanks thank regards best cheers dear".split(
-    " ",
-  ),
-);
+const STOPWORDS_LIST = (
+  "a an the and or but if of to in on at by for from with without as is are was were be been am do does did can could will would should may might must i me my we us our you your he she it its they them their this that these those there here what which who whom when where why how not no so too very just also please hi hello hey thanks thank regards best cheers dear"
+).split(" ");
+export const STOPWORDS = new Set(STOPWORDS_LIST);
 
 // --- key normalisers of lookup tables --------------------------------------------------------------
 
@@ -84,7 +108,7 @@ export function normalisedKeySource(normaliser: KeyNormaliser, accessor: string)
   return normaliser === "exact" ? `String(${accessor})` : `${normaliser}(${accessor})`;
 }
 
-export type Helper = "wordsOf" | "trimLower" | "compactKey";
+export type Helper = "wordsOf" | "textFeatures" | "trimLower" | "compactKey" | "slugify";
 
 /** JS source of each helper, exactly mirroring the TypeScript above. */
 export const HELPER_SOURCE: Record<Helper, string> = {
@@ -92,6 +116,25 @@ export const HELPER_SOURCE: Record<Helper, string> = {
     "// Lower-cased words of the given text fields (letters and digits; everything else separates).",
     "function wordsOf(...parts) {",
     '  return parts.map((part) => String(part ?? "")).join(" ").toLowerCase().split(/[^\\p{L}\\p{N}]+/u).filter(Boolean);',
+    "}",
+  ].join("\n"),
+  textFeatures: [
+    "// Words (without function words) and adjacent word pairs, each once, in first-seen order.",
+    "function textFeatures(...parts) {",
+    "  const words = wordsOf(...parts);",
+    "  const out = new Set();",
+    "  for (let i = 0; i < words.length; i++) {",
+    "    if (!Object.hasOwn(STOPWORDS, words[i])) out.add(words[i]);",
+    '    if (i > 0) out.add(words[i - 1] + " " + words[i]);',
+    "  }",
+    "  return [...out];",
+    "}",
+    `const STOPWORDS = {${[...STOPWORDS_LIST].map((word) => `${JSON.stringify(word)}: 1`).join(", ")}};`,
+  ].join("\n"),
+  slugify: [
+    '// "Hello, World!" -> "hello-world": lower-case, accents dropped, other characters joined by the separator.',
+    "function slugify(value, separator) {",
+    '  return String(value ?? "").toLowerCase().normalize("NFKD").replace(/[\\u0300-\\u036f]/g, "").split(/[^a-z0-9]+/).filter(Boolean).join(separator);',
     "}",
   ].join("\n"),
   trimLower: ["function trimLower(value) {", '  return String(value ?? "").trim().toLowerCase();', "}"].join("\n"),

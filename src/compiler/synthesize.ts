@@ -1,111 +1,178 @@
 import { canonicalJson } from "./canonical.js";
-import { assignFolds, crossValidate, DEFAULT_FOLDS, mean } from "./crossValidate.js";
+import { ABSTAINED, assignFolds, crossValidate, DEFAULT_FOLDS, outcomeOf, RIGHT, utility, type Outcome } from "./crossValidate.js";
+import { emitProgram, type ProgramPart } from "./emit.js";
+import { evaluationOrigins, type EvaluatedCall } from "./evaluate.js";
 import { fitConstant } from "./families/constant.js";
 import type { Example, Learner, Model } from "./families/model.js";
+import { majority } from "./families/model.js";
 import { learnersFor } from "./learners.js";
-import { emitProgram, type ProgramPart } from "./emit.js";
+import { DEFAULT_GATE } from "./types.js";
 
-/** The chosen program: its source, what it is, and how well it cross-validated on the train split. */
+/** The chosen program: its source, what it is, and how the learning procedure did on later traces. */
 export interface Synthesis {
   code: string;
   family: string;
+  /** Share of the selection record (out of fold on the first window, then every later block) answered right. */
   cvAgreement: number;
   complexity: number;
-  /** In-process predictor of the same program (canonical JSON answers), for tests and baselines. */
-  predict(input: unknown): string;
+  /** In-process predictor of the same program: canonical JSON answers, `undefined` to abstain. */
+  predict(input: unknown): string | undefined;
+  /**
+   * Forward-chaining evaluation of the procedure: each later trace as answered by the program
+   * selected and fit only on the traces before its block (see evaluate.ts).
+   */
+  calls: EvaluatedCall[];
 }
 
-interface Scored {
+export interface SynthesisOptions {
+  bucket: string;
+  seed: number;
+  /** Cost of a wrong answer in right answers (default: from the gate's agreement threshold, 0.9 / 0.1 = 9). */
+  errorCost?: number;
+}
+
+/** How much less (as a share of examples) a simpler candidate may answer and still count as near the best. */
+const SIMPLER_MAY_ANSWER_LESS = 0.1;
+
+/** One learner's record on a target: out-of-fold on the first window, then forward on each block. */
+interface Record {
   learner: Learner;
-  correct: boolean[];
-  score: number;
+  initial: Outcome[];
+  /** Per block: predictions (canonical JSON or undefined) and outcomes. */
+  blocks: Array<{ predictions: Array<string | undefined>; outcomes: Outcome[] }>;
 }
 
 /**
- * Learns a program from train traces only: every family is k-fold cross-validated; among the
- * candidates within one standard error of the best agreement, the simplest wins.
- * Object answers with a fixed set of keys also get a per-field composition.
+ * Learns a program from traces in time order, selecting the family prequentially: the first half
+ * is cross-validated; each later block is answered by every learner fit on the traces before it;
+ * the learner for block j is the one with the best utility (right 1, abstain 0, wrong -errorCost)
+ * on the record before j, the simplest within one standard error. The final program is the one
+ * the whole record selects, fit on every trace. Object answers with a fixed set of keys are
+ * learned per field and abstain when any field does.
  */
-export function synthesize(train: ReadonlyArray<{ input: unknown; output: unknown }>, options: { bucket: string; seed: number }): Synthesis {
-  const n = train.length;
-  const k = Math.max(2, Math.min(DEFAULT_FOLDS, n));
-  const folds = assignFolds(n, k, options.seed);
-  const learners = learnersFor(train.map((trace) => trace.input));
-  const wholeExamples: Example[] = train.map((trace) => ({ input: trace.input, label: canonicalJson(trace.output) }));
+export function synthesize(ordered: ReadonlyArray<{ input: unknown; output: unknown }>, synthesisOptions: SynthesisOptions): Synthesis {
+  const errorCost = synthesisOptions.errorCost ?? DEFAULT_GATE.agreement / (1 - DEFAULT_GATE.agreement);
+  const n = ordered.length;
+  const origins = evaluationOrigins(n);
+  const firstWindow = origins[0] ?? n;
+  const k = Math.max(2, Math.min(DEFAULT_FOLDS, firstWindow));
+  const folds = assignFolds(firstWindow, k, synthesisOptions.seed);
+  const learners = learnersFor(ordered.map((trace) => trace.input));
+  const fields = fixedObjectKeys(ordered.map((trace) => trace.output));
+  const targets: Array<{ field: string | null; examples: Example[] }> = fields
+    ? fields.map((field) => ({ field, examples: ordered.map((trace) => ({ input: trace.input, label: canonicalJson((trace.output as { [key: string]: unknown })[field]) })) }))
+    : [{ field: null, examples: ordered.map((trace) => ({ input: trace.input, label: canonicalJson(trace.output) })) }];
 
-  type Candidate = { score: number; complexity: number; family: string; parts: ProgramPart[]; predict(input: unknown): string };
-  const candidates: Candidate[] = [];
+  const perTarget = targets.map((target) => {
+    const records = learners.map((learner) => recordOf(learner, target.examples, origins, folds, k));
+    // Block j is answered by the learner the record before j selects.
+    const blockPredictions = origins.map((_, j) => {
+      const chosen = select(records, j, errorCost);
+      return chosen ? chosen.blocks[j].predictions : [];
+    });
+    const finalRecord = select(records, origins.length, errorCost);
+    const model = (finalRecord && finalRecord.learner.fit(target.examples)) || fitConstant(target.examples);
+    const outcomes = finalRecord ? recordOutcomes(finalRecord, origins.length) : [];
+    return { field: target.field, blockPredictions, model, cv: agreementOf(outcomes) };
+  });
 
-  const fields = fixedObjectKeys(train.map((trace) => trace.output));
-  // A one-key object is learned field-wise only: the whole-answer learners would repeat the same work.
-  if (!fields || fields.length !== 1) {
-    const whole = chooseLearner(learners, wholeExamples, folds, k);
-    candidates.push({
-      score: whole.score,
-      complexity: whole.model.complexity,
-      family: whole.model.family,
-      parts: [{ field: null, model: whole.model, cv: whole.score }],
-      predict: whole.model.predict,
-    });
-  }
-  if (fields && fields.length > 0) {
-    const perField = fields.map((field) => {
-      const examples = train.map((trace) => ({ input: trace.input, label: canonicalJson((trace.output as Record<string, unknown>)[field]) }));
-      return { field, ...chooseLearner(learners, examples, folds, k) };
-    });
-    // The composed answer is right only where every field is right.
-    const correct = wholeExamples.map((_, i) => perField.every((part) => part.correct[i]));
-    const predict = (input: unknown) => canonicalJson(Object.fromEntries(perField.map((part) => [part.field, JSON.parse(part.model.predict(input))])));
-    candidates.push({
-      score: mean(correct),
-      complexity: perField.reduce((sum, part) => sum + part.model.complexity, 0),
-      family: perField.length === 1 ? perField[0].model.family : `composition(${perField.map((part) => `${part.field}: ${part.model.family}`).join(", ")})`,
-      parts: perField.map((part) => ({ field: part.field, model: part.model, cv: part.score })),
-      predict,
-    });
-  }
+  // The procedure's answer on each later trace: every field's block prediction, composed.
+  const calls: EvaluatedCall[] = [];
+  origins.forEach((origin, j) => {
+    const end = origins[j + 1] ?? n;
+    const baseline = majority(ordered.slice(0, origin).map((trace) => canonicalJson(trace.output))).label;
+    for (let i = origin; i < end; i++) {
+      const parts = perTarget.map((target) => target.blockPredictions[j][i - origin]);
+      calls.push({ predicted: compose(perTarget.map((target) => target.field), parts), recorded: canonicalJson(ordered[i].output), baseline });
+    }
+  });
 
-  const chosen = simplestOfTheBest(candidates, n);
+  const parts: ProgramPart[] = perTarget.map((target) => ({ field: target.field, model: target.model, cv: target.cv }));
+  const family = parts.length === 1 ? parts[0].model.family : `composition(${parts.map((part) => `${part.field}: ${part.model.family}`).join(", ")})`;
+  const cvAgreement = perTarget.reduce((low, target) => Math.min(low, target.cv), 1);
+  const predict = (input: unknown) =>
+    compose(
+      perTarget.map((target) => target.field),
+      perTarget.map((target) => target.model.predict(input)),
+    );
   return {
-    code: emitProgram({ bucket: options.bucket, family: chosen.family, cvAgreement: chosen.score, nTrain: n, folds: k, parts: chosen.parts }),
-    family: chosen.family,
-    cvAgreement: chosen.score,
-    complexity: chosen.complexity,
-    predict: chosen.predict,
+    code: emitProgram({ bucket: synthesisOptions.bucket, family, cvAgreement, nTrain: n, folds: k, parts }),
+    family,
+    cvAgreement,
+    complexity: perTarget.reduce((sum, target) => sum + target.model.complexity, 0),
+    predict,
+    calls,
   };
 }
 
-/** Cross-validates every learner on the examples and fits the winner on all of them. */
-function chooseLearner(learners: readonly Learner[], examples: readonly Example[], folds: readonly number[], k: number): { model: Model; correct: boolean[]; score: number } {
-  const scored: Array<Scored & { model: Model }> = [];
-  for (const learner of learners) {
-    const correct = crossValidate(learner, examples, folds, k);
-    const score = mean(correct);
-    const model = learner.fit(examples);
-    if (model) scored.push({ learner, correct, score, model });
-  }
-  if (scored.length === 0) {
-    const model = fitConstant(examples);
-    return { model, correct: examples.map((example) => model.predict(example.input) === example.label), score: 0 };
-  }
-  const best = simplestOfTheBest(
-    scored.map((entry) => ({ ...entry, complexity: entry.model.complexity })),
-    examples.length,
-  );
-  return { model: best.model, correct: best.correct, score: best.score };
+/** A whole answer from its fields' answers (null field: the answer itself); undefined if any abstains. */
+function compose(fields: ReadonlyArray<string | null>, parts: ReadonlyArray<string | undefined>): string | undefined {
+  if (parts.some((part) => part === undefined)) return undefined;
+  if (fields.length === 1 && fields[0] === null) return parts[0];
+  return canonicalJson(Object.fromEntries(fields.map((field, i) => [field, JSON.parse(parts[i] as string)])));
+}
+
+function recordOf(learner: Learner, examples: readonly Example[], origins: readonly number[], folds: readonly number[], k: number): Record {
+  const first = origins[0] ?? examples.length;
+  const initial = crossValidate(learner, examples.slice(0, first), folds, k);
+  const blocks = origins.map((origin, j) => {
+    const end = origins[j + 1] ?? examples.length;
+    const block = examples.slice(origin, end);
+    let model: Model | null = null;
+    try {
+      model = learner.fit(examples.slice(0, origin));
+    } catch {
+      model = null;
+    }
+    const predictions = block.map((example) => (model ? model.predict(example.input) : undefined));
+    return { predictions, outcomes: block.map((example, i) => outcomeOf(predictions[i], example.label)) };
+  });
+  return { learner, initial, blocks };
+}
+
+/** The selection record before block j: out of fold on the first window, then blocks 0..j-1. */
+function recordOutcomes(record: Record, j: number): Outcome[] {
+  return [...record.initial, ...record.blocks.slice(0, j).flatMap((block) => block.outcomes)];
 }
 
 /**
- * The one-standard-error rule (Breiman et al.): every candidate whose CV agreement is within one
- * standard error of the best (at least one example's worth) is as good as the best, as far as
- * the train split can tell; of those, the simplest wins (then the earlier).
+ * The one-standard-error rule (Breiman et al.) on utility: every learner within one standard error
+ * of the best, answering about as much, is as good as far as the record can tell; of those, the
+ * simplest (then the earlier). A learner that never answered right is no candidate.
  */
-function simplestOfTheBest<T extends { score: number; complexity: number }>(candidates: readonly T[], n: number): T {
-  const top = Math.max(...candidates.map((candidate) => candidate.score));
-  const size = Math.max(1, n);
-  const tolerance = Math.max(1 / size, Math.sqrt((top * (1 - top)) / size)) - 1e-9;
-  const near = candidates.filter((candidate) => candidate.score >= top - tolerance);
-  return near.reduce((best, candidate) => (candidate.complexity < best.complexity ? candidate : best));
+function select(records: readonly Record[], j: number, errorCost: number): Record | null {
+  const scored = records
+    .map((record) => ({ record, outcomes: recordOutcomes(record, j) }))
+    .filter((entry) => entry.outcomes.includes(RIGHT))
+    .map((entry) => ({ ...entry, score: utility(entry.outcomes, errorCost), complexity: complexityOf(entry.record) }));
+  if (scored.length === 0) return null;
+  let top = scored[0];
+  for (const entry of scored) if (entry.score.mean > top.score.mean) top = entry;
+  const n = Math.max(1, top.outcomes.length);
+  const tolerance = Math.max(1 / n, top.score.se) - 1e-9;
+  const answered = (outcomes: readonly Outcome[]) => outcomes.filter((outcome) => outcome !== ABSTAINED).length / Math.max(1, outcomes.length);
+  const floor = answered(top.outcomes) - SIMPLER_MAY_ANSWER_LESS;
+  let best = top;
+  for (const entry of scored) {
+    if (entry.score.mean >= top.score.mean - tolerance && answered(entry.outcomes) >= floor && entry.complexity < best.complexity) best = entry;
+  }
+  return best.record;
+}
+
+/** Complexity of a learner's family (a fitted model's complexity also counts its size; families order first). */
+const FAMILY_COMPLEXITY: { [family: string]: number } = {
+  constant: 1,
+  field_copy: 2,
+  string_transform: 2.5,
+  lookup: 3,
+  decision_list: 4,
+  decision_tree: 5,
+  text_classifier: 6,
+};
+const complexityOf = (record: Record) => FAMILY_COMPLEXITY[record.learner.family] ?? 10;
+
+function agreementOf(outcomes: readonly Outcome[]): number {
+  return outcomes.length === 0 ? 0 : outcomes.filter((outcome) => outcome === RIGHT).length / outcomes.length;
 }
 
 /** The shared key set when every answer is a plain object with the same keys; else null. */
@@ -114,8 +181,11 @@ function fixedObjectKeys(outputs: readonly unknown[]): string[] | null {
   for (const output of outputs) {
     if (output === null || typeof output !== "object" || Array.isArray(output)) return null;
     const own = Object.keys(output);
+    if (own.length === 0) return null;
     if (keys === null) keys = own;
     else if (own.length !== keys.length || own.some((key) => !(keys as string[]).includes(key))) return null;
   }
   return keys;
 }
+
+

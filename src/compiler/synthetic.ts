@@ -1,3 +1,5 @@
+import { canonicalJson } from "./canonical.js";
+import { compactKey, leafPaths, readPath, type Path } from "./features.js";
 import { validatorFor } from "./schema.js";
 import { createRng, pick } from "./random.js";
 
@@ -8,21 +10,103 @@ type Random = () => number;
 const MUTATION_RATE = 0.5;
 const UNSEEN_WORDS = ["zephyr", "quux", "Lorem", "ÅngstrÖm", "n/a", "???", "x", "ACME-42", "none", "test test"];
 
+/** Tries per wanted input before giving up on finding another new one (tiny input spaces run out). */
+const ATTEMPTS_PER_INPUT = 5;
+
 /**
- * Stage-2 inputs: `count` seeded inputs within the input schema, each an observed input with some
- * fields mutated (case, spacing, punctuation, another observed value, an unseen value; numbers
- * across and beyond the observed range). A mutation that leaves the schema is dropped.
+ * Stage-2 inputs: up to `count` seeded inputs within the input schema that no trace ever showed,
+ * each an observed input with some fields mutated (case, spacing, punctuation, another observed
+ * value, an unseen value; numbers across and beyond the observed range). A mutation that leaves
+ * the schema, or lands on an input already observed or already drawn, is drawn again.
  */
 export function syntheticInputs(observed: readonly unknown[], inputSchema: object, count: number, seed: number): unknown[] {
   if (observed.length === 0) return [];
   const random = createRng(seed ^ 0x2545f491);
   const validate = validatorFor(inputSchema);
   const pool = collectObserved(observed);
+  const seen = new Set(observed.map(canonicalJson));
   const out: unknown[] = [];
-  for (let i = 0; i < count; i++) {
-    const base = pick(observed, random);
-    const candidate = mutate(base, inputSchema as Schema, [], pool, random);
-    out.push(validate(candidate) ? candidate : structuredClone(base));
+  for (let attempt = 0; attempt < count * ATTEMPTS_PER_INPUT && out.length < count; attempt++) {
+    const candidate = mutate(pick(observed, random), inputSchema as Schema, [], pool, random);
+    const key = canonicalJson(candidate);
+    if (seen.has(key) || !validate(candidate)) continue;
+    seen.add(key);
+    out.push(candidate);
+  }
+  return out;
+}
+
+/** An observed input and the same input with one change that keeps its meaning. */
+export interface Perturbation {
+  original: unknown;
+  perturbed: unknown;
+  change: string;
+}
+
+const MAX_PERTURBED = 300;
+
+/**
+ * Meaning-keeping changes of observed inputs: the case of a text field, spaces around it, a
+ * trailing full stop, the order of the keys. Fields whose text the recorded answers reproduce
+ * (`copied`: a slug of the title) are left alone: changing their case does change the answer.
+ */
+export function perturbations(observed: readonly unknown[], copied: ReadonlySet<string>, seed: number): Perturbation[] {
+  const random = createRng(seed ^ 0x1b873593);
+  const distinct = [...new Map(observed.map((input) => [canonicalJson(input), input])).values()];
+  const sample = distinct.length <= MAX_PERTURBED ? distinct : Array.from({ length: MAX_PERTURBED }, () => pick(distinct, random));
+  const out: Perturbation[] = [];
+  for (const original of sample) {
+    const texts = leafPaths([original]).filter((path) => typeof readPath(original, path) === "string" && !copied.has(JSON.stringify(path)));
+    const isObject = original !== null && typeof original === "object" && !Array.isArray(original) && Object.keys(original).length > 1;
+    const options: Array<() => Perturbation | null> = [];
+    for (const path of texts) {
+      const value = readPath(original, path) as string;
+      const change = (change: string, next: string) => (next === value ? null : { original, perturbed: withValue(original, path, next), change });
+      options.push(
+        () => change("upper case", value.toUpperCase()),
+        () => change("lower case", value.toLowerCase()),
+        () => change("outer spaces", ` ${value}  `),
+        () => (/[.!?]$/.test(value.trim()) ? null : change("trailing full stop", `${value}.`)),
+      );
+    }
+    if (isObject) options.push(() => ({ original, perturbed: Object.fromEntries(Object.entries(original as object).reverse()), change: "key order" }));
+    // Draw until a change applies (some leave the value as it was).
+    for (let tries = 0; tries < 4 && options.length > 0; tries++) {
+      const made = pick(options, random)();
+      if (made) {
+        out.push(made);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function withValue(input: unknown, path: Path, value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  const object = input as Record<string, unknown>;
+  return { ...object, [head]: withValue(object[head], rest, value) };
+}
+
+/**
+ * String fields whose text the recorded answers reproduce in at least half the traces (compared
+ * as compact keys, three characters or more): their exact text is part of the answer.
+ */
+export function copiedFields(traces: ReadonlyArray<{ input: unknown; output: unknown }>): Set<string> {
+  const out = new Set<string>();
+  for (const path of leafPaths(traces.map((trace) => trace.input))) {
+    let copied = 0;
+    let texts = 0;
+    for (const trace of traces) {
+      const value = readPath(trace.input, path);
+      if (typeof value !== "string") continue;
+      const key = compactKey(value);
+      if (key.length < 3) continue;
+      texts++;
+      if (compactKey(canonicalJson(trace.output)).includes(key)) copied++;
+    }
+    if (texts > 0 && copied * 2 >= texts) out.add(JSON.stringify(path));
   }
   return out;
 }

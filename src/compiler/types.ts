@@ -25,26 +25,71 @@ export interface CallSite {
   line: number;
 }
 
+/**
+ * The gate's rules, in one place (shown by `compile --help`). Why each default: see DESIGN.md §5.
+ * Agreement and coverage are measured on traces that come after the candidate's training traces.
+ */
 export interface GateThresholds {
+  /** Selective agreement (on the calls the function answers) must reach this point estimate ... */
+  agreement: number;
+  /** ... and its Wilson 95 % lower bound this. */
+  agreementLowerBound: number;
+  /** Share of evaluated calls answered for `compiled` ... */
+  coverageCompiled: number;
+  /** ... and for `partial` (below: rejected). */
+  coveragePartial: number;
+  /** Answers valid against the output schema, on synthetic inputs. */
   schema: number;
+  /** Same answer twice, fresh sandboxes, shuffled order. */
   det: number;
-  oracle: number;
-  /** Fewer held-out traces than this and the oracle score means too little to trust. */
-  minHoldout: number;
+  /** Meaning-keeping perturbations give the same answer or an abstention. */
+  robustness: number;
+  /** One-sided exact binomial test of lift over always answering the most common answer. */
+  liftAlpha: number;
 }
 
-export const DEFAULT_GATE: GateThresholds = { schema: 0.95, det: 0.95, oracle: 0.9, minHoldout: 8 };
+export const DEFAULT_GATE: GateThresholds = {
+  agreement: 0.9,
+  agreementLowerBound: 0.8,
+  coverageCompiled: 0.95,
+  coveragePartial: 0.3,
+  schema: 0.95,
+  det: 0.95,
+  robustness: 0.95,
+  liftAlpha: 0.05,
+};
 
+/**
+ * `compiled`: answers (nearly) every input. `partial`: answers the inputs it has evidence for and
+ * abstains (returns `undefined`) on the rest. `waiting`: looks right but the evidence is too thin;
+ * VOLUME fires again as the bucket grows. `rejected`: with one reason per failed rule.
+ */
+export type Verdict = "compiled" | "partial" | "waiting" | "rejected";
+
+/** Point estimates of each axis. `oracle` is the selective agreement (kept under its old name). */
 export interface Scores {
   schema: number;
   det: number;
   oracle: number;
+  robustness: number;
+}
+
+/** A rate with its Wilson 95 % interval and the counts it came from. */
+export interface RateEstimate {
+  rate: number;
+  lowerBound: number;
+  upperBound: number;
+  ok: number;
+  n: number;
 }
 
 /** What stage 2 hands back: both passes' outputs, index-aligned with the inputs (null where a call failed). */
 export interface Stage2Output {
   outputs: unknown[];
   secondOutputs: unknown[];
+  /** Indexes whose call returned `undefined` (abstained), per pass. */
+  abstained: number[];
+  secondAbstained: number[];
   /** Calls that threw or timed out, over both passes. */
   errors: number;
   /** Indexes (into inputs) whose call failed in either pass. */
@@ -86,24 +131,35 @@ export interface LlmConfig {
 
 export interface CompileResult {
   bucket: string;
-  verdict: "compiled" | "rejected";
+  verdict: Verdict;
   scores: Scores;
-  /** Wilson 95 % lower bounds of the three scores. */
+  /** Wilson 95 % lower bounds of the scores. */
   lowerBounds: Scores;
+  /** Share of forward-evaluated calls the function answered (did not abstain on). */
+  coverage: RateEstimate;
+  /** Agreement with the recorded answers on the calls it answered. */
+  selective: RateEstimate;
+  /** Same as selective.lowerBound (kept for older readers). */
   oracleLowerBound: number;
-  /** Agreement of the train split's most common answer with the held-out traces. */
+  /** Agreement of always answering the training window's most common answer, on the evaluated calls. */
   baseline: number;
+  /** One-sided exact p-value of the lift over that baseline on the answered calls (1 when no lift). */
+  liftPValue: number;
+  /** Stage-2 facts: how many synthetic inputs were distinct and unseen, and how often the function abstained on them. */
+  novel: { synthetic: number; distinct: number; unseen: number; abstained: number };
   family: string;
   /** "template" for the built-in synthesizers, "llm" when the model's proposal won. */
   origin: "template" | "llm";
-  /** k-fold cross-validated agreement on the train split (what selection saw). */
+  /** Cross-validated score of the final fit on all traces (what selection saw). */
   cvAgreement: number;
+  /** Traces the final function was fit on (all of them). */
   nTrain: number;
+  /** Calls scored by the forward-chaining evaluation (each after its training window). */
   nHoldout: number;
   nTraces: number;
-  /** Why the gate said no (empty when compiled). */
+  /** Why the verdict is not `compiled`, one per failed rule, in plain words (empty: compiled). */
   reasons: string[];
-  /** Side remarks that did not decide the verdict (an LLM proposal that lost, a few failed calls). */
+  /** Side remarks that did not decide the verdict (an LLM proposal that lost). */
   notes: string[];
   code: string;
 }

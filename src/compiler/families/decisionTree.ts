@@ -1,5 +1,5 @@
-import { accessorSource, readPath, STOPWORDS, wordsOf, type Path } from "../features.js";
-import { majority, supportComment, type Learner, type Model } from "./model.js";
+import { accessorSource, compactKey, readPath, STOPWORDS, wordsOf, type Helper, type Path } from "../features.js";
+import { abstainLine, majority, supportComment, type Learner, type Model } from "./model.js";
 import { roundThreshold } from "./roundThreshold.js";
 
 /** What the tree may ask about an input. */
@@ -37,6 +37,14 @@ const MIN_TEST_SUPPORT_SHARE = 0.06;
 const MAX_WORD_FEATURES = 150;
 /** An extra leaf must fix more than this many train errors to stay (pessimistic pruning). */
 const LEAF_COST = 1;
+/**
+ * A leaf answers only with this much evidence behind it: enough train traces, and most of them
+ * agreeing. Elsewhere the tree abstains and the caller asks the model.
+ */
+const MIN_ANSWER_SUPPORT = 3;
+const MIN_ANSWER_PURITY = 0.8;
+
+const answers = (leaf: { correct: number; total: number }) => leaf.total >= MIN_ANSWER_SUPPORT && leaf.correct >= MIN_ANSWER_PURITY * leaf.total;
 
 /** A shallow decision tree (Gini splits, error-based pruning, rounded thresholds). */
 export function decisionTreeLearner(features: TreeFeatures): Learner {
@@ -50,9 +58,10 @@ export function decisionTreeLearner(features: TreeFeatures): Learner {
       const words = frequentWords(rows);
       const root = prune(grow(rows, 0, features, words));
       if (root.leaf) return null; // a one-leaf tree is the constant family, already a candidate
-      const predictNode = (node: Node, input: unknown, inputWords: () => string[]): string => {
+      if (!collectLeaves(root).some(answers)) return null;
+      const predictNode = (node: Node, input: unknown, inputWords: () => string[]): string | undefined => {
         while (!node.leaf) node = passes(node.test, input, inputWords) ? node.yes : node.no;
-        return node.label;
+        return answers(node) ? node.label : undefined;
       };
       const model: Model = {
         family: "decision_tree",
@@ -64,11 +73,14 @@ export function decisionTreeLearner(features: TreeFeatures): Learner {
         emit() {
           const body = usesWords(root) ? [`const words = wordsOf(${features.text.map(accessorSource).join(", ")});`] : [];
           body.push(...emitNode(root));
+          const helpers: Helper[] = [];
+          if (usesWords(root)) helpers.push("wordsOf");
+          if (usesTest(root, "equals")) helpers.push("compactKey");
           return {
             summary: `decision tree over ${describeFeatures(root)} (${countLeaves(root)} leaves, ${examples.length} train traces)`,
             body,
             declarations: [],
-            helpers: usesWords(root) ? ["wordsOf"] : [],
+            helpers,
           };
         },
       };
@@ -83,7 +95,8 @@ function passes(test: Test, input: unknown, words: () => string[]): boolean {
       // Same semantics as the emitted `value >= t` (undefined compares false).
       return (readPath(input, test.path) as number) >= test.threshold;
     case "equals":
-      return readPath(input, test.path) === test.value;
+      // Compared as compact keys: "Software " and "software" are the same category.
+      return compactKey(readPath(input, test.path)) === test.value;
     case "isTrue":
       return readPath(input, test.path) === true;
     case "hasWord":
@@ -101,7 +114,7 @@ function testSource(test: Test): string {
     case "atLeast":
       return `${accessorSource(test.path)} >= ${test.threshold}`;
     case "equals":
-      return `${accessorSource(test.path)} === ${JSON.stringify(test.value)}`;
+      return `compactKey(${accessorSource(test.path)}) === ${JSON.stringify(test.value)}`;
     case "isTrue":
       return `${accessorSource(test.path)} === true`;
     case "hasWord":
@@ -173,7 +186,7 @@ function bestNumericSplit(rows: readonly Row[], path: Path): { test: Test; impur
 function candidateTests(rows: readonly Row[], features: TreeFeatures, words: readonly string[]): Test[] {
   const tests: Test[] = [];
   for (const path of features.categorical) {
-    const values = new Set(rows.map((row) => readPath(row.input, path)).filter((value): value is string => typeof value === "string"));
+    const values = new Set(rows.map((row) => readPath(row.input, path)).filter((value): value is string => typeof value === "string").map(compactKey));
     for (const value of [...values].sort()) tests.push({ kind: "equals", path, value });
   }
   for (const path of features.boolean) tests.push({ kind: "isTrue", path });
@@ -235,8 +248,12 @@ function prune(node: Node): Node {
   return pruned;
 }
 
+function usesTest(node: Node, kind: Test["kind"]): boolean {
+  return !node.leaf && (node.test.kind === kind || usesTest(node.yes, kind) || usesTest(node.no, kind));
+}
+
 function usesWords(node: Node): boolean {
-  return !node.leaf && (node.test.kind === "hasWord" || usesWords(node.yes) || usesWords(node.no));
+  return usesTest(node, "hasWord");
 }
 
 function describeFeatures(node: Node): string {
@@ -252,12 +269,16 @@ function describeFeatures(node: Node): string {
 }
 
 /** Nested ifs whose yes-branch always returns, so the no-branch needs no else. */
+function leafSource(leaf: Extract<Node, { leaf: true }>): string {
+  return answers(leaf) ? `return ${leaf.label}; ${supportComment(leaf.correct, leaf.total)}` : abstainLine(`${leaf.correct} of ${leaf.total} train traces here agree, too few to answer`);
+}
+
 function emitNode(node: Node, indent = ""): string[] {
-  if (node.leaf) return [`${indent}return ${node.label}; ${supportComment(node.correct, node.total)}`];
+  if (node.leaf) return [`${indent}${leafSource(node)}`];
   const condition = testSource(node.test);
   const lines: string[] = [];
   if (node.yes.leaf) {
-    lines.push(`${indent}if (${condition}) return ${node.yes.label}; ${supportComment(node.yes.correct, node.yes.total)}`);
+    lines.push(`${indent}if (${condition}) ${leafSource(node.yes)}`);
   } else {
     lines.push(`${indent}if (${condition}) {`, ...emitNode(node.yes, `${indent}  `), `${indent}}`);
   }

@@ -1,6 +1,6 @@
 import { canonicalJson } from "../canonical.js";
 import { accessorSource, readPath, type Path } from "../features.js";
-import { supportComment, type Learner, type Model } from "./model.js";
+import { abstainLine, supportComment, type Learner, type Model } from "./model.js";
 
 interface Transform {
   name: string;
@@ -45,10 +45,16 @@ export function fieldCopyLearner(paths: readonly Path[]): Learner {
       const model: Model = {
         family: "field_copy",
         complexity: 2,
-        predict: (input) => canonicalJson(transform.apply(readPath(input, path))),
+        predict(input) {
+          const value = readPath(input, path);
+          return value === undefined || value === null ? undefined : canonicalJson(transform.apply(value));
+        },
         emit: () => ({
           summary: `${transform.name} of ${accessorSource(path)}`,
-          body: [`return ${transform.source(accessorSource(path))}; ${supportComment(correct, examples.length)} match`],
+          body: [
+            `if (${accessorSource(path)} === undefined || ${accessorSource(path)} === null) ${abstainLine("no value to copy")}`,
+            `return ${transform.source(accessorSource(path))}; ${supportComment(correct, examples.length)} match`,
+          ],
           declarations: [],
           helpers: [],
         }),

@@ -1,13 +1,14 @@
 import { accessorSource, NORMALISERS, readPath, type KeyNormaliser, type Path } from "../features.js";
-import { majority, supportComment, type Learner, type Model } from "./model.js";
+import { abstainLine, majority, supportComment, type Learner, type Model } from "./model.js";
 
 /** A key that would set an object literal's prototype instead of an entry; never worth the risk. */
 const UNSAFE_KEYS = new Set(["__proto__"]);
-const MAX_KEY_SHARE = 0.9;
 
 /**
- * A table from one field's normalised value to the answer most often given for it; unseen keys get
- * the overall most common answer. One learner per (field, normaliser); cross-validation picks.
+ * A table from one field's normalised value to the answer recorded for it. It answers only keys it
+ * has seen with a clear majority answer; an unseen key, or a key whose recorded answers disagree
+ * (one "IN", one "DE" for "india"), gets no answer: the caller asks the model.
+ * One learner per (field, normaliser); selection picks.
  */
 export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
   const { fn: normalise, helper, describe } = NORMALISERS[normaliser];
@@ -17,27 +18,34 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
     fit(examples) {
       const labelsByKey = new Map<string, string[]>();
       for (const example of examples) {
-        const key = normalise(readPath(example.input, path));
+        const value = readPath(example.input, path);
+        if (value === undefined || value === null) continue;
+        const key = normalise(value);
         if (UNSAFE_KEYS.has(key)) continue;
         const labels = labelsByKey.get(key);
         if (labels) labels.push(example.label);
         else labelsByKey.set(key, [example.label]);
       }
-      // Nearly one key per example is memorisation, not a table; it cannot generalise.
-      if (labelsByKey.size > Math.max(3, examples.length * MAX_KEY_SHARE)) return null;
-      const fallback = majority(examples.map((example) => example.label));
       const table = new Map<string, { label: string; count: number; total: number }>();
+      let contested = 0;
       for (const key of [...labelsByKey.keys()].sort()) {
         const labels = labelsByKey.get(key) as string[];
-        table.set(key, { ...majority(labels), total: labels.length });
+        const top = majority(labels);
+        // A strict majority is evidence; a tie is a coin the table would be flipping.
+        if (top.count * 2 > labels.length) table.set(key, { ...top, total: labels.length });
+        else contested++;
       }
-      resolveTies(table, labelsByKey);
+      if (table.size === 0) return null;
+      const keyOf = (input: unknown): string | undefined => {
+        const value = readPath(input, path);
+        return value === undefined || value === null ? undefined : normalise(value);
+      };
       const model: Model = {
         family: "lookup",
         complexity: 3 + table.size / 10,
         predict(input) {
-          const entry = table.get(normalise(readPath(input, path)));
-          return entry ? entry.label : fallback.label;
+          const key = keyOf(input);
+          return key === undefined ? undefined : table.get(key)?.label;
         },
         emit({ constStem }) {
           const accessor = accessorSource(path);
@@ -45,12 +53,13 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
           const rows = [...table].map(([key, entry]) => `  ${JSON.stringify(key)}: ${entry.label}, ${supportComment(entry.count, entry.total)}`);
           const keySource = helper ? `${helper}(${accessor})` : `String(${accessor})`;
           return {
-            summary: `lookup on ${accessor}, ${describe} (${table.size} keys from ${examples.length} train traces)`,
+            summary: `lookup on ${accessor}, ${describe} (${table.size} keys from ${examples.length} train traces${contested ? `; ${contested} keys with disagreeing answers left out` : ""})`,
             declarations: [`const ${tableName} = {\n${rows.join("\n")}\n};`],
             body: [
+              `if (${accessor} === undefined || ${accessor} === null) ${abstainLine("no value")}`,
               `const key = ${keySource};`,
               `if (Object.hasOwn(${tableName}, key)) return ${tableName}[key];`,
-              `return ${fallback.label}; // unseen key: the most common answer (${fallback.count} of ${examples.length} train traces)`,
+              abstainLine("a key the recorded calls never showed (or showed with disagreeing answers)"),
             ],
             helpers: helper ? [helper] : [],
           };
@@ -59,24 +68,4 @@ export function lookupLearner(path: Path, normaliser: KeyNormaliser): Learner {
       return model;
     },
   };
-}
-
-/**
- * A key whose answers tie (one "IN", one "DE" for "india") keeps the answer no other key already
- * stands for: a table maps most keys to their own answer, so an answer owned elsewhere is the
- * likelier confusion. Unresolved ties keep the smaller label (deterministic).
- */
-function resolveTies(table: Map<string, { label: string; count: number; total: number }>, labelsByKey: ReadonlyMap<string, string[]>): void {
-  // Keys that own an answer outright (a strict majority); a tied key never does, so "elsewhere" is implied.
-  const owners = new Map<string, number>();
-  for (const entry of table.values()) if (entry.count * 2 > entry.total) owners.set(entry.label, (owners.get(entry.label) ?? 0) + 1);
-  for (const [key, entry] of table) {
-    if (entry.count * 2 > entry.total) continue;
-    const counts = new Map<string, number>();
-    for (const label of labelsByKey.get(key) ?? []) counts.set(label, (counts.get(label) ?? 0) + 1);
-    const tied = [...counts].filter(([, count]) => count === entry.count).map(([label]) => label);
-    if (tied.length < 2) continue;
-    const free = tied.filter((label) => !owners.has(label)).sort();
-    if (free.length > 0) entry.label = free[0];
-  }
 }

@@ -6,14 +6,18 @@ export interface Example {
   label: string;
 }
 
-export type Family = "constant" | "field_copy" | "lookup" | "keyword_list" | "decision_tree";
+export type Family = "constant" | "field_copy" | "string_transform" | "lookup" | "decision_list" | "decision_tree" | "text_classifier";
 
-/** A learned program: predicts in process while learning, and emits the JS that does the same. */
+/**
+ * A learned program: predicts in process while learning, and emits the JS that does the same.
+ * `predict` returns the canonical JSON of the answer, or `undefined` to abstain: the program has no
+ * evidence for this input and the caller must ask the model (the emitted code returns `undefined`).
+ */
 export interface Model {
   family: Family;
   /** Lower is simpler; breaks ties between candidates that cross-validate equally well. */
   complexity: number;
-  predict(input: unknown): string;
+  predict(input: unknown): string | undefined;
   emit(names: EmitNames): Emitted;
 }
 
@@ -53,4 +57,9 @@ export function majority(labels: readonly string[]): { label: string; count: num
 
 export function supportComment(correct: number, total: number, what = "train traces"): string {
   return `// ${correct} of ${total} ${what}`;
+}
+
+/** The emitted statement of an abstention, with why. */
+export function abstainLine(why: string): string {
+  return `return undefined; // abstain: ${why}`;
 }

@@ -44,6 +44,8 @@ function allFailed(n: number, err: unknown, passes = 2): Stage2Output {
   return {
     outputs: new Array<unknown>(n).fill(null),
     secondOutputs: new Array<unknown>(n).fill(null),
+    abstained: [],
+    secondAbstained: [],
     errors: n * passes,
     failed: Array.from({ length: n }, (_, i) => i),
     firstError: err instanceof Error ? err.message : String(err),
@@ -51,9 +53,11 @@ function allFailed(n: number, err: unknown, passes = 2): Stage2Output {
 }
 
 function mergeChunks(results: readonly Stage2Output[], sizes: readonly number[]): Stage2Output {
-  const merged: Stage2Output = { outputs: [], secondOutputs: [], errors: 0, failed: [] };
+  const merged: Stage2Output = { outputs: [], secondOutputs: [], abstained: [], secondAbstained: [], errors: 0, failed: [] };
   let offset = 0;
   results.forEach((result, index) => {
+    merged.abstained.push(...result.abstained.map((i) => i + offset));
+    merged.secondAbstained.push(...result.secondAbstained.map((i) => i + offset));
     merged.outputs.push(...result.outputs);
     merged.secondOutputs.push(...result.secondOutputs);
     merged.errors += result.errors;

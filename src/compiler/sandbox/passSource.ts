@@ -1,10 +1,12 @@
 /**
  * JavaScript that runs INSIDE a sandbox (a node:vm context or a QuickJS context), after the compiled
  * program has been evaluated there. It reads the inputs from a string global, calls `compiled` on
- * each in the given order, and returns one JSON string: canonical answers (null where a call threw)
- * and the first error. Strings are the only thing that crosses the boundary, so no object of the
+ * each in the given order, and returns one JSON string: canonical answers (null where a call threw,
+ * ABSTAIN where it returned `undefined`: the function had no evidence for that input) and the first error. Strings are the only thing that crosses the boundary, so no object of the
  * host realm is ever reachable from compiled code.
  */
+export const ABSTAIN = "~abstain";
+
 export const PASS_SOURCE = `(() => {
   const canon = (value) => {
     if (value === undefined) return "null";
@@ -19,7 +21,8 @@ export const PASS_SOURCE = `(() => {
   let firstError = null;
   for (const index of order) {
     try {
-      answers[index] = canon(compiled(inputs[index]));
+      const answer = compiled(inputs[index]);
+      answers[index] = answer === undefined ? "${ABSTAIN}" : canon(answer);
     } catch (err) {
       if (firstError === null) firstError = String(err && err.message ? err.message : err);
     }

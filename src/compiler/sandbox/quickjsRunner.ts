@@ -1,6 +1,6 @@
 import { getQuickJS, shouldInterruptAfterDeadline, type QuickJSWASMModule } from "quickjs-emscripten";
 import type { Stage2Output, Stage2Runner } from "../types.js";
-import { PASS_SOURCE } from "./passSource.js";
+import { ABSTAIN, PASS_SOURCE } from "./passSource.js";
 import { SHUFFLE_SEED } from "./localRunner.js";
 
 const MEMORY_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -83,10 +83,13 @@ export function createQuickJsRunner(timeoutMs = 2000): Stage2Runner & { runOnce(
       errors += (a ? 1 : 0) + (b ? 1 : 0);
       if (a || b) failed.push(i);
     });
-    const decode = (answer: string | null) => (answer === null ? null : (JSON.parse(answer) as unknown));
+    const decode = (answer: string | null) => (answer === null || answer === ABSTAIN ? null : (JSON.parse(answer) as unknown));
+    const abstainedIn = (answers: readonly (string | null)[]) => answers.flatMap((answer, i) => (answer === ABSTAIN ? [i] : []));
     return {
       outputs: first.answers.map(decode),
       secondOutputs: second.answers.map(decode),
+      abstained: abstainedIn(first.answers),
+      secondAbstained: abstainedIn(second.answers),
       errors,
       failed,
       firstError: first.firstError ?? second.firstError ?? undefined,

@@ -1,4 +1,4 @@
-import { PASS_SOURCE, SHUFFLE_SOURCE, TO_SCRIPT_SOURCE } from "./passSource.js";
+import { ABSTAIN, PASS_SOURCE, SHUFFLE_SOURCE, TO_SCRIPT_SOURCE } from "./passSource.js";
 
 /**
  * Source of `evaluateTwice(code, inputs, options)`: both stage-2 passes in node:vm, each in a fresh
@@ -11,6 +11,7 @@ const vm = process.getBuiltinModule("node:vm");
 const toScript = ${TO_SCRIPT_SOURCE};
 const shuffleOrder = ${SHUFFLE_SOURCE};
 const PASS_SOURCE = ${JSON.stringify(PASS_SOURCE)};
+const ABSTAIN = ${JSON.stringify(ABSTAIN)};
 
 function runPass(script, inputsJson, order, timeoutMs) {
   const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: "afterEvaluate" });
@@ -41,9 +42,13 @@ function evaluateTwice(code, inputs, options) {
     errors += (a ? 1 : 0) + (options.singlePass ? 0 : b ? 1 : 0);
     if (a || b) failed.push(i);
   }
+  const decode = (answer) => (answer === null || answer === ABSTAIN ? null : JSON.parse(answer));
+  const abstainedIn = (answers) => answers.flatMap((answer, i) => (answer === ABSTAIN ? [i] : []));
   return {
-    outputs: first.answers.map((answer) => (answer === null ? null : JSON.parse(answer))),
-    secondOutputs: second.answers.map((answer) => (answer === null ? null : JSON.parse(answer))),
+    outputs: first.answers.map(decode),
+    secondOutputs: second.answers.map(decode),
+    abstained: abstainedIn(first.answers),
+    secondAbstained: abstainedIn(second.answers),
     errors,
     failed,
     firstError: first.firstError ?? second.firstError ?? undefined,

@@ -21,19 +21,24 @@ export function checkStage2Output(value: unknown, nInputs: number): Stage2Output
     : !Array.isArray(o.outputs) || o.outputs.length !== nInputs ? `outputs: expected ${nInputs} entries`
     : !Array.isArray(o.secondOutputs) || o.secondOutputs.length !== nInputs ? `secondOutputs: expected ${nInputs} entries`
     : typeof o.errors !== "number" || !Number.isInteger(o.errors) || o.errors < 0 ? "errors: not a count"
-    : !Array.isArray(o.failed) || !o.failed.every((i) => Number.isInteger(i) && i >= 0 && i < nInputs) ? "failed: bad indexes"
+    : !isIndexList(o.failed, nInputs) ? "failed: bad indexes"
+    : !isIndexList(o.abstained, nInputs) || !isIndexList(o.secondAbstained, nInputs) ? "abstained: bad indexes"
     : o.firstError !== undefined && typeof o.firstError !== "string" ? "firstError: not a string"
     : undefined;
   if (problem) throw new Error(`bad output (${problem})`);
   return o as Stage2Output;
 }
 
+const isIndexList = (value: unknown, n: number): value is number[] => Array.isArray(value) && value.every((i) => Number.isInteger(i) && i >= 0 && i < n);
+
 /** Join chunk outputs (in chunk order) into one output for all inputs: arrays are
  * concatenated, failure indexes shifted by each chunk's offset, error counts summed. */
 export function mergeStage2Outputs(parts: readonly Stage2Output[]): Stage2Output {
-  const merged: Stage2Output = { outputs: [], secondOutputs: [], errors: 0, failed: [] };
+  const merged: Stage2Output = { outputs: [], secondOutputs: [], abstained: [], secondAbstained: [], errors: 0, failed: [] };
   for (const part of parts) {
     const offset = merged.outputs.length;
+    merged.abstained.push(...part.abstained.map((i) => i + offset));
+    merged.secondAbstained.push(...part.secondAbstained.map((i) => i + offset));
     merged.outputs.push(...part.outputs);
     merged.secondOutputs.push(...part.secondOutputs);
     merged.errors += part.errors;

@@ -166,7 +166,7 @@ export function createTensorlakeStage2Runner(opts: TensorlakeRunnerOptions): Sta
   return {
     name: "tensorlake",
     async run(code, inputs, onProgress) {
-      if (inputs.length === 0) return { outputs: [], secondOutputs: [], errors: 0, failed: [] };
+      if (inputs.length === 0) return { outputs: [], secondOutputs: [], abstained: [], secondAbstained: [], errors: 0, failed: [] };
       const chunks = sliceBySize(inputs, Math.max(chunkSize, Math.ceil(inputs.length / maxSandboxes)));
       const call = { failed: false };
       let done = 0;

@@ -29,6 +29,8 @@ export function learnersFor(inputs: readonly unknown[]): Learner[] {
   const boolean: Path[] = [];
   const text: Path[] = [];
   const strings: Path[] = [];
+  /** Sentences (three words or more on average), as opposed to short values with many spellings. */
+  const sentences: Path[] = [];
   for (const path of paths) {
     const values = inputs.map((input) => readPath(input, path)).filter((value) => value !== undefined && value !== null);
     if (values.length === 0) continue;
@@ -40,14 +42,17 @@ export function learnersFor(inputs: readonly unknown[]): Learner[] {
       strings.push(path);
       const distinct = new Set(values).size;
       const meanWords = values.reduce<number>((sum, value) => sum + (value as string).split(/\s+/).length, 0) / values.length;
-      if (meanWords >= 3) text.push(path);
+      if (meanWords >= 3) {
+        text.push(path);
+        sentences.push(path);
+      }
       else if (distinct <= MAX_CATEGORIES) categorical.push(path);
       else text.push(path);
     }
   }
   const learners: Learner[] = [constantLearner, fieldCopyLearner(paths), stringTransformLearner(strings)];
-  // Free text rarely repeats word for word: a table of it would only ever abstain.
-  for (const path of strings) if (!text.includes(path)) for (const normaliser of LOOKUP_NORMALISERS) learners.push(lookupLearner(path, normaliser));
+  // Sentences rarely repeat word for word: a table of them would only ever abstain.
+  for (const path of strings) if (!sentences.includes(path)) for (const normaliser of LOOKUP_NORMALISERS) learners.push(lookupLearner(path, normaliser));
   // Numbers get thresholds (the tree), not a table per value, unless they look like codes.
   for (const path of [...numericCodes, ...boolean]) learners.push(lookupLearner(path, "exact"));
   // Rules read every string field: a ticket's short subject says as much as its body.

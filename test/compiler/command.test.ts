@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,7 +10,55 @@ import { UsageError } from "../../src/commands/errors.js";
 import { learnableRule } from "./datasets.js";
 
 const SEED = "data/acme-agent/traces/seed.jsonl";
-const JSON_KEYS = ["bucket", "verdict", "scores", "oracleLowerBound", "baseline", "family", "nTrain", "nHoldout", "reasons", "code"];
+const JSON_KEYS = ["bucket", "verdict", "scores", "coverage", "selective", "robustness", "baseline", "liftPValue", "novel", "oracleLowerBound", "family", "nTrain", "nHoldout", "reasons", "code"];
+const VERDICTS = ["compiled", "partial", "waiting", "rejected"];
+const GLYPHS: Record<string, string> = { compiled: "✓", partial: "◐", waiting: "…", rejected: "✗" };
+
+interface JsonResult {
+  bucket: string;
+  verdict: string;
+  scores: { schema: number; det: number; oracle: number; robustness: number };
+  coverage: { rate: number; lowerBound: number; upperBound: number; answered: number; evaluated: number };
+  selective: { agreement: number; lowerBound: number; upperBound: number; correct: number; answered: number };
+  robustness: number;
+  baseline: number;
+  liftPValue: number;
+  novel: { synthetic: number; distinct: number; unseen: number; abstained: number };
+  oracleLowerBound: number;
+  family: string;
+  nTrain: number;
+  nHoldout: number;
+  reasons: string[];
+  code: string;
+}
+
+/** What every line must say, whatever its verdict (the gate's defaults). */
+function expectConsistent(result: JsonResult, nTraces: number) {
+  const what = `${result.bucket} ${result.verdict}: ${result.reasons.join("; ")}`;
+  expect(VERDICTS, what).toContain(result.verdict);
+  expect(result.nTrain, what).toBe(nTraces);
+  // Forward-chaining: the later half is evaluated, each call answered or not.
+  expect(result.nHoldout, what).toBe(nTraces - Math.ceil(nTraces / 2));
+  expect(result.coverage.evaluated, what).toBe(result.nHoldout);
+  expect(result.coverage.answered, what).toBeLessThanOrEqual(result.coverage.evaluated);
+  expect(result.selective.answered, what).toBe(result.coverage.answered);
+  expect(result.selective.correct, what).toBeLessThanOrEqual(result.selective.answered);
+  expect(result.coverage.lowerBound, what).toBeLessThanOrEqual(result.coverage.rate);
+  expect(result.selective.lowerBound, what).toBeLessThanOrEqual(result.selective.agreement);
+  expect(result.oracleLowerBound, what).toBe(result.selective.lowerBound);
+  expect(result.robustness, what).toBe(result.scores.robustness);
+  expect(result.novel.unseen, what).toBeLessThanOrEqual(result.novel.distinct);
+  expect(result.novel.abstained, what).toBeLessThanOrEqual(result.novel.distinct);
+  if (result.verdict === "compiled") expect(result.reasons, what).toEqual([]);
+  else expect(result.reasons.length, what).toBeGreaterThan(0);
+  if (result.verdict === "compiled" || result.verdict === "partial") {
+    expect(result.selective.agreement, what).toBeGreaterThanOrEqual(0.9);
+    expect(result.selective.lowerBound, what).toBeGreaterThanOrEqual(0.8);
+    expect(result.coverage.rate, what).toBeGreaterThanOrEqual(result.verdict === "compiled" ? 0.95 : 0.3);
+    for (const axis of ["schema", "det", "robustness"] as const) expect(result.scores[axis], `${what} (${axis})`).toBeGreaterThanOrEqual(0.95);
+    expect(result.code, what).toMatch(/^export default function compiled\(input\) \{/m);
+  }
+}
 
 /** The compile command on a root program with the CLI's global options, stdout captured. */
 async function runCompile(args: string[]): Promise<string> {
@@ -41,28 +89,39 @@ describe("compile-daemon compile", () => {
   it("prints exactly one JSON object per bucket per line with --json", async () => {
     const lines = (await runCompile(["--json", "compile", "--traces", SEED])).trim().split("\n");
     expect(lines).toHaveLength(4);
-    const results = lines.map((line) => JSON.parse(line));
+    const results = lines.map((line) => JSON.parse(line) as JsonResult);
     for (const result of results) expect(Object.keys(result)).toEqual(JSON_KEYS);
-    const verdicts = Object.fromEntries(results.map((result) => [result.bucket, result.verdict]));
-    expect(verdicts).toEqual({
-      "acme:normalize_country:v1": "compiled",
-      "acme:classify_lead_tier:v1": "compiled",
-      "acme:route_ticket:v1": "compiled",
-      "acme:summarize_feedback:v1": "rejected",
-    });
+    expect(results.map((result) => result.bucket).sort()).toEqual(["acme:classify_lead_tier:v1", "acme:normalize_country:v1", "acme:route_ticket:v1", "acme:summarize_feedback:v1"]);
+    const sizes = new Map<string, number>();
+    for (const line of readFileSync(SEED, "utf8").trim().split("\n")) {
+      const bucket = (JSON.parse(line) as { bucket: string }).bucket;
+      sizes.set(bucket, (sizes.get(bucket) ?? 0) + 1);
+    }
+    for (const result of results) expectConsistent(result, sizes.get(result.bucket) as number);
   });
 
   it("compiles one bucket with schemas from --agent, in readable form", async () => {
-    const out = await runCompile(["--agent", "data/acme-agent", "compile", "--traces", SEED, "--bucket", "acme:classify_lead_tier:v1"]);
-    expect(out).toMatch(/^acme:classify_lead_tier:v1 {2}COMPILED {2}family decision_tree/);
-    expect(out).toMatch(/oracle [01]\.\d{3} \(lower 0\.\d{3}\)/);
+    const bucket = "acme:classify_lead_tier:v1";
+    const out = await runCompile(["--agent", "data/acme-agent", "compile", "--traces", SEED, "--bucket", bucket]);
+    const [json] = (await runCompile(["--json", "--agent", "data/acme-agent", "compile", "--traces", SEED, "--bucket", bucket])).trim().split("\n");
+    const result = JSON.parse(json) as JsonResult;
+    // The first line: the verdict's glyph, the bucket, the verdict, the family (the same as --json says).
+    const first = out.split("\n")[0];
+    expect(first).toBe(`${GLYPHS[result.verdict]} ${bucket}  ${result.verdict.toUpperCase()}  family ${result.family}`);
+    expect(out).toMatch(/on \d+ later calls: coverage [01]\.\d{3} \[[01]\.\d{3}, [01]\.\d{3}\]  selective agreement [01]\.\d{3} \[[01]\.\d{3}, [01]\.\d{3}\] \(\d+ of \d+\)  constant baseline [01]\.\d{3}/);
+    expect(out).toContain(`on ${result.nHoldout} later calls: coverage ${result.coverage.rate.toFixed(3)}`);
+    expect(out).toMatch(/schema [01]\.\d{3}  det [01]\.\d{3}  robustness [01]\.\d{3}/);
+    expect(out.split("\n").filter((line) => line.startsWith("  reason: "))).toEqual(result.reasons.map((reason) => `  reason: ${reason}`));
     expect(out).toMatch(/export default function compiled\(input\)/);
   });
 
   it("works on any traces file, inferring the output schema", async () => {
-    const file = tempFile("other.jsonl", learnableRule(200, 0.02).map((trace) => JSON.stringify(trace)).join("\n"));
+    const traces = learnableRule(200, 0.02);
+    const file = tempFile("other.jsonl", traces.map((trace) => JSON.stringify(trace)).join("\n"));
     const [line] = (await runCompile(["--json", "compile", "--traces", file])).trim().split("\n");
-    expect(JSON.parse(line)).toMatchObject({ bucket: "test:approve:v1", verdict: "compiled", family: "decision_tree" });
+    const result = JSON.parse(line) as JsonResult;
+    expect(result).toMatchObject({ bucket: "test:approve:v1", verdict: "compiled", family: "decision_tree", reasons: [] });
+    expectConsistent(result, traces.length);
   });
 
   it("names the bad line and its reason", async () => {

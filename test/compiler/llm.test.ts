@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chatCompletionsUrl, closeSandboxes, compileBucket, llmConfigFromEnv, type LlmConfig } from "../../src/compiler/index.js";
+import { chatCompletionsUrl, closeSandboxes, compileBucket, llmConfigFromEnv, type LlmConfig, type Trace } from "../../src/compiler/index.js";
 import { product } from "./datasets.js";
 
 /** What the stub model answers, chosen per test. */
@@ -40,10 +40,14 @@ afterAll(async () => {
 });
 
 const traces = product(200);
-const compile = (overrides: Partial<LlmConfig> = {}) => compileBucket(traces, { bucket: "test:product:v1", llm: { ...config, ...overrides } });
+const compile = (overrides: Partial<LlmConfig> = {}, on: Trace[] = traces) => compileBucket(on, { bucket: "test:product:v1", llm: { ...config, ...overrides } });
+/** The evaluated calls: the later half in time order (product's traces are in time order already). */
+const later = traces.slice(Math.ceil(traces.length / 2));
+const examplesSent = () => (lastRequest.body?.messages?.at(-1)?.content ?? "").split("\n").filter((line) => line.startsWith('{"input":'));
+const asExample = (t: Trace) => JSON.stringify({ input: t.input, output: t.output });
 
 describe("LLM synthesizer against a local OpenAI-compatible stub", () => {
-  it("uses valid proposed code when it beats the templates, and runs it through the gate", async () => {
+  it("uses valid proposed code when it beats the templates on the later calls, and runs it through the gate", async () => {
     reply = { content: fenced("export default function compiled(input) {\n  return { y: input.a * input.b };\n}") };
     const result = await compile();
     expect(lastRequest.url).toBe("/v1/chat/completions");
@@ -52,7 +56,55 @@ describe("LLM synthesizer against a local OpenAI-compatible stub", () => {
     expect(result.origin).toBe("llm");
     expect(result.family).toBe("llm");
     expect(result.verdict, result.reasons.join("; ")).toBe("compiled");
-    expect(result.scores).toEqual({ schema: 1, det: 1, oracle: 1 });
+    expect(result.reasons).toEqual([]);
+    expect(result.scores).toEqual({ schema: 1, det: 1, oracle: 1, robustness: 1 });
+    // Scored on every later call, all answered, all right.
+    expect(result.nHoldout).toBe(later.length);
+    expect(result.coverage).toMatchObject({ ok: later.length, n: later.length, rate: 1 });
+    expect(result.selective).toMatchObject({ ok: later.length, n: later.length, rate: 1 });
+    expect(result.selective.lowerBound).toBeGreaterThanOrEqual(0.8);
+    expect(result.novel.abstained).toBe(0);
+  });
+
+  it("shows the model only the traces before the first evaluation block", async () => {
+    const few = product(60, 4);
+    reply = { content: fenced("export default function compiled(input) {\n  return { y: input.a * input.b };\n}") };
+    const result = await compile({}, few);
+    expect(examplesSent()).toEqual(few.slice(0, 30).map(asExample));
+    expect(result.nHoldout).toBe(30);
+    expect(result.origin).toBe("llm");
+  });
+
+  it("scores the proposal on calls it never saw: a table of the examples it was shown loses", async () => {
+    // Right on every example the model was shown, and 0 for everything else.
+    const shown = traces.slice(0, traces.length / 2);
+    const table = Object.fromEntries(shown.map((t) => [`${(t.input as { a: number }).a},${(t.input as { b: number }).b}`, (t.output as { y: number }).y]));
+    const memorised = `export default function compiled(input) {\n  const key = input.a + "," + input.b;\n  return { y: Object.hasOwn(TABLE, key) ? TABLE[key] : 0 };\n}\nconst TABLE = ${JSON.stringify(table)};`;
+    reply = { content: fenced(memorised) };
+    const result = await compile();
+    expect(result.origin).toBe("template");
+    expect(result.notes.join(" ")).toMatch(/llm: the proposal's utility on later calls was -\d/);
+  });
+
+  it("scores an abstaining proposal on the calls it answers: partial, not compiled", async () => {
+    reply = { content: fenced("export default function compiled(input) {\n  if (input.a > 20) return undefined;\n  return { y: input.a * input.b };\n}") };
+    const result = await compile();
+    const answerable = later.filter((t) => (t.input as { a: number }).a <= 20).length;
+    expect(answerable / later.length).toBeGreaterThan(0.3); // the data make partial possible ...
+    expect(answerable / later.length).toBeLessThan(0.95); // ... and compiled impossible
+    expect(result.origin).toBe("llm");
+    expect(result.coverage).toMatchObject({ ok: answerable, n: later.length });
+    expect(result.selective).toMatchObject({ ok: answerable, n: answerable, rate: 1 });
+    expect(result.verdict, result.reasons.join("; ")).toBe("partial");
+    expect(result.reasons.join(" ")).toMatch(/^coverage 0\.\d+ < 0\.95/);
+    expect(result.novel.abstained).toBeGreaterThan(0);
+  });
+
+  it("counts a call that throws as a wrong answer, not an abstention", async () => {
+    reply = { content: fenced('export default function compiled(input) {\n  if (input.a > 20) throw new Error("too big");\n  return { y: input.a * input.b };\n}') };
+    const result = await compile();
+    expect(result.origin).toBe("template");
+    expect(result.notes.join(" ")).toMatch(/llm: the proposal's utility on later calls was -\d/);
   });
 
   it("ignores code that does not parse and keeps the template result", async () => {
@@ -70,11 +122,16 @@ describe("LLM synthesizer against a local OpenAI-compatible stub", () => {
   });
 
   it("catches randomness smuggled past the allowlist on the det axis", async () => {
+    // Right on every recorded call (a and b are 1..40 there), a coin flip outside that range:
+    // the later calls cannot see it, stage 2's synthetic inputs (beyond the observed range) do.
     reply = {
-      content: fenced('export default function compiled(input) {\n  const pick = ["ran", "dom"].join("");\n  return { y: input.a * input.b + (Math[pick]() < 0.1 ? 1 : 0) };\n}'),
+      content: fenced(
+        'export default function compiled(input) {\n  const pick = ["ran", "dom"].join("");\n  const outside = input.a < 1 || input.a > 40 || input.b < 1 || input.b > 40;\n  return { y: input.a * input.b + (outside && Math[pick]() < 0.5 ? 1 : 0) };\n}',
+      ),
     };
     const result = await compile();
     expect(result.origin).toBe("llm");
+    expect(result.selective).toMatchObject({ ok: later.length, n: later.length });
     expect(result.verdict).toBe("rejected");
     expect(result.scores.det).toBeLessThan(0.95);
     expect(result.reasons.join(" ")).toMatch(/^det .* < 0\.95/);

@@ -18,6 +18,8 @@ describe("stage-2 sandboxes", () => {
     expect(result.errors).toBe(0);
     expect(result.outputs[7]).toEqual({ doubled: 14, word: "BUZZ" });
     expect(result.secondOutputs).toEqual(result.outputs);
+    expect(result.abstained).toEqual([]);
+    expect(result.secondAbstained).toEqual([]);
     expect(progress.at(-1)).toBe(600);
   });
 
@@ -29,6 +31,41 @@ describe("stage-2 sandboxes", () => {
     const remote = JSON.parse(execFileSync(process.execPath, [join(dir, "eval.mjs"), join(dir, "job.json")], { encoding: "utf8" }));
     const local = await createLocalStage2Runner().run(doubling, chunk);
     expect(remote).toEqual(JSON.parse(JSON.stringify(local)));
+  });
+
+  it("reports abstentions (undefined) apart from null answers and from calls that threw, in both passes", async () => {
+    // n % 4: 0 abstains, 1 answers null, 2 throws, 3 answers n.
+    const abstaining = program('  if (input.n % 4 === 0) return undefined;\n  if (input.n % 4 === 1) return null;\n  if (input.n % 4 === 2) throw new Error("no " + input.n);\n  return input.n;');
+    const some = inputs.slice(0, 300);
+    const expectAbstained = some.flatMap((input, i) => (input.n % 4 === 0 ? [i] : []));
+    const expectFailed = some.flatMap((input, i) => (input.n % 4 === 2 ? [i] : []));
+    const local = await createLocalStage2Runner().run(abstaining, some);
+    const quickjs = await createQuickJsRunner().run(abstaining, some);
+    for (const [name, result] of [["local", local], ["quickjs", quickjs]] as const) {
+      expect([...result.abstained].sort((a, b) => a - b), name).toEqual(expectAbstained);
+      expect([...result.secondAbstained].sort((a, b) => a - b), name).toEqual(expectAbstained);
+      expect([...result.failed].sort((a, b) => a - b), name).toEqual(expectFailed);
+      expect(result.errors, name).toBe(2 * expectFailed.length);
+      expect(result.firstError, name).toMatch(/^no \d+$/);
+      expect(result.outputs[1], name).toBeNull(); // n = 1: a null answer, not an abstention
+      expect(result.abstained.includes(1), name).toBe(false);
+      expect(result.outputs[3], name).toBe(3);
+    }
+    const once = await createQuickJsRunner().runOnce(abstaining, some);
+    expect(once.abstained).toEqual(expectAbstained);
+    expect(once.errors).toBe(expectFailed.length);
+  });
+
+  it("gives the same abstentions through the self-contained remote script", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stage2-"));
+    writeFileSync(join(dir, "eval.mjs"), STAGE2_EVAL_SCRIPT);
+    const abstaining = program("  return input.word === \"fizz\" ? undefined : input.n;");
+    const chunk = inputs.slice(0, 250);
+    writeFileSync(join(dir, "job.json"), JSON.stringify({ code: abstaining, inputs: chunk, seed: 7 }));
+    const remote = JSON.parse(execFileSync(process.execPath, [join(dir, "eval.mjs"), join(dir, "job.json")], { encoding: "utf8" }));
+    const local = await createLocalStage2Runner().run(abstaining, chunk);
+    expect(remote).toEqual(JSON.parse(JSON.stringify(local)));
+    expect(local.abstained).toEqual(chunk.flatMap((input, i) => (input.word === "fizz" ? [i] : [])));
   });
 
   it("keeps the host out of reach: no process, no code generation from strings", async () => {

@@ -33,6 +33,20 @@ async function waitForScreen<T>(what: string, probe: () => T | undefined | false
 
 const missing = ensureTmux();
 
+const CALL_SITES = ["acme:classify_lead_tier:v1", "acme:route_ticket:v1", "acme:normalize_country:v1", "acme:summarize_feedback:v1"];
+const GLYPHS: Record<string, string> = { compiled: "✓", partial: "◐", waiting: "…", rejected: "✗" };
+
+/** The vault pane's rows (below its title): bucket -> verdict, kept only where the glyph matches the verdict. */
+function vaultRows(s: string): Map<string, string> {
+  const rows = new Map<string, string>();
+  const at = s.search(/Vault · /);
+  if (at < 0) return rows;
+  for (const m of s.slice(at).matchAll(/(acme:[a-z_]+:v\d+)\s+([✓◐…✗]) (compiled|partial|waiting|rejected)\b/g)) {
+    if (GLYPHS[m[3]] === m[2]) rows.set(m[1], m[3]);
+  }
+  return rows;
+}
+
 describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${missing ? ` (skipped: ${missing})` : ""}`, () => {
   const db = tempDb();
   beforeAll(() => {
@@ -45,14 +59,19 @@ describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${m
 
   it("shows traces flowing and vault entries appearing, pauses on p, quits cleanly on q", async () => {
     await waitForScreen("the console's first frame", () => /Trigger/i.test(screen()), 45_000);
-    const withVault = await waitForScreen("compiled vault entries on screen", () => {
+    // Whatever the verdicts are: an entry per call site, each with its verdict's glyph.
+    const withVault = await waitForScreen("a vault entry with a verdict for every call site", () => {
       const s = screen();
-      const compiled = /Vault · (\d+) compiled/.exec(s);
-      return compiled && Number(compiled[1]) >= 2 ? s : undefined;
+      return vaultRows(s).size === CALL_SITES.length ? s : undefined;
     }, 90_000, 250);
     expect(withVault).toMatch(/Triggers/);
     expect(withVault).toMatch(/STEP/);
-    expect(withVault).toMatch(/acme:/);
+    const rows = vaultRows(withVault);
+    expect([...rows.keys()].sort()).toEqual([...CALL_SITES].sort());
+    // The pane's title counts the same verdicts its rows show.
+    const title = /Vault · ([^\n━]*)/.exec(withVault)?.[1] ?? "";
+    const counts = Object.fromEntries([...title.matchAll(/(\d+) (compiled|partial|waiting|rejected)/g)].map((m) => [m[2], Number(m[1])]));
+    for (const verdict of Object.keys(GLYPHS)) expect(counts[verdict] ?? 0, `${verdict} in "${title}"`).toBe([...rows.values()].filter((v) => v === verdict).length);
     writeFileSync(path.join(path.dirname(db), "screen.txt"), withVault);
     process.stdout.write(`\n--- console capture (100x30) ---\n${withVault}\n--- end ---\n`);
 

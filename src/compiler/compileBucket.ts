@@ -104,7 +104,8 @@ export async function compileBucket(traces: Trace[], opts: CompileOptions): Prom
     gate,
   );
   const robust = estimate(robustness);
-  const scores = { schema: estimate(schema), det: estimate(det) };
+  // A program that abstained on every synthetic input gave no answer that could break the schema.
+  const scores = { schema: schema.n === 0 ? { ...estimate(schema), rate: 1, lowerBound: 1, upperBound: 1 } : estimate(schema), det: estimate(det) };
   return {
     ...base,
     nHoldout: evaluation.evaluated,

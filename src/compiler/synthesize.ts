@@ -2,9 +2,8 @@ import { canonicalJson } from "./canonical.js";
 import { ABSTAINED, assignFolds, crossValidate, DEFAULT_FOLDS, outcomeOf, RIGHT, utility, type Outcome } from "./crossValidate.js";
 import { emitProgram, type ProgramPart } from "./emit.js";
 import { evaluationOrigins, type EvaluatedCall } from "./evaluate.js";
-import { fitConstant } from "./families/constant.js";
 import type { Example, Learner, Model } from "./families/model.js";
-import { majority } from "./families/model.js";
+import { abstainLine, majority } from "./families/model.js";
 import { learnersFor } from "./learners.js";
 import { DEFAULT_GATE } from "./types.js";
 
@@ -71,7 +70,8 @@ export function synthesize(ordered: ReadonlyArray<{ input: unknown; output: unkn
       return chosen ? chosen.blocks[j].predictions : [];
     });
     const finalRecord = select(records, origins.length, errorCost);
-    const model = (finalRecord && finalRecord.learner.fit(target.examples)) || fitConstant(target.examples);
+    // Nothing beat abstaining: the program for this target says nothing, rather than guess.
+    const model = (finalRecord && finalRecord.learner.fit(target.examples)) || abstainingModel();
     const outcomes = finalRecord ? recordOutcomes(finalRecord, origins.length) : [];
     return { field: target.field, blockPredictions, model, cv: agreementOf(outcomes) };
   });
@@ -102,6 +102,16 @@ export function synthesize(ordered: ReadonlyArray<{ input: unknown; output: unkn
     complexity: perTarget.reduce((sum, target) => sum + target.model.complexity, 0),
     predict,
     calls,
+  };
+}
+
+/** The program of a target no learner could answer better than silence on. */
+function abstainingModel(): Model {
+  return {
+    family: "none",
+    complexity: 0,
+    predict: () => undefined,
+    emit: () => ({ summary: "no learner did better than abstaining", body: [abstainLine("nothing learned answers this better than the model")], declarations: [], helpers: [] }),
   };
 }
 
@@ -138,13 +148,14 @@ function recordOutcomes(record: Record, j: number): Outcome[] {
 /**
  * The one-standard-error rule (Breiman et al.) on utility: every learner within one standard error
  * of the best, answering about as much, is as good as far as the record can tell; of those, the
- * simplest (then the earlier). A learner that never answered right is no candidate.
+ * simplest (then the earlier). A learner that does worse than always abstaining is no candidate.
  */
 function select(records: readonly Record[], j: number, errorCost: number): Record | null {
   const scored = records
     .map((record) => ({ record, outcomes: recordOutcomes(record, j) }))
-    .filter((entry) => entry.outcomes.includes(RIGHT))
-    .map((entry) => ({ ...entry, score: utility(entry.outcomes, errorCost), complexity: complexityOf(entry.record) }));
+    .map((entry) => ({ ...entry, score: utility(entry.outcomes, errorCost), complexity: complexityOf(entry.record) }))
+    // Worse than saying nothing (utility <= 0: abstaining scores 0) is no candidate.
+    .filter((entry) => entry.score.mean > 0);
   if (scored.length === 0) return null;
   let top = scored[0];
   for (const entry of scored) if (entry.score.mean > top.score.mean) top = entry;

@@ -6,7 +6,7 @@ export interface Example {
   label: string;
 }
 
-export type Family = "constant" | "field_copy" | "string_transform" | "lookup" | "decision_list" | "decision_tree" | "text_classifier";
+export type Family = "none" | "constant" | "field_copy" | "string_transform" | "lookup" | "decision_list" | "decision_tree" | "text_classifier";
 
 /**
  * A learned program: predicts in process while learning, and emits the JS that does the same.

@@ -42,6 +42,20 @@ export function leafPaths(inputs: readonly unknown[]): Path[] {
   return [...seen.values()];
 }
 
+/**
+ * `fn` remembered per input object: selection fits each learner a dozen times on overlapping
+ * traces, and tokenising the same input each time would dominate. Results are shared: read only.
+ */
+export function memoByInput<T>(fn: (input: unknown) => T): (input: unknown) => T {
+  const cache = new WeakMap<object, T>();
+  return (input) => {
+    if (input === null || typeof input !== "object") return fn(input);
+    let value = cache.get(input);
+    if (value === undefined) cache.set(input, (value = fn(input)));
+    return value;
+  };
+}
+
 // --- words: the tokenizer of keyword rules and token features -------------------------------------
 
 export function wordsOf(...parts: unknown[]): string[] {

@@ -1,4 +1,4 @@
-import { accessorSource, compactKey, readPath, STOPWORDS, wordsOf, type Helper, type Path } from "../features.js";
+import { accessorSource, compactKey, memoByInput, readPath, STOPWORDS, wordsOf, type Helper, type Path } from "../features.js";
 import { binomialUpperTail } from "../stats.js";
 import { abstainLine, majority, supportComment, type Learner, type Model } from "./model.js";
 
@@ -46,7 +46,7 @@ const conditionKey = (condition: Condition): string =>
  * "otherwise" answer only when the traces left agree as precisely as a rule must; else it abstains.
  */
 export function decisionListLearner(features: ListFeatures): Learner {
-  const conditionsOf = (input: unknown): Map<string, Condition> => {
+  const conditionsOf = memoByInput((input: unknown): Map<string, Condition> => {
     const out = new Map<string, Condition>();
     for (const word of wordsOf(...features.text.map((path) => readPath(input, path)))) {
       if (!STOPWORDS.has(word)) out.set(`w:${word}`, { kind: "hasWord", word });
@@ -60,7 +60,7 @@ export function decisionListLearner(features: ListFeatures): Learner {
     }
     for (const path of features.boolean) if (readPath(input, path) === true) out.set(`t:${JSON.stringify(path)}`, { kind: "isTrue", path });
     return out;
-  };
+  });
   return {
     family: "decision_list",
     variant: "decision_list",
@@ -74,23 +74,47 @@ export function decisionListLearner(features: ListFeatures): Learner {
       });
       let remaining = rows;
       const rules: Rule[] = [];
+      // Label counts per condition over the remaining rows, kept up to date as rules take rows away.
+      const left = countByCondition(rows);
+      const leftLabels = new Map<string, number>();
+      for (const row of rows) leftLabels.set(row.label, (leftLabels.get(row.label) ?? 0) + 1);
+      const take = (key: string) => {
+        const kept: Row[] = [];
+        for (const row of remaining) {
+          if (!row.keys.has(key)) {
+            kept.push(row);
+            continue;
+          }
+          leftLabels.set(row.label, (leftLabels.get(row.label) as number) - 1);
+          for (const other of row.keys) {
+            const counts = left.get(other) as Map<string, number>;
+            const count = (counts.get(row.label) as number) - 1;
+            if (count > 0) counts.set(row.label, count);
+            else counts.delete(row.label);
+            if (counts.size === 0) left.delete(other);
+          }
+        }
+        remaining = kept;
+      };
       while (rules.length < MAX_RULES && remaining.length > 0) {
-        const rule = bestRule(remaining, known);
+        const rule = bestRule(left, leftLabels, remaining.length, known);
         if (!rule) break;
         rules.push(rule);
-        const key = conditionKey(rule.condition);
-        remaining = remaining.filter((row) => !row.keys.has(key));
+        take(conditionKey(rule.condition));
       }
       // At the tail few traces are left and chance explains any precision there; a condition that
       // is reliable over the whole train split and precise on the traces left may still decide them.
       for (const rule of reliableRules(rows, known, MIN_PRECISION)) {
         if (rules.length >= MAX_RULES || remaining.length === 0) break;
         const key = conditionKey(rule.condition);
-        const covered = remaining.filter((row) => row.keys.has(key));
-        const correct = covered.filter((row) => row.label === rule.label).length;
-        if (covered.length === 0 || correct < MIN_PRECISION * covered.length) continue;
-        rules.push({ ...rule, correct, covered: covered.length });
-        remaining = remaining.filter((row) => !row.keys.has(key));
+        const counts = left.get(key);
+        if (!counts) continue;
+        let covered = 0;
+        for (const count of counts.values()) covered += count;
+        const correct = counts.get(rule.label) ?? 0;
+        if (correct < MIN_PRECISION * covered) continue;
+        rules.push({ ...rule, correct, covered });
+        take(key);
       }
       const top = remaining.length >= MIN_SUPPORT ? majority(remaining.map((row) => row.label)) : null;
       const closing = top && top.count >= MIN_PRECISION * remaining.length ? { ...top, total: remaining.length } : null;
@@ -180,17 +204,16 @@ function topOf(counts: ReadonlyMap<string, number>): { label: string; count: num
  * Precision first keeps a decisive rare word ("emergency" -> high) ahead of a broad word that is
  * merely common among another answer's traces.
  */
-function bestRule(rows: readonly Row[], known: ReadonlyMap<string, Condition>): Rule | null {
-  const labelCounts = new Map<string, number>();
-  for (const row of rows) labelCounts.set(row.label, (labelCounts.get(row.label) ?? 0) + 1);
+function bestRule(left: ReadonlyMap<string, ReadonlyMap<string, number>>, labelCounts: ReadonlyMap<string, number>, rows: number, known: ReadonlyMap<string, Condition>): Rule | null {
   let best: (Rule & { key: string }) | null = null;
-  for (const [key, counts] of countByCondition(rows)) {
+  for (const [key, counts] of left) {
     const { label, count, covered } = topOf(counts);
     if (count < MIN_SUPPORT || count < MIN_PRECISION * covered) continue;
-    const base = (labelCounts.get(label) ?? 0) / rows.length;
-    if (binomialUpperTail(count, covered, base) >= CHANCE) continue;
+    const base = (labelCounts.get(label) ?? 0) / rows;
     const better = !best || count * best.covered > best.correct * covered || (count * best.covered === best.correct * covered && (count > best.correct || (count === best.correct && key < best.key)));
-    if (better) best = { condition: known.get(key) as Condition, label, correct: count, covered, key };
+    // The significance test is the costly part: only for a rule that would win.
+    if (!better || binomialUpperTail(count, covered, base) >= CHANCE) continue;
+    best = { condition: known.get(key) as Condition, label, correct: count, covered, key };
   }
   return best && { condition: best.condition, label: best.label, correct: best.correct, covered: best.covered };
 }

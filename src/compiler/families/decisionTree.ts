@@ -1,4 +1,4 @@
-import { accessorSource, compactKey, readPath, STOPWORDS, wordsOf, type Helper, type Path } from "../features.js";
+import { accessorSource, compactKey, memoByInput, readPath, STOPWORDS, wordsOf, type Helper, type Path } from "../features.js";
 import { abstainLine, majority, supportComment, type Learner, type Model } from "./model.js";
 import { roundThreshold } from "./roundThreshold.js";
 
@@ -24,10 +24,11 @@ type Node =
 interface Row {
   input: unknown;
   label: string;
-  words: Set<string>;
+  words: ReadonlySet<string>;
 }
 
 const MAX_DEPTH = 4;
+const NO_WORDS: ReadonlySet<string> = new Set();
 const MIN_LEAF = 2;
 /**
  * An equality or word test must hold for at least this share of the train split: with ten job
@@ -48,13 +49,14 @@ const answers = (leaf: { correct: number; total: number }) => leaf.total >= MIN_
 
 /** A shallow decision tree (Gini splits, error-based pruning, rounded thresholds). */
 export function decisionTreeLearner(features: TreeFeatures): Learner {
-  const wordsOfInput = (input: unknown) => wordsOf(...features.text.map((path) => readPath(input, path)));
+  const wordsOfInput = memoByInput((input: unknown) => wordsOf(...features.text.map((path) => readPath(input, path))));
+  const wordSetOf = memoByInput((input: unknown) => new Set(wordsOfInput(input)));
   return {
     family: "decision_tree",
     variant: "decision_tree",
     fit(examples) {
       if (examples.length === 0) return null;
-      const rows: Row[] = examples.map((example) => ({ ...example, words: new Set(features.text.length ? wordsOfInput(example.input) : []) }));
+      const rows: Row[] = examples.map((example) => ({ ...example, words: features.text.length ? wordSetOf(example.input) : NO_WORDS }));
       const words = frequentWords(rows);
       const root = prune(grow(rows, 0, features, words));
       if (root.leaf) return null; // a one-leaf tree is the constant family, already a candidate
@@ -132,6 +134,21 @@ function frequentWords(rows: readonly Row[]): string[] {
     .map(([word]) => word);
 }
 
+/** Label counts of the rows that have each of the words. */
+function countWordLabels(rows: readonly Row[], words: readonly string[]): Map<string, Map<string, number>> {
+  const wanted = new Set(words);
+  const out = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    for (const word of row.words) {
+      if (!wanted.has(word)) continue;
+      let counts = out.get(word);
+      if (!counts) out.set(word, (counts = new Map()));
+      counts.set(row.label, (counts.get(row.label) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
 function gini(counts: Map<string, number>, total: number): number {
   if (total === 0) return 0;
   let sum = 0;
@@ -203,12 +220,26 @@ function grow(rows: Row[], depth: number, features: TreeFeatures, words: readonl
     const split = bestNumericSplit(rows, path);
     if (split && (!best || split.impurity < best.impurity - 1e-12)) best = split;
   }
+  // Word tests are counted in one pass over the rows' words, not one pass over the rows per word.
+  const wordLabels = countWordLabels(rows, words);
   for (const test of candidateTests(rows, features, words)) {
-    const yes: Row[] = [];
-    const no: Row[] = [];
-    for (const row of rows) (rowPasses(test, row) ? yes : no).push(row);
-    if (yes.length < minTestSupport || no.length < MIN_LEAF) continue;
-    const impurity = splitImpurity(yes, no);
+    let impurity: number;
+    if (test.kind === "hasWord") {
+      const yesCounts = wordLabels.get(test.word) ?? new Map<string, number>();
+      let yesSize = 0;
+      for (const count of yesCounts.values()) yesSize += count;
+      const noSize = rows.length - yesSize;
+      if (yesSize < minTestSupport || noSize < MIN_LEAF) continue;
+      const noCounts = new Map<string, number>();
+      for (const [label, count] of labels) noCounts.set(label, count - (yesCounts.get(label) ?? 0));
+      impurity = (yesSize / rows.length) * gini(yesCounts, yesSize) + (noSize / rows.length) * gini(noCounts, noSize);
+    } else {
+      const yes: Row[] = [];
+      const no: Row[] = [];
+      for (const row of rows) (rowPasses(test, row) ? yes : no).push(row);
+      if (yes.length < minTestSupport || no.length < MIN_LEAF) continue;
+      impurity = splitImpurity(yes, no);
+    }
     if (!best || impurity < best.impurity - 1e-12) best = { test, impurity };
   }
   if (!best || best.impurity >= current - 1e-12) return leafOf(rows);

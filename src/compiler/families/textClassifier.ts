@@ -1,5 +1,5 @@
 import { assignFolds } from "../crossValidate.js";
-import { accessorSource, readPath, textFeatures, type Path } from "../features.js";
+import { accessorSource, memoByInput, readPath, textFeatures, type Path } from "../features.js";
 import { abstainLine, type Learner, type Model } from "./model.js";
 
 /** Features seen fewer times than this say more about the train split than about the labels. */
@@ -25,7 +25,7 @@ interface Fitted {
  * fold on the training window (the smallest margin at which answered calls agreed >= 95 %).
  */
 export function textClassifierLearner(textPaths: readonly Path[]): Learner {
-  const featuresOf = (input: unknown) => textFeatures(...textPaths.map((path) => readPath(input, path)));
+  const featuresOf = memoByInput((input: unknown) => textFeatures(...textPaths.map((path) => readPath(input, path))));
   return {
     family: "text_classifier",
     variant: "text_classifier",

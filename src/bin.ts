@@ -4,7 +4,7 @@
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 22)) {
   process.stderr.write(
-    `compile-daemon: needs Node.js >= 22.22 (for node:sqlite); this is ${process.version}. Run it through npx or npm (after `npm ci`, they use the Node 24 it installs), or install Node 24 LTS.\n`,
+    `compile-daemon: needs Node.js >= 22.22 (for node:sqlite); this is ${process.version}. Run it through npx or npm (after npm ci, they use the Node 24 it installs), or install Node 24 LTS.\n`,
   );
   process.exit(2);
 }

@@ -70,6 +70,8 @@ export const vaultEntryFields = {
   baseline: v.optional(v.number()),
   family: v.string(),
   code: v.string(),
+  /** sha256 (hex) of `code`, recorded when the verified entry is written: export loads only matching code. */
+  codeHash: v.optional(v.string()),
   nTraces: v.number(),
   nTrain: v.optional(v.number()),
   nHoldout: v.optional(v.number()),

@@ -1,5 +1,5 @@
-import { checkAllowlist } from "./allowlist.js";
 import { canonicalJson } from "./canonical.js";
+import { checkCode } from "./codeCheck.js";
 import { outcomeOf, utility } from "./crossValidate.js";
 import { countEvaluation, evaluationOrigins, inTimeOrder, type EvaluatedCall } from "./evaluate.js";
 import { majority } from "./families/model.js";
@@ -24,8 +24,9 @@ const isEmptySchema = (schema: object | undefined) => !schema || Object.keys(sch
 /**
  * The whole compile of one bucket: forward-chaining evaluation of the learning procedure (each later
  * block answered by a program selected and fit only on the traces before it), the final program fit
- * on every trace, allowlist, stage 2 in a sandbox (schema, det, robustness, abstention on new
- * inputs, agreement of the emitted code with the learned program), then the gate's verdict.
+ * on every trace, the code check (a positive grammar, codeCheck.ts), stage 2 in a sandbox (schema,
+ * det, robustness, abstention on new inputs, agreement of the emitted code with the learned
+ * program), then the gate's verdict.
  */
 export async function compileBucket(traces: Trace[], opts: CompileOptions): Promise<CompileResult> {
   const seed = opts.seed ?? 1;
@@ -62,8 +63,9 @@ export async function compileBucket(traces: Trace[], opts: CompileOptions): Prom
       } else notes.push(`llm: the proposal's utility on later calls was ${round3(proposed)}, not better than ${family}'s ${round3(template)}`);
     }
   }
-  const allowed = checkAllowlist(code);
-  if (!allowed.ok) return rejectedEarly({ ...base, nHoldout: calls.length }, family, allowed.reasons.map((reason) => `allowlist: ${reason}`), code, origin);
+  // Whatever wrote it (a template family or the LLM), code that fails the grammar never runs.
+  const grammar = checkCode(code);
+  if (!grammar.ok) return rejectedEarly({ ...base, nHoldout: calls.length }, family, grammar.reasons.map((reason) => `code check: ${reason}`), code, origin);
   opts.signal?.throwIfAborted();
 
   opts.onStage?.("stage2", 0);
@@ -154,8 +156,8 @@ async function llmChallenger(
   const start = evaluationOrigins(ordered.length)[0] ?? ordered.length;
   const proposal = await proposeWithLlm(llm, { bucket: opts.bucket, train: ordered.slice(0, start), inputSchema: opts.inputSchema, outputSchema: opts.outputSchema, signal: opts.signal });
   if (!proposal.ok) return proposal;
-  const allowed = checkAllowlist(proposal.code);
-  if (!allowed.ok) return { ok: false, reason: `proposal failed the allowlist: ${allowed.reasons.join("; ")}` };
+  const checked = checkCode(proposal.code);
+  if (!checked.ok) return { ok: false, reason: `proposal failed the code check: ${checked.reasons.join("; ")}` };
   const later = ordered.slice(start);
   const result = await createQuickJsRunner().runOnce(
     proposal.code,

@@ -1,3 +1,4 @@
+import { RESERVED_NAMES } from "./codeCheck.js";
 import { HELPER_SOURCE, type Helper } from "./features.js";
 import type { Model } from "./families/model.js";
 import { round3 } from "./stats.js";
@@ -9,11 +10,13 @@ export interface ProgramPart {
   cv: number;
 }
 
-const RESERVED = new Set(
-  "break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof let new null return super switch this throw true try typeof var void while with yield await implements interface package private protected public static arguments eval compiled input key words".split(
+/** Names a field's function may not take: keywords, the emitted code's own names, and the built-ins it calls. */
+const RESERVED = new Set([
+  ..."break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof let new null return super switch this throw true try typeof var void while with yield await implements interface package private protected public static arguments eval compiled input key words".split(
     " ",
   ),
-);
+  ...RESERVED_NAMES,
+]);
 
 /** A readable function name for a field: the field itself when that is a safe identifier. */
 function functionNameFor(field: string, index: number, taken: Set<string>): string {
@@ -27,10 +30,12 @@ const HELPER_NEEDS: Partial<Record<Helper, Helper[]>> = { textFeatures: ["wordsO
 
 /**
  * Text for a `//` comment: a name from a trace file must not end the comment (a newline, U+2028
- * or U+2029 would start a line of code), so line terminators and other controls become `?`.
+ * or U+2029 would start a line of code), so line terminators and other controls become `?`; so do
+ * bidirectional controls (which make code read differently from how it runs) and a BOM. The code
+ * check refuses a comment with any of them.
  */
 export function commentText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g, "?");
 }
 
 function indent(lines: readonly string[]): string {
@@ -75,5 +80,18 @@ export function emitProgram(program: { bucket: string; family: string; cvAgreeme
   }
   for (const helper of [...helpers]) for (const needed of HELPER_NEEDS[helper] ?? []) helpers.add(needed);
   const program_ = [header.join("\n"), `export default function compiled(input) {\n${indent(main)}\n}`, ...sections, ...[...helpers].sort().map((helper) => HELPER_SOURCE[helper])];
-  return `${program_.join("\n\n")}\n`;
+  return escapeInvisible(`${program_.join("\n\n")}\n`);
 }
+
+/**
+ * The emitted program with every invisible character (controls JSON.stringify leaves raw, line and
+ * paragraph separators, bidirectional controls, BOM) written as a `\uXXXX` escape. They can only be
+ * inside string literals here (comments went through commentText, names are ASCII), where the escape
+ * is the same string: the program means what it did, and reads as it runs (the code check refuses
+ * them raw).
+ */
+export function escapeInvisible(code: string): string {
+  return code.replace(INVISIBLE_RAW, (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
+}
+
+const INVISIBLE_RAW = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;

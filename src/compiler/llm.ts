@@ -23,7 +23,8 @@ export type Proposal = { ok: true; code: string } | { ok: false; reason: string 
 
 /**
  * Asks the model for `export default function compiled(input)` from train examples. The answer is
- * untrusted text: the caller runs it through the allowlist, QuickJS and the same gate as any program.
+ * untrusted text (trace text is in the prompt, so traces can steer the model): the caller runs it
+ * through the code check (codeCheck.ts), QuickJS and the same gate as any program.
  */
 export async function proposeWithLlm(
   config: LlmConfig,
@@ -35,7 +36,14 @@ export async function proposeWithLlm(
       role: "system",
       content:
         "You write small, deterministic, dependency-free JavaScript functions. Reply with one ```js code block containing " +
-        "`export default function compiled(input) { ... }` and nothing else: no Date, no Math.random, no imports, no globals, no loops without a bound.",
+        "`export default function compiled(input) { ... }` and nothing else. Return undefined for an input you cannot answer. " +
+        "The code is checked against a strict grammar, and anything else is refused: at the top level only function declarations " +
+        "and `const` tables of literals; read properties with plain names (`input.name`) or string literals, and index tables only " +
+        "after `Object.hasOwn(TABLE, key)`; call only your own functions (no recursion), String, Number, Boolean, parseInt, parseFloat, " +
+        "Math.min/max/abs/floor/round/ceil, Object.hasOwn/keys/values/entries, Array.isArray, JSON.stringify and string/array methods " +
+        "such as trim, toLowerCase, slice, split, join, includes, replace, map, filter, indexOf, startsWith; `new` only for Set; " +
+        "loops only `for (const x of xs)` and `for (let i = 0; i < xs.length; i++)`; regular expressions without groups or " +
+        "alternatives; no while, try, throw, class, this, arguments, Date, Math.random, eval, imports or globals.",
     },
     {
       role: "user",

@@ -1,8 +1,11 @@
+import { codeHash } from "../compiler/codeCheck.js";
 import type { CompileResult } from "../compiler/types.js";
 
 /**
  * The vault fields of a compile result, as compiles.complete takes them. Picked field by field:
  * the mutation's validator refuses anything it does not list (lowerBounds, notes, novel ...).
+ * `codeHash` is the sha256 of the code that passed the code check and stage 2: `vault export` loads
+ * only code that still matches it (and passes the check again).
  */
 export function vaultEntry(result: CompileResult, envelope?: unknown) {
   const { scores, coverage, selective } = result;
@@ -15,6 +18,7 @@ export function vaultEntry(result: CompileResult, envelope?: unknown) {
     baseline: result.baseline,
     family: result.family,
     code: result.code,
+    codeHash: codeHash(result.code),
     nTraces: result.nTraces,
     nTrain: result.nTrain,
     nHoldout: result.nHoldout,

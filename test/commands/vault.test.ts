@@ -1,12 +1,14 @@
-import { mkdtempSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { Command } from "commander";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { api } from "../../convex/_generated/api.js";
 import { openBackend } from "../../src/backend/open.js";
 import { UsageError } from "../../src/commands/errors.js";
 import { registerVault } from "../../src/commands/vault.js";
+import { codeHash } from "../../src/compiler/codeCheck.js";
 
 type Verdict = "compiled" | "partial" | "waiting" | "rejected";
 
@@ -15,6 +17,25 @@ const BUCKETS: Record<Verdict, string> = {
   partial: "acme:normalize_country:v1",
   waiting: "acme:classify_lead_tier:v1",
   rejected: "acme:draft_reply:v1",
+};
+
+const CODE = "export default function compiled(input) {\n  return input.k === 1 ? { code: 'GB' } : undefined;\n}";
+
+/** Entries as an older version, a tampered state file or a hostile writer would leave them. */
+const ODD: Record<string, (e: ReturnType<typeof entry>) => Record<string, unknown>> = {
+  // Written before code hashes: no codeHash.
+  "acme:old_entry:v1": ({ codeHash: _hash, ...rest }) => rest,
+  // Code changed after verification (the hash is of the code that was checked).
+  "acme:tampered:v1": (e) => ({ ...e, code: e.code.replace("'GB'", "globalThis.process.getBuiltinModule('node:fs')") }),
+  // Code that matches its hash but was never data-shaped.
+  "acme:hostile:v1": (e) => {
+    const code = `${e.code}\nconst X = (() => { globalThis.pwned = 1; })();\n`;
+    return { ...e, code, codeHash: codeHash(code) };
+  },
+  // A family (printed in the exported header) that tries to end its comment.
+  "acme:crafted_family:v1": (e) => ({ ...e, family: "lookup\nglobalThis.pwned = 1;\u2028globalThis.pwned = 2;//" }),
+  // Edited with sqlite3 below.
+  "acme:edited:v1": (e) => e,
 };
 
 /** Entries the pipeline can write: intervals that hold their estimates, reasons unless compiled. */
@@ -27,7 +48,8 @@ function entry(verdict: Verdict) {
     oracleLowerBound: 0.89,
     baseline: 0.41,
     family: "lookup",
-    code: "export default function compiled(input) {\n  return input.k === 1 ? { code: 'GB' } : undefined;\n}",
+    code: CODE,
+    codeHash: codeHash(CODE),
     nTraces: 120,
     nTrain: 120,
     nHoldout: 100,
@@ -44,13 +66,24 @@ beforeAll(async () => {
   db = path.join(mkdtempSync(path.join(tmpdir(), "vault-cmd-")), "state.db");
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
   const adminToken = client.adminToken ?? "";
-  for (const [verdict, bucket] of Object.entries(BUCKETS) as Array<[Verdict, string]>) {
+  const entries: Array<[string, Record<string, unknown>]> = [
+    ...(Object.entries(BUCKETS) as Array<[Verdict, string]>).map(([verdict, bucket]): [string, Record<string, unknown>] => [bucket, entry(verdict)]),
+    ...Object.entries(ODD).map(([bucket, make]): [string, Record<string, unknown>] => [bucket, make(entry("compiled"))]),
+  ];
+  for (const [bucket, e] of entries) {
     await client.mutation(api.daemon.compiles.enqueue, { adminToken, bucket, sha: "s1", reason: "MANUAL" });
     const job = await client.mutation(api.daemon.compiles.claim, { adminToken, owner: "t", leaseMs: 10_000 });
     if (!job) throw new Error("no job");
-    await client.mutation(api.daemon.compiles.complete, { adminToken, jobId: job.jobId, claimToken: job.claimToken, entry: entry(verdict) });
+    await client.mutation(api.daemon.compiles.complete, { adminToken, jobId: job.jobId, claimToken: job.claimToken, entry: e as ReturnType<typeof entry> });
   }
   await client.close();
+  // The issue's reproduction: the state file edited with sqlite3 after the entry was verified.
+  const sqlite = new DatabaseSync(db);
+  const edited = sqlite
+    .prepare(`UPDATE "t_vault_index" SET doc = json_set(doc, '$.code', ?) WHERE json_extract(doc, '$.bucket') = ?`)
+    .run(`${CODE}\nconst X = (() => { globalThis.pwned = 1; })();\n`, "acme:edited:v1");
+  sqlite.close();
+  if (edited.changes !== 1) throw new Error("the sqlite edit did not find the entry");
 });
 
 afterEach(() => vi.restoreAllMocks());
@@ -108,5 +141,80 @@ describe("vault commands", () => {
       expect(err, verdict).toBeInstanceOf(UsageError);
       expect((err as Error).message).toBe(`${BUCKETS[verdict]} is ${verdict}, not for use (${verdict}: the reason the gate gave): nothing to export`);
     }
+  });
+  it("export refuses code that no longer matches the hash recorded at verification (a state file edited with sqlite3), exit 2", async () => {
+    for (const bucket of ["acme:tampered:v1", "acme:edited:v1"]) {
+      const err = await vault("export", bucket).catch((e: unknown) => e);
+      expect(err, bucket).toBeInstanceOf(UsageError);
+      expect((err as Error).message, bucket).toMatch(new RegExp(`^${bucket}: the stored code does not match the hash recorded when it was verified \\(sha256 [0-9a-f]{12}…, recorded [0-9a-f]{12}…\\): refusing to export it; compile it again$`));
+    }
+  });
+
+  it("export refuses an entry from before code hashes, asking for a compile", async () => {
+    const err = await vault("export", "acme:old_entry:v1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe("acme:old_entry:v1: the vault entry has no code hash (written by an older version): compile it again before exporting");
+  });
+
+  it("export refuses code that matches its hash but fails the code check, naming the construct", async () => {
+    const err = await vault("export", "acme:hostile:v1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/^acme:hostile:v1: the stored code fails the code check \(line \d+: a call in the top-level const `X` is not allowed .*\): refusing to export it$/);
+    expect((err as Error).message).not.toContain("\n");
+  });
+
+  it("export keeps names in the header inside their comments", async () => {
+    const { stdout } = await vault("export", "acme:crafted_family:v1");
+    expect(stdout).toContain("(family lookup?globalThis.pwned = 1;?globalThis.pwned = 2;//, sha s1)");
+    expect(stdout.split("\n").filter((line) => line.includes("pwned")).every((line) => line.startsWith("//"))).toBe(true);
+    expect(stdout).toContain(`// code sha256 ${codeHash(CODE)}`);
+  });
+
+  it("export -o writes a new file 0644 through an exclusive temporary file, leaving nothing else behind", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vault-out-"));
+    const file = path.join(dir, "fn.js");
+    const { stderr } = await vault("export", BUCKETS.compiled, "-o", file);
+    expect(stderr).toBe(`wrote ${file}\n`);
+    expect(readFileSync(file, "utf8")).toContain("export default function compiled(input)");
+    expect(lstatSync(file).mode & 0o777).toBe(0o644 & ~process.umask());
+    expect(readdirSync(dir)).toEqual(["fn.js"]);
+  });
+
+  it("export -o refuses to replace an existing file without --force, and replaces it with --force", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vault-out-"));
+    const file = path.join(dir, "fn.js");
+    writeFileSync(file, "mine");
+    const err = await vault("export", BUCKETS.compiled, "-o", file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(`-o ${file} already exists: add --force to replace it`);
+    expect(readFileSync(file, "utf8")).toBe("mine");
+    await vault("export", BUCKETS.compiled, "-o", file, "--force");
+    expect(readFileSync(file, "utf8")).toContain("export default function compiled(input)");
+    expect(readdirSync(dir)).toEqual(["fn.js"]);
+  });
+
+  it("export -o never follows or replaces a symbolic link, even with --force", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vault-out-"));
+    const victim = path.join(dir, "victim.txt");
+    writeFileSync(victim, "precious");
+    const link = path.join(dir, "fn.js");
+    symlinkSync(victim, link);
+    const dangling = path.join(dir, "dangling.js");
+    symlinkSync(path.join(dir, "nowhere.txt"), dangling);
+    for (const [target, force] of [[link, false], [link, true], [dangling, false], [dangling, true]] as const) {
+      const err = await vault("export", BUCKETS.compiled, "-o", target, ...(force ? ["--force"] : [])).catch((e: unknown) => e);
+      expect(err, `${target} ${force}`).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe(`-o ${target} is a symbolic link: refusing to write through it (remove it or choose another name)`);
+    }
+    expect(readFileSync(victim, "utf8")).toBe("precious");
+    expect(readlinkSync(link)).toBe(victim);
+    expect(existsSync(path.join(dir, "nowhere.txt"))).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(["dangling.js", "fn.js", "victim.txt"]);
+  });
+
+  it("export -o refuses a directory and a missing folder in one line", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vault-out-"));
+    await expect(vault("export", BUCKETS.compiled, "-o", dir)).rejects.toThrow(new UsageError(`-o ${dir} is a directory; give a file name`));
+    await expect(vault("export", BUCKETS.compiled, "-o", path.join(dir, "no", "fn.js"))).rejects.toThrow(new UsageError(`cannot write ${path.join(dir, "no", "fn.js")}: its folder does not exist`));
   });
 });

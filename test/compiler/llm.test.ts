@@ -101,7 +101,8 @@ describe("LLM synthesizer against a local OpenAI-compatible stub", () => {
   });
 
   it("counts a call that throws as a wrong answer, not an abstention", async () => {
-    reply = { content: fenced('export default function compiled(input) {\n  if (input.a > 20) throw new Error("too big");\n  return { y: input.a * input.b };\n}') };
+    // No `throw` passes the code check; reading a field of a missing one throws all the same.
+    reply = { content: fenced("export default function compiled(input) {\n  if (input.a > 20) return { y: input.missing.y };\n  return { y: input.a * input.b };\n}") };
     const result = await compile();
     expect(result.origin).toBe("template");
     expect(result.notes.join(" ")).toMatch(/llm: the proposal's utility on later calls was -\d/);
@@ -111,30 +112,27 @@ describe("LLM synthesizer against a local OpenAI-compatible stub", () => {
     reply = { content: fenced("export default function compiled(input) { return { y: input.a * ; }") };
     const result = await compile();
     expect(result.origin).toBe("template");
-    expect(result.notes.join(" ")).toMatch(/llm: proposal failed the allowlist: does not parse/);
+    expect(result.notes.join(" ")).toMatch(/llm: proposal failed the code check: does not parse/);
   });
 
-  it("refuses a literal Math.random at the allowlist", async () => {
+  it("refuses a literal Math.random at the code check", async () => {
     reply = { content: fenced("export default function compiled(input) { return { y: input.a * input.b + (Math.random() < 0.2 ? 1 : 0) }; }") };
     const result = await compile();
     expect(result.origin).toBe("template");
     expect(result.notes.join(" ")).toMatch(/`Math.random` is not allowed/);
   });
 
-  it("catches randomness smuggled past the allowlist on the det axis", async () => {
-    // Right on every recorded call (a and b are 1..40 there), a coin flip outside that range:
-    // the later calls cannot see it, stage 2's synthetic inputs (beyond the observed range) do.
+  it("refuses randomness smuggled through a computed method name at the code check", async () => {
+    // Right on every recorded call (a and b are 1..40 there), a coin flip outside that range: the
+    // later calls could not see it. The code check refuses the computed call before anything runs.
     reply = {
       content: fenced(
         'export default function compiled(input) {\n  const pick = ["ran", "dom"].join("");\n  const outside = input.a < 1 || input.a > 40 || input.b < 1 || input.b > 40;\n  return { y: input.a * input.b + (outside && Math[pick]() < 0.5 ? 1 : 0) };\n}',
       ),
     };
     const result = await compile();
-    expect(result.origin).toBe("llm");
-    expect(result.selective).toMatchObject({ ok: later.length, n: later.length });
-    expect(result.verdict).toBe("rejected");
-    expect(result.scores.det).toBeLessThan(0.95);
-    expect(result.reasons.join(" ")).toMatch(/^det .* < 0\.95/);
+    expect(result.origin).toBe("template");
+    expect(result.notes.join(" ")).toMatch(/llm: proposal failed the code check: line 4: a computed method call `x\[…\]\(\)` is not allowed/);
   });
 
   it("refuses code that reaches for process", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CompileResult } from "../../src/compiler/types.js";
 import { markAbstentions, vaultEntry } from "../../src/worker/vaultEntry.js";
@@ -39,6 +40,8 @@ describe("vaultEntry", () => {
       baseline: 0.41,
       family: "lookup",
       code: result.code,
+      // sha256 of the verified code: vault export loads only code that still matches it.
+      codeHash: createHash("sha256").update(result.code, "utf8").digest("hex"),
       nTraces: 120,
       nTrain: 120,
       nHoldout: 100,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
-import { UsageError } from "./commands/errors.js";
+import { Cancelled, UsageError } from "./commands/errors.js";
+import { printable } from "./backend/printable.js";
 
 const program = new Command();
 program
@@ -40,11 +41,16 @@ try {
     // --help and --version exit 0; usage errors exit 2 (commander already printed the reason).
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
+  // Error texts may quote names from the state file or a traces file: control characters escaped.
   if (isBadInput(err)) {
-    process.stderr.write(`compile-daemon: ${oneLine(err)}\n`);
+    process.stderr.write(`compile-daemon: ${printable(oneLine(err))}\n`);
     process.exit(2);
   }
-  process.stderr.write(`compile-daemon: ${oneLine(err)}\n`);
+  if (err instanceof Cancelled) {
+    process.stderr.write(`compile-daemon: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`compile-daemon: ${printable(oneLine(err))}\n`);
   process.exit(1);
 }
 

@@ -7,7 +7,7 @@ import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
 import { MAX_SPEED_MS, MIN_SPEED_MS } from "../lib/pacing.js";
 import { bumpedSha, INITIAL_SHA, shaAfterReport } from "../lib/sha.js";
-import { REPLAY_SOURCE_ROWS } from "../model/counters.js";
+import { readCounter, REPLAY_SOURCE_ROWS, TRIGGER_ROWS } from "../model/counters.js";
 import { enqueueJob } from "./compiles.js";
 import { ingestTrace, writeEventRows } from "./ingest.js";
 import type { Inserted } from "./ingest.js";
@@ -15,8 +15,25 @@ import { ensureReplayRow } from "./replay.js";
 import { writeTrigger } from "./triggers.js";
 
 export const MAX_INJECT = 1000;
-/** Documents one reset transaction deletes before it hands the rest to a continuation. */
-const RESET_BUDGET = 4000;
+/** Documents one reset transaction deletes at most. */
+export const RESET_BATCH_DOCS = 4000;
+/**
+ * And about this many bytes (JSON length of the documents read): far below a Convex mutation's read
+ * and write limits even when traces are large (up to 1 MiB each).
+ */
+const RESET_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Documents read per query inside a batch: the first read is small, later ones as many as the bytes
+ * left allow at the size seen so far (so 1 MiB traces are read a few at a time), at most 200.
+ */
+const RESET_FIRST_CHUNK = 4;
+const RESET_MAX_CHUNK = 200;
+/**
+ * The scheduled follow-up of an unfinished reset waits this long: the caller (ctl, the console)
+ * drives the reset to its end with resetBatch; the follow-up only finishes the work of a caller that
+ * died half way, in a process that runs the scheduler (a daemon, or real Convex).
+ */
+const RESET_FOLLOW_UP_MS = 15_000;
 /** Vault entries one CODE_CHANGE re-enqueues (one per call site in practice). */
 const REENQUEUE_LIMIT = 500;
 
@@ -52,9 +69,13 @@ export const speed = mutation({
   },
 });
 
-// Tables a reset clears; vault_index only with `all`.
-const RESET_TABLES = ["proxy_traces", "buckets", "pending_compiles", "trigger_events"] as const;
-type ResetTable = (typeof RESET_TABLES)[number] | "vault_index";
+/**
+ * Tables a reset clears, in the order it clears them; vault_index only with `all`. The small tables
+ * go first, so the first transaction already leaves no bucket counter or job from before the reset
+ * for a replay restarting meanwhile to build on; traces, the big one, go last.
+ */
+const RESET_ORDER = ["buckets", "pending_compiles", "vault_index", "trigger_events", "proxy_traces"] as const;
+type ResetTable = (typeof RESET_ORDER)[number];
 
 const cutoffsValidator = v.object({
   proxy_traces: v.number(),
@@ -67,42 +88,75 @@ type Cutoffs = Record<ResetTable, number>;
 
 /**
  * Per table, the _creationTime of its newest document when the reset ran (-1: empty or kept). A
- * continuation deletes only up to it, so rows written after the reset (the replay restarting, new
+ * batch deletes only up to it, so rows written after the reset (the replay restarting, new
  * ingests) survive. Reading the newest row also puts the range above it in this transaction's read
  * set: a concurrent insert conflicts and retries rather than slipping under the cutoff.
  */
 async function resetCutoffs(ctx: MutationCtx, all: boolean): Promise<Cutoffs> {
   const cutoffs: Cutoffs = { proxy_traces: -1, buckets: -1, pending_compiles: -1, trigger_events: -1, vault_index: -1 };
-  const tables: ResetTable[] = [...RESET_TABLES, ...(all ? (["vault_index"] as const) : [])];
-  for (const table of tables) {
+  for (const table of RESET_ORDER) {
+    if (table === "vault_index" && !all) continue;
     const newest = await ctx.db.query(table).withIndex("by_creation_time").order("desc").first();
     cutoffs[table] = newest?._creationTime ?? -1;
   }
   return cutoffs;
 }
 
-/** Deletes up to RESET_BUDGET documents at or below the cutoffs; true when nothing is left to delete. */
-async function clearUpTo(ctx: MutationCtx, cutoffs: Cutoffs): Promise<boolean> {
-  let budget = RESET_BUDGET;
-  for (const table of Object.keys(cutoffs) as ResetTable[]) {
+/**
+ * Deletes up to RESET_BATCH_DOCS documents (and about RESET_BATCH_BYTES) at or below the cutoffs,
+ * in RESET_ORDER. `done` when nothing at or below them is left. Idempotent: a batch run twice, or
+ * by two callers at once, deletes each document once.
+ */
+async function clearUpTo(ctx: MutationCtx, cutoffs: Cutoffs): Promise<{ done: boolean; deleted: number }> {
+  let deleted = 0;
+  let bytes = 0;
+  for (const table of RESET_ORDER) {
     const cutoff = cutoffs[table];
     if (cutoff < 0) continue;
-    const docs = await ctx.db
-      .query(table)
-      .withIndex("by_creation_time", (q) => q.lte("_creationTime", cutoff))
-      .take(budget + 1);
-    const batch = docs.slice(0, budget);
-    for (const d of batch) await ctx.db.delete(d._id);
-    budget -= batch.length;
-    if (docs.length > batch.length || budget <= 0) return false;
+    // Sizes differ by table (a bucket row is tiny, a trace may be 1 MiB): each table is sized on its own.
+    let tableDocs = 0;
+    let tableBytes = 0;
+    for (;;) {
+      const room = RESET_BATCH_DOCS - deleted;
+      if (room <= 0 || bytes >= RESET_BATCH_BYTES) return { done: false, deleted };
+      const fits = tableDocs === 0 ? RESET_FIRST_CHUNK : Math.floor((RESET_BATCH_BYTES - bytes) / Math.max(1, tableBytes / tableDocs));
+      const want = Math.max(1, Math.min(RESET_MAX_CHUNK, room, fits));
+      const docs = await ctx.db
+        .query(table)
+        .withIndex("by_creation_time", (q) => q.lte("_creationTime", cutoff))
+        .take(want);
+      for (const d of docs) {
+        const size = approximateSize(d);
+        bytes += size;
+        tableBytes += size;
+        await ctx.db.delete(d._id);
+      }
+      deleted += docs.length;
+      tableDocs += docs.length;
+      if (docs.length < want) break; // this table is clear up to its cutoff
+    }
   }
-  return true;
+  return { done: true, deleted };
+}
+
+/** A document's size as its JSON text (int64 values as their digits). */
+function approximateSize(doc: unknown): number {
+  return JSON.stringify(doc, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)).length;
+}
+
+/** About how many rows a reset deletes: the buckets' trace counts and the trigger rows (jobs and the vault are small). */
+async function resetEstimate(ctx: MutationCtx): Promise<number> {
+  const buckets = await ctx.db.query("buckets").withIndex("by_key").take(1000);
+  const triggers = await readCounter(ctx, TRIGGER_ROWS);
+  return buckets.reduce((n, b) => n + b.count + 1, 0) + triggers;
 }
 
 /**
  * Rewinds the replay and clears traces, buckets, jobs, the trigger stream and counters (`all`: the
- * vault too). The seed itself (replay_source) stays, so the replay can run again from position 0.
- * Big tables are cleared by continuations, each its own bounded transaction.
+ * vault too), in bounded transactions: this one rewinds and deletes a first batch; the caller runs
+ * resetBatch with the returned cutoffs until it says done (ctl and the console do, with progress).
+ * A follow-up is scheduled too, so a reset whose caller died half way is still finished by whatever
+ * runs the scheduler. The seed itself (replay_source) stays, so the replay can run again from 0.
  */
 export const reset = mutation({
   args: { adminToken: v.string(), all: v.optional(v.boolean()) },
@@ -110,22 +164,33 @@ export const reset = mutation({
     requireAdmin(adminToken);
     const row = await ensureReplayRow(ctx);
     await ctx.db.patch(row._id, { position: 0, cursorSeq: undefined, lastTickAt: 0 });
+    const estimate = await resetEstimate(ctx);
     // The seed count describes replay_source, which a reset keeps.
     const counters = await ctx.db.query("counters").withIndex("by_name").take(100);
     for (const c of counters) if (c.name !== REPLAY_SOURCE_ROWS) await ctx.db.delete(c._id);
     const cutoffs = await resetCutoffs(ctx, all ?? false);
-    const done = await clearUpTo(ctx, cutoffs);
-    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoffs });
-    return { done };
+    const { done, deleted } = await clearUpTo(ctx, cutoffs);
+    if (!done) await ctx.scheduler.runAfter(RESET_FOLLOW_UP_MS, internal.daemon.control.resetContinue, { cutoffs });
+    return { done, deleted, estimate: Math.max(estimate, deleted), cutoffs };
   },
 });
 
+/** One more bounded batch of a reset (see reset): deletes only rows from before it ran. */
+export const resetBatch = mutation({
+  args: { adminToken: v.string(), cutoffs: cutoffsValidator },
+  handler: async (ctx, { adminToken, cutoffs }) => {
+    requireAdmin(adminToken);
+    return await clearUpTo(ctx, cutoffs);
+  },
+});
+
+/** The scheduled follow-up: a batch, then the next one at once until done. */
 export const resetContinue = internalMutation({
   args: { cutoffs: cutoffsValidator },
   handler: async (ctx, { cutoffs }) => {
-    const done = await clearUpTo(ctx, cutoffs);
-    if (!done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoffs });
-    return { done };
+    const result = await clearUpTo(ctx, cutoffs);
+    if (!result.done) await ctx.scheduler.runAfter(0, internal.daemon.control.resetContinue, { cutoffs });
+    return result;
   },
 });
 

@@ -11,6 +11,15 @@ export interface ActionContext {
   n?: number;
   speedMs?: number;
   all?: boolean;
+  /** Reset reports each bounded batch here (ctl writes it to stderr, the console to its command line). */
+  onProgress?: (progress: ResetProgress) => void;
+}
+
+/** How far a reset has got: rows deleted so far, about how many it will delete in all. */
+export interface ResetProgress {
+  deleted: number;
+  estimate: number;
+  done: boolean;
 }
 
 export interface NumberPrompt {
@@ -139,14 +148,47 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     key: "R",
     label: "reset",
     help: "rewind the replay; clear traces, buckets, jobs and triggers (the vault is kept)",
-    ctl: { usage: "reset [--all]", args: [] },
+    ctl: { usage: "reset", args: [] }, // --all and --yes are options (ctl.ts)
     confirm: "Reset the replay and clear traces, buckets, jobs and triggers?",
     async run(client, ctx) {
-      await client.mutation(api.daemon.control.reset, { adminToken: token(client), all: ctx.all ?? false });
-      return ctx.all ? "reset everything, vault included" : "reset (vault kept)";
+      const { deleted } = await runReset(client, ctx.all ?? false, ctx.onProgress);
+      return `${ctx.all ? "reset everything, vault included" : "reset (vault kept)"}: ${count(deleted)} row${deleted === 1 ? "" : "s"} deleted`;
     },
   },
 ];
+
+/** What `ctl reset --all` asks (the table's `confirm` is the plain reset's question). */
+export const RESET_ALL_CONFIRM = "Reset the replay and clear traces, buckets, jobs, triggers and the VAULT (every compiled function)?";
+
+/**
+ * The whole reset, to its end, whether or not a daemon runs: the reset mutation rewinds and deletes
+ * a first bounded batch, then one resetBatch per further batch until none is left. (A daemon's
+ * scheduler would also finish it, later, should this caller die half way.)
+ */
+export async function runReset(client: BackendClient, all: boolean, onProgress?: (p: ResetProgress) => void): Promise<{ deleted: number }> {
+  const first = await client.mutation(api.daemon.control.reset, { adminToken: token(client), all });
+  // A stand-in client in tests may answer nothing: then there is nothing more to do.
+  if (!first) return { deleted: 0 };
+  let { deleted, done } = first;
+  const estimate = first.estimate;
+  onProgress?.({ deleted, estimate: Math.max(estimate, deleted), done });
+  while (!done) {
+    const next = await client.mutation(api.daemon.control.resetBatch, { adminToken: token(client), cutoffs: first.cutoffs });
+    deleted += next.deleted;
+    done = next.done;
+    onProgress?.({ deleted, estimate: Math.max(estimate, deleted), done });
+  }
+  return { deleted };
+}
+
+/** "12,000 of about 100,250 rows deleted". */
+export function resetProgressText(p: ResetProgress): string {
+  return p.done || p.deleted >= p.estimate ? `${count(p.deleted)} rows deleted` : `${count(p.deleted)} of about ${count(p.estimate)} rows deleted`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
 
 function describeSha(result: unknown): string {
   if (result && typeof result === "object" && "sha" in result && typeof result.sha === "string") {

@@ -1,10 +1,22 @@
 import type { Command } from "commander";
 import { api } from "../../convex/_generated/api.js";
-import { CONTROL_ACTIONS, INJECT_MAX, SPEED_MAX_MS, SPEED_MIN_MS, type ActionContext, type ControlAction } from "../backend/actions.js";
+import {
+  CONTROL_ACTIONS,
+  INJECT_MAX,
+  RESET_ALL_CONFIRM,
+  resetProgressText,
+  SPEED_MAX_MS,
+  SPEED_MIN_MS,
+  type ActionContext,
+  type ControlAction,
+  type ResetProgress,
+} from "../backend/actions.js";
 import type { BackendClient } from "../backend/client.js";
+import { printable } from "../backend/printable.js";
 import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
-import { UsageError } from "./errors.js";
+import { askYesNo, isInteractive } from "./confirm.js";
+import { Cancelled, UsageError } from "./errors.js";
 import { figureColumns, fixed } from "./vaultFigures.js";
 
 const BUCKET_KEY = /^[a-z0-9][a-z0-9_-]*:[a-z0-9_]+:v\d+$/;
@@ -16,7 +28,7 @@ export function registerCtl(program: Command): void {
     .description("inspect and drive a running daemon (works with or without one running)")
     .addHelpText(
       "after",
-      "\nExamples:\n  compile-daemon ctl status\n  compile-daemon ctl speed 50\n  compile-daemon ctl inject acme:classify_lead_tier:v1 5 --json\n  compile-daemon ctl reset --all",
+      "\nExamples:\n  compile-daemon ctl status\n  compile-daemon ctl speed 50\n  compile-daemon ctl inject acme:classify_lead_tier:v1 5 --json\n  compile-daemon ctl reset --all --yes",
     );
 
   ctl
@@ -33,21 +45,98 @@ export function registerCtl(program: Command): void {
   for (const action of CONTROL_ACTIONS) {
     if (!action.ctl) continue;
     const sub = ctl.command(action.ctl.usage).description(action.help);
-    if (action.id === "reset") sub.option("--all", "also clear the vault");
+    if (action.id === "reset") {
+      sub
+        .option("--all", "also clear the vault (every compiled function)")
+        .option("-y, --yes", "do not ask for confirmation (required when stdin or stdout is not a terminal)")
+        .addHelpText(
+          "after",
+          "\nAt a terminal it asks first (default No); elsewhere it needs --yes. It runs to the end in bounded\n" +
+            "transactions, with or without a daemon running, and reports progress on stderr.\n" +
+            "\nExamples:\n  compile-daemon ctl reset\n  compile-daemon ctl reset --all --yes --db /tmp/x.db",
+        );
+    }
     if (action.id === "inject") sub.addHelpText("after", "\nExample:\n  compile-daemon ctl inject acme:classify_lead_tier:v1 5");
     if (action.id === "speed") sub.addHelpText("after", "\nExample:\n  compile-daemon ctl speed 50");
     sub.action(async (...params: unknown[]) => {
       const cmd = params[params.length - 1] as Command;
-      const opts = params[params.length - 2] as { all?: boolean };
+      const opts = params[params.length - 2] as { all?: boolean; yes?: boolean };
       const positional = params.slice(0, action.ctl!.args.length) as string[];
       const ctx = parseActionArgs(action, positional);
       if (action.id === "reset") ctx.all = Boolean(opts.all);
       const g = globals(cmd);
-      const message = await withClient(cmd, (client) => action.run(client, ctx));
+      // Refused before the state file is opened: a script without --yes changes nothing.
+      const question = confirmQuestion(action, ctx);
+      if (question && !opts.yes && !isInteractive()) {
+        throw new UsageError(`ctl ${action.id}${ctx.all ? " --all" : ""} deletes ${ctx.all ? "the vault, " : ""}traces, buckets, jobs and triggers; not at a terminal, so pass --yes to confirm`);
+      }
+      const progress = action.id === "reset" ? progressWriter(process.stderr) : undefined;
+      let message: string;
+      try {
+        message = await withClient(
+          cmd,
+          async (client) => {
+            if (question && !opts.yes) {
+              const ok = await askYesNo(`${question} (${await describeTarget(client, g.db, ctx.all ?? false)})`);
+              if (!ok) throw new Cancelled(`${action.id} cancelled: nothing was changed`);
+            }
+            return action.run(client, { ...ctx, onProgress: progress?.update });
+          },
+          { write: true },
+        );
+      } finally {
+        progress?.end();
+      }
       if (g.json) printJson({ ok: true, action: action.id, message, ...ctx });
       else process.stdout.write(`${message}\n`);
     });
   }
+}
+
+/** The question an action asks before it runs, or undefined (only reset asks). */
+function confirmQuestion(action: ControlAction, ctx: ActionContext): string | undefined {
+  if (!action.confirm) return undefined;
+  return action.id === "reset" && ctx.all ? RESET_ALL_CONFIRM : action.confirm;
+}
+
+/** "state file .compile/state.db: 1,250 traces in 4 buckets, 4 vault entries kept": what a yes deletes. */
+async function describeTarget(client: BackendClient, db: string, all: boolean): Promise<string> {
+  const [buckets, vault] = await Promise.all([client.query(api.daemon.ingest.buckets, {}), client.query(api.daemon.vault.list, {})]);
+  const traces = buckets.buckets.reduce((n, b) => n + b.count, 0);
+  const where = client.backendName === "embedded" ? `state file ${printable(db)}` : "the Convex deployment";
+  const n = (x: number) => x.toLocaleString("en-US");
+  return `${where}: ${n(traces)} trace${traces === 1 ? "" : "s"} in ${n(buckets.buckets.length)} bucket${buckets.buckets.length === 1 ? "" : "s"}, ${n(vault.length)} vault entr${vault.length === 1 ? "y" : "ies"} ${all ? "deleted" : "kept"}`;
+}
+
+/**
+ * Reset progress on stderr: one line rewritten in place at a terminal, otherwise a line at most
+ * every 2 s (and the last one), so a log file gets a few lines, not one per batch.
+ */
+function progressWriter(err: NodeJS.WriteStream): { update: (p: ResetProgress) => void; end: () => void } {
+  const tty = err.isTTY === true;
+  let lastAt = 0;
+  let pending: string | undefined;
+  let wroteInPlace = false;
+  return {
+    update(p) {
+      const line = `reset: ${resetProgressText(p)}`;
+      if (tty) {
+        err.write(`\r${line}\x1b[K`);
+        wroteInPlace = true;
+        return;
+      }
+      const now = Date.now();
+      if (now - lastAt >= 2000 || p.done) {
+        err.write(`${line}\n`);
+        lastAt = now;
+        pending = undefined;
+      } else pending = line;
+    },
+    end() {
+      if (wroteInPlace) err.write("\n");
+      else if (pending) err.write(`${pending}\n`);
+    },
+  };
 }
 
 /** Checks ctl arguments before anything is opened, so bad input changes nothing. */
@@ -124,7 +213,7 @@ function countBy(values: string[]): Record<string, number> {
 function printStatus(s: Awaited<ReturnType<typeof readStatus>>): void {
   const out = process.stdout;
   const r = s.replay;
-  out.write(`backend ${s.backend}   replay ${r.position}/${r.total}   speed ${r.speedMs} ms   ${r.paused ? "PAUSED" : "RUNNING"}   code ${shortSha(s.code?.sha)}\n\n`);
+  out.write(`backend ${s.backend}   replay ${r.position}/${r.total}   speed ${r.speedMs} ms   ${r.paused ? "PAUSED" : "RUNNING"}   code ${printable(shortSha(s.code?.sha))}\n\n`);
   out.write(`buckets (threshold ${s.threshold})\n`);
   printTable(s.buckets.map((b) => ({ bucket: b.key, traces: b.count, sinceCompile: b.sinceCompile })));
   out.write(`\njobs  ${Object.entries(s.jobs.counts).map(([k, v]) => `${k} ${v}`).join("  ") || "none"}\n`);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { api } from "../../convex/_generated/api.js";
 import { VERDICTS } from "../../convex/lib/verdicts.js";
 import { openBackend } from "../backend/open.js";
+import { printable } from "../backend/printable.js";
 import { startDaemon } from "../worker/daemon.js";
 import { createLogger } from "../worker/log.js";
 import { tailTriggers } from "../worker/triggerTail.js";
@@ -80,11 +81,11 @@ async function runSmoke(agentDir: string, timeoutMs: number, json: boolean): Pro
         (row) => {
           if (!seenAt.has(row.kind)) {
             seenAt.set(row.kind, Date.now() - started);
-            log(`${row.kind} after ${Date.now() - started} ms${row.bucket ? ` (${row.bucket})` : ""}`);
+            log(`${printable(row.kind)} after ${Date.now() - started} ms${row.bucket ? ` (${printable(row.bucket)})` : ""}`);
           }
           check();
         },
-        (e) => log(`error: ${e.message}`),
+        (e) => log(`error: ${printable(e.message)}`),
         { since: started },
       );
       client.onUpdate(api.daemon.vault.list, {}, (entries) => {
@@ -105,7 +106,7 @@ async function runSmoke(agentDir: string, timeoutMs: number, json: boolean): Pro
     else {
       printTable(rows);
       // Any verdict counts: the smoke proves the triggers and the pipeline, not what the data compiles to.
-      process.stdout.write(`\nvault entries: ${vault.length} (${vault.map((v) => `${v.bucket} ${v.verdict}`).join(", ")})\n`);
+      process.stdout.write(`\nvault entries: ${vault.length} (${vault.map((v) => printable(`${v.bucket} ${v.verdict}`)).join(", ")})\n`);
       process.stdout.write(`verdicts: ${VERDICTS.map((k) => `${vault.filter((v) => v.verdict === k).length} ${k}`).join(", ")}\n`);
       process.stdout.write(ok ? "smoke: OK\n" : `smoke: FAILED after ${timeoutMs} ms\n`);
     }

@@ -1,6 +1,6 @@
 import React, { memo, useEffect, useMemo, useState } from "react";
 import { Box, useInput, type Key } from "ink";
-import { CONTROL_ACTIONS, type ActionContext, type ControlAction } from "../backend/actions.js";
+import { CONTROL_ACTIONS, resetProgressText, type ActionContext, type ControlAction } from "../backend/actions.js";
 import type { BackendClient } from "../backend/client.js";
 import { BucketsPane } from "./components/BucketsPane.js";
 import { Footer, FOOTER_HEIGHT, type Feedback, type FooterProps } from "./components/Footer.js";
@@ -145,7 +145,11 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
 
   const run = (action: ControlAction, ctx: ActionContext) => {
     setFeedback({ kind: "info", text: `${action.label}…` });
-    action.run(client, ctx).then(
+    // A reset runs batch by batch to its end (as `ctl reset` does), saying how far it got.
+    const onProgress: ActionContext["onProgress"] = (p) => {
+      if (!p.done) setFeedback({ kind: "info", text: `${action.label}: ${resetProgressText(p)}…` });
+    };
+    action.run(client, { ...ctx, onProgress }).then(
       (text) => {
         setFeedback({ kind: "ok", text });
         setActionError(undefined);

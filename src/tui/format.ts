@@ -1,13 +1,21 @@
 /** Pure text helpers for the panes: fixed widths, ages, bars. No React here. */
 
 import { VERDICTS } from "../../convex/lib/verdicts.js";
+import { printable } from "../backend/printable.js";
 
-/** Cuts `text` to `width` columns with an ellipsis, or pads it with spaces when `pad` is set. */
+export { printable };
+
+/**
+ * Cuts `text` to `width` columns with an ellipsis, or pads it with spaces when `pad` is set. Control
+ * characters are escaped first (printable): most pane text is a name or an error from the state, and
+ * an escape sequence in a bucket key must not reach the terminal.
+ */
 export function fit(text: string, width: number, pad = false): string {
   if (width <= 0) return "";
-  const chars = [...text];
+  const safe = printable(text);
+  const chars = [...safe];
   if (chars.length > width) return width === 1 ? "…" : chars.slice(0, width - 1).join("") + "…";
-  return pad ? text + " ".repeat(width - chars.length) : text;
+  return pad ? safe + " ".repeat(width - chars.length) : safe;
 }
 
 /** Right-aligns `text` in `width` columns. */
@@ -70,6 +78,7 @@ export function oneLine(value: unknown, width: number): string {
 
 /** Wraps `text` at word boundaries into lines of `width`, indenting continuation lines by `indent`. */
 export function wrapText(text: string, width: number, indent = 0): string[] {
+  text = printable(text);
   if ([...text].length <= width || width <= indent + 10) return [text];
   const out: string[] = [];
   let rest = text;

@@ -1,5 +1,6 @@
 import { createContext, useContext } from "react";
 import type { VaultVerdict } from "./data.js";
+import { printable } from "../backend/printable.js";
 
 /**
  * Colour is decoration, never the only signal: every kind also has a glyph and a label, so the
@@ -30,7 +31,7 @@ export const VERDICT_STYLES: Record<VaultVerdict, KindStyle & { help: string }> 
 };
 
 export function kindStyle(kind: string): KindStyle {
-  return KIND_STYLES[kind] ?? { glyph: "?", label: kind.replace(/^TRIGGER:/, ""), color: "gray" };
+  return KIND_STYLES[kind] ?? { glyph: "?", label: printable(kind.replace(/^TRIGGER:/, "")), color: "gray" };
 }
 
 export interface Theme {

@@ -111,6 +111,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await codeWatch.stop();
         status = "stopped";
         await heartbeat.stop();
+        // Counts of errors that kept repeating are written before the process goes.
+        logger.flush?.();
       })();
       return stopping;
     },

@@ -1,6 +1,11 @@
+import { printable } from "../backend/printable.js";
+import { RepeatCollapser, repeatedSuffix, type RepeatOptions } from "../backend/repeats.js";
+
 /**
  * The headless daemon's output: one NDJSON line per event on stdout for machines,
  * or a short readable line for people (--log-format pretty). Diagnostics go to stderr.
+ * An error or warning repeated word for word (a full disk fails every tick) is written once, then
+ * as one line with its count: `"repeated": N` in NDJSON, "(repeated N times)" in pretty lines.
  */
 export type LogFormat = "ndjson" | "pretty";
 
@@ -12,6 +17,8 @@ export interface LogEvent {
 export interface Logger {
   event(e: LogEvent): void;
   warn(message: string): void;
+  /** Writes the counts of repeated errors still pending (before the process stops). */
+  flush?(): void;
 }
 
 const COLOR: Record<string, string> = {
@@ -24,36 +31,63 @@ const COLOR: Record<string, string> = {
   STEP: "\x1b[90m",
 };
 
-export function createLogger(opts: { format: LogFormat; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream; color?: boolean }): Logger {
+export function createLogger(opts: {
+  format: LogFormat;
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+  color?: boolean;
+  /** How repeated errors are collapsed (the interval at which a lasting one's count is written). */
+  repeats?: RepeatOptions;
+}): Logger {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
   const color = opts.color ?? (!process.env.NO_COLOR && (out as NodeJS.WriteStream).isTTY === true);
+  const write = (e: LogEvent) => {
+    if (opts.format === "ndjson") {
+      out.write(JSON.stringify({ at: new Date().toISOString(), ...e }) + "\n");
+      return;
+    }
+    out.write(pretty(e, color) + "\n");
+  };
+  const errors = new RepeatCollapser<LogEvent>(
+    (e, n) => write(n === 0 ? e : { ...e, repeated: n }),
+    (e) => JSON.stringify(e),
+    opts.repeats,
+  );
+  const warnings = new RepeatCollapser<string>(
+    (m, n) => err.write(`compile-daemon: ${printable(m)}${n === 0 ? "" : repeatedSuffix(n)}\n`),
+    (m) => m,
+    opts.repeats,
+  );
   return {
     event(e) {
-      if (opts.format === "ndjson") {
-        out.write(JSON.stringify({ at: new Date().toISOString(), ...e }) + "\n");
-        return;
-      }
-      out.write(pretty(e, color) + "\n");
+      if (e.type === "error") errors.push(e);
+      else write(e);
     },
     warn(message) {
-      err.write(`compile-daemon: ${message}\n`);
+      warnings.push(message);
+    },
+    flush() {
+      errors.flush();
+      warnings.flush();
     },
   };
 }
 
 function pretty(e: LogEvent, color: boolean): string {
   const time = new Date().toISOString().slice(11, 19);
-  const { type, ...rest } = e;
+  const { type, repeated, ...rest } = e;
+  const suffix = typeof repeated === "number" ? repeatedSuffix(repeated) : "";
+  // Bucket keys, details and errors come from the state: control characters escaped.
   if (type === "trigger") {
-    const kind = String(rest.kind);
+    const kind = printable(String(rest.kind));
     const paint = color ? (COLOR[kind] ?? "") : "";
     const reset = color && paint ? "\x1b[0m" : "";
-    const bucket = rest.bucket ? ` ${String(rest.bucket)}` : "";
-    return `${time} ${paint}${kind.padEnd(19)}${reset}${bucket} ${String(rest.detail ?? "")}`;
+    const bucket = rest.bucket ? ` ${printable(String(rest.bucket))}` : "";
+    return `${time} ${paint}${kind.padEnd(19)}${reset}${bucket} ${printable(String(rest.detail ?? ""))}${suffix}`;
   }
   const fields = Object.entries(rest)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${printable(typeof v === "string" ? v : String(JSON.stringify(v)))}`)
     .join(" ");
-  return `${time} ${type.padEnd(19)} ${fields}`;
+  return `${time} ${printable(type).padEnd(19)} ${fields}${suffix}`;
 }

@@ -154,6 +154,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
           [api.daemon.control.pause, {}],
           [api.daemon.control.start, {}],
           [api.daemon.control.reset, { all: true }],
+          [api.daemon.control.resetBatch, { cutoffs: { proxy_traces: T0 * 2, buckets: T0 * 2, pending_compiles: T0 * 2, trigger_events: T0 * 2, vault_index: T0 * 2 } }],
           [api.daemon.control.speed, { speedMs: 10 }],
           [api.daemon.control.bumpSha, {}],
           [api.daemon.control.reportSha, { sha: "abc" }],
@@ -751,7 +752,12 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, entry: entry() });
         await m.enqueue(B);
 
-        expect(await h.mutation(api.daemon.control.reset, { adminToken: TOKEN })).toEqual({ done: true });
+        // 40 traces, 1 bucket, 2 jobs, the trigger rows: one transaction is enough.
+        const r = await h.mutation(api.daemon.control.reset, { adminToken: TOKEN });
+        expect(r).toMatchObject({ done: true });
+        expect(r.deleted).toBeGreaterThanOrEqual(43);
+        expect(r.estimate).toBeGreaterThanOrEqual(r.deleted);
+        expect(r.cutoffs.vault_index).toBe(-1); // the vault is kept
         expect(await m.state()).toEqual({ position: 0, total: 40, speedMs: 10, paused: false, lastTickAt: 0 });
         expect(await m.traces(A)).toHaveLength(0);
         expect((await h.query(api.daemon.ingest.buckets, {})).buckets).toHaveLength(0);
@@ -779,10 +785,58 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         const r = await h.mutation(internal.daemon.control.resetContinue, {
           cutoffs: { proxy_traces: cutoff, buckets: none, pending_compiles: none, trigger_events: none, vault_index: none },
         });
-        expect(r).toEqual({ done: true });
+        expect(r).toEqual({ done: true, deleted: 5 });
         const left = (await m.traces(A)) as Array<{ seq: number }>;
         expect(left.map((t) => t.seq)).toEqual(rows.slice(5).map((t) => t.seq));
         expect((await m.bucket(A))?.count).toBe(10); // buckets had no cutoff: untouched
+      });
+
+      it("a reset bigger than one transaction is finished batch by batch with resetBatch, sparing rows written after it", async () => {
+        // 4,600 traces: more than one transaction deletes (4,000 documents at most).
+        for (let i = 0; i < 4600; i += 1000) {
+          setNow(T0 + i);
+          await m.batch(Array.from({ length: Math.min(1000, 4600 - i) }, (_, j) => trace(j % 2 ? A : B, i + j)));
+        }
+        setNow(T0 + 10_000);
+        const first = await h.mutation(api.daemon.control.reset, { adminToken: TOKEN });
+        expect(first.done).toBe(false);
+        expect(first.deleted).toBe(4000);
+        expect(first.estimate).toBeGreaterThanOrEqual(4600);
+        // Written after the reset: survives every batch of it.
+        setNow(T0 + 11_000);
+        await m.ingest(trace(A, 9999));
+        let deleted = first.deleted;
+        let done = false;
+        for (let i = 0; i < 10 && !done; i++) {
+          const next = await h.mutation(api.daemon.control.resetBatch, { adminToken: TOKEN, cutoffs: first.cutoffs });
+          deleted += next.deleted;
+          done = next.done;
+        }
+        expect(done).toBe(true);
+        expect(deleted).toBeGreaterThanOrEqual(4600 + 2);
+        const left = (await m.traces(A)) as Array<{ input: { company: string } }>;
+        expect(left.map((t) => t.input.company)).toEqual(["c9999"]);
+        expect(await m.traces(B)).toHaveLength(0);
+        expect((await m.bucket(A))?.count).toBe(1);
+        expect(await m.bucket(B)).toBeUndefined();
+        // Running it again (a second caller, the scheduled follow-up) finds nothing more to delete.
+        expect(await h.mutation(api.daemon.control.resetBatch, { adminToken: TOKEN, cutoffs: first.cutoffs })).toEqual({ done: true, deleted: 0 });
+        expect(await m.traces(A)).toHaveLength(1);
+      });
+
+      it("a reset transaction also stops at about 4 MiB of documents (large traces are deleted a few at a time)", async () => {
+        const big = (i: number) => ({ ...trace(A, i), input: { a: "x".repeat(50_000), b: "y".repeat(50_000), i } });
+        for (let i = 0; i < 60; i += 10) await m.batch(Array.from({ length: 10 }, (_, j) => big(i + j)));
+        const first = await h.mutation(api.daemon.control.reset, { adminToken: TOKEN });
+        expect(first.done).toBe(false);
+        // ~100 KB each: about 40 fit in 4 MiB (after the small bucket and trigger rows).
+        const tracesDeleted = 60 - (await m.traces(A)).length;
+        expect(tracesDeleted).toBeGreaterThan(20);
+        expect(tracesDeleted).toBeLessThan(50);
+        let done = false;
+        for (let i = 0; i < 5 && !done; i++) done = (await h.mutation(api.daemon.control.resetBatch, { adminToken: TOKEN, cutoffs: first.cutoffs })).done;
+        expect(done).toBe(true);
+        expect(await m.traces(A)).toHaveLength(0);
       });
 
       it("reportSha records the first sha silently and re-enqueues compiled buckets on a change", async () => {

@@ -13,6 +13,10 @@ export class FakeClient implements BackendClient {
   readonly subscriptions = new Map<string, number>();
   connection: ConnectionState = { kind: "embedded", path: ".compile/state.db", connected: true };
   mutationError: Error | undefined;
+  /** Answers per mutation name, taken in order (a mutation without one answers null). */
+  readonly mutationResults = new Map<string, unknown[]>();
+  /** When set, each mutation waits for this before it answers (to see progress in between). */
+  mutationDelay: (() => Promise<void>) | undefined;
   private readonly data = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<{ onResult: (v: any) => void; onError?: (e: Error) => void }>>(); // eslint-disable-line @typescript-eslint/no-explicit-any -- results are per-query
 
@@ -34,9 +38,11 @@ export class FakeClient implements BackendClient {
   }
 
   async mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>> {
-    this.mutations.push({ name: getFunctionName(ref), args: args as Record<string, unknown> });
+    const name = getFunctionName(ref);
+    this.mutations.push({ name, args: args as Record<string, unknown> });
     if (this.mutationError) throw this.mutationError;
-    return null as FunctionReturnType<M>;
+    await this.mutationDelay?.();
+    return (this.mutationResults.get(name)?.shift() ?? null) as FunctionReturnType<M>;
   }
 
   onUpdate<Q extends QueryRef>(

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, test } from "vitest";
 import { cleanup } from "ink-testing-library";
 import { CONTROL_ACTIONS } from "../../src/backend/actions.js";
 import { UI_KEYS } from "../../src/tui/keymap.js";
-import { KEYS, renderApp } from "./helpers.js";
+import { FakeClient } from "./fakeClient.js";
+import { fullData } from "./fixtures.js";
+import { KEYS, renderApp, tick } from "./helpers.js";
 
 afterEach(() => cleanup());
 
@@ -62,6 +64,31 @@ describe("reset asks first, default No", () => {
     expect(client.mutations).toEqual([]);
     expect(frame()).toContain("reset cancelled");
     expect(frame()).not.toContain("[y/N]");
+  });
+});
+
+describe("reset runs to its end, batch by batch, as ctl reset does", () => {
+  test("R y: reset, then resetBatch until done, with progress on the command line", async () => {
+    const client = new FakeClient(fullData());
+    const cutoffs = { proxy_traces: 5, buckets: 1, pending_compiles: 2, trigger_events: 3, vault_index: -1 };
+    client.mutationResults.set("daemon/control:reset", [{ done: false, deleted: 4000, estimate: 10_000, cutoffs }]);
+    client.mutationResults.set("daemon/control:resetBatch", [
+      { done: false, deleted: 4000 },
+      { done: true, deleted: 2000 },
+    ]);
+    let release: (() => void) | undefined;
+    const gate = () => new Promise<void>((resolve) => (release = resolve));
+    client.mutationDelay = () => (client.mutations.length >= 2 ? gate() : Promise.resolve());
+    const { press, frame } = await renderApp({ client });
+    await press("R", "y");
+    expect(frame()).toContain("reset: 4,000 of about 10,000 rows deleted…");
+    release?.();
+    await tick(50);
+    release?.();
+    await tick(100);
+    expect(client.mutations.map((m) => m.name)).toEqual(["daemon/control:reset", "daemon/control:resetBatch", "daemon/control:resetBatch"]);
+    expect(client.mutations[1].args).toEqual({ adminToken: "test-token", cutoffs });
+    expect(frame()).toContain("✓ reset (vault kept): 10,000 rows deleted");
   });
 });
 

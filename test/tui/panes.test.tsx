@@ -316,3 +316,38 @@ describe("terminal size", () => {
     expect(app.frame().split("\n")).toHaveLength(30);
   });
 });
+
+describe("names from the state are printed with control characters escaped", () => {
+  const EVIL = "acme:\x1b]0;pwned\x07\x1b[2J:v1";
+  const SHOWN = "acme:\\x1b]0;pwned\\x07\\x1b[2J:v1";
+
+  test("buckets, triggers, pipeline, vault and footer never pass an escape sequence to the terminal", async () => {
+    const data = fx.fullData();
+    data["daemon/ingest:buckets"] = { threshold: 30, buckets: [{ ...fx.buckets.buckets[0], key: EVIL }] };
+    data["daemon/triggers:recent"] = [{ ...fx.triggers[0], bucket: EVIL, detail: "line\nbreak \u202eevil" }];
+    data["daemon/compiles:active"] = [];
+    data["daemon/compiles:list"] = [{ ...fx.recentJobs[2], bucket: EVIL, error: "boom\x1b[31m red" }];
+    data["daemon/vault:list"] = [{ ...fx.vault[0], bucket: EVIL, family: "fam\x9b1m", sha: `${fx.SHA}` }];
+    data["daemon/heartbeat:status"] = [{ ...fx.heartbeat[0], status: "running", compute: "local\x1b[5m" }];
+    const { frame } = await renderApp({ data, columns: 160, rows: 40 });
+    const f = frame();
+    expect(f).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+    expect(f).toContain("acme:\\x1b]0;pwned\\x07");
+    expect(f).toContain("line\\nbreak \\u202eevil");
+    expect(f).toContain("boom\\x1b[31m red");
+    expect(f).toContain("fam\\x9b1m");
+    expect(f).toContain("local\\x1b[5m");
+    void SHOWN;
+  });
+
+  test("the vault detail view escapes the entry's name, reasons and code", async () => {
+    const data = fx.fullData();
+    data["daemon/vault:list"] = [{ ...fx.vault[1], bucket: EVIL, reasons: ["bad\x1b[Hreason"], code: "export default function compiled(input) {\n\treturn '\x1b[2J';\n}" }];
+    const { frame, press } = await renderApp({ data, columns: 120, rows: 40 });
+    await press("\r");
+    const f = frame();
+    expect(f).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(f).toContain("bad\\x1b[Hreason");
+    expect(f).toContain("  return '\\x1b[2J';");
+  });
+});

@@ -1,6 +1,8 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { jsonToConvex, type Value } from "convex/values";
-import { Store } from "./store.js";
+import { ReadOnlyStateError, Store } from "./store.js";
+import { tightenStateFiles } from "./fileMode.js";
+import { collapseRepeatedLines } from "../repeats.js";
 import { convexJsonText } from "./json.js";
 import { Execution, type ExecHost } from "./exec.js";
 import { installGlobals, seededRandom, serial } from "./globals.js";
@@ -45,8 +47,17 @@ export interface EmbeddedRuntimeOptions {
   synchronous?: "NORMAL" | "FULL";
   /** The clock functions see (read once per execution). Default Date.now. */
   clock?: () => number;
-  /** Where scheduler/cron failures are reported. Default console.error. */
+  /**
+   * Where scheduler/cron failures are reported. Default console.error. Repeated identical lines are
+   * written once with a count (a full disk fails every tick).
+   */
   log?: (message: string) => void;
+  /**
+   * Open the state file read-only: nothing is written on open or later (no migration, no admin
+   * token, no scheduler lease, no checkpoints); every mutation fails with ReadOnlyStateError.
+   * Implies runCrons and runScheduler false; `env` must not be given.
+   */
+  readOnly?: boolean;
 }
 
 export interface CallOptions {
@@ -88,6 +99,9 @@ export class RuntimeCore implements ExecHost {
   readonly documentTypes;
   readonly clock: () => number;
   readonly log: (message: string) => void;
+  /** Writes the counts of repeated log lines still pending (on close). */
+  readonly flushLog: () => void;
+  readonly readOnly: boolean;
   closed = false;
   /** Per-execution Math.random seeds, from one crypto-seeded stream (cheaper than crypto per call). */
   private readonly seeds = seededRandom(randomInt(2 ** 31));
@@ -95,11 +109,20 @@ export class RuntimeCore implements ExecHost {
 
   constructor(readonly opts: EmbeddedRuntimeOptions) {
     const schema = readSchema(opts.schema);
-    this.store = new Store(opts.path, schema.specs, { synchronous: opts.synchronous });
+    const sink = opts.log ?? ((m: string) => console.error(m));
+    const collapsed = collapseRepeatedLines(sink);
+    this.log = collapsed.log;
+    this.flushLog = collapsed.flush;
+    this.readOnly = opts.readOnly === true;
+    if (!this.readOnly) {
+      // Files an older version created world-readable (they hold the traces and the admin token), and
+      // a -wal/-shm a reader left read-only.
+      for (const change of tightenStateFiles(opts.path)) this.log(`embedded runtime: state file permissions fixed (${change})`);
+    }
+    this.store = new Store(opts.path, schema.specs, { synchronous: opts.synchronous, readOnly: this.readOnly });
     this.modules = opts.modules;
     this.documentTypes = schema.documentTypes;
     this.clock = opts.clock ?? (() => Date.now());
-    this.log = opts.log ?? ((m) => console.error(m));
     if (schema.unsupported.length > 0) {
       this.log(`embedded runtime: not supported, queries on them will fail: ${schema.unsupported.join(", ")}`);
     }
@@ -109,6 +132,9 @@ export class RuntimeCore implements ExecHost {
   async execute(kind: FunctionKind, name: string, args: Args, allowInternal: boolean, pre?: Precondition): Promise<ExecuteResult | null> {
     if (this.closed) throw new Error("The embedded runtime is closed");
     const r = resolveFunction(this.modules, name, kind, allowInternal);
+    if (kind === "mutation" && this.readOnly) {
+      throw new ReadOnlyStateError(`${name}: the state file ${this.opts.path} is open read-only (this command only reads it); nothing was written`);
+    }
     // convexJsonText checks that the arguments are Convex values (convexToJson unless they are plain
     // JSON); the function gets its own copy from the text, so the caller's objects are validated in
     // place instead of cloned first.
@@ -141,21 +167,26 @@ export class RuntimeCore implements ExecHost {
 }
 
 export function openEmbeddedRuntime(opts: EmbeddedRuntimeOptions): EmbeddedRuntime {
+  const readOnly = opts.readOnly === true;
+  if (readOnly && opts.env) throw new Error("a read-only embedded runtime cannot set environment variables");
   const core = new RuntimeCore(opts);
   const { store } = core;
-  store.transaction(() => {
-    if (opts.env) {
-      for (const name of Object.keys(store.env())) store.setEnv(name, undefined);
-      for (const [k, v] of Object.entries(opts.env)) store.setEnv(k, v);
-    }
-    if ((opts.createAdminToken ?? opts.env === undefined) && store.env()[ADMIN_TOKEN_VAR] === undefined) {
-      store.setEnv(ADMIN_TOKEN_VAR, randomBytes(24).toString("base64url"));
-    }
-  });
+  if (!readOnly) {
+    store.transaction(() => {
+      if (opts.env) {
+        for (const name of Object.keys(store.env())) store.setEnv(name, undefined);
+        for (const [k, v] of Object.entries(opts.env)) store.setEnv(k, v);
+      }
+      if ((opts.createAdminToken ?? opts.env === undefined) && store.env()[ADMIN_TOKEN_VAR] === undefined) {
+        store.setEnv(ADMIN_TOKEN_VAR, randomBytes(24).toString("base64url"));
+      }
+    });
+  }
   const subs = new Subscriptions(core, opts.pollMs ?? 20);
+  // Read-only: no scheduler at all, so not even the lease row is written.
   const scheduler = new Scheduler(core, {
-    crons: opts.runCrons === false ? null : (opts.crons ?? null),
-    runScheduled: opts.runScheduler !== false,
+    crons: readOnly || opts.runCrons === false ? null : (opts.crons ?? null),
+    runScheduled: !readOnly && opts.runScheduler !== false,
     tickMs: opts.tickMs ?? 100,
     leaseMs: opts.leaseMs ?? 3000,
   });
@@ -205,6 +236,7 @@ export function openEmbeddedRuntime(opts: EmbeddedRuntimeOptions): EmbeddedRunti
         core.closed = true;
         store.close();
       });
+      core.flushLog();
     },
   };
 }

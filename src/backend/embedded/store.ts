@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { jsonToConvex, type Value } from "convex/values";
 import { encodeIndexKey, encodeIndexKeys } from "./keys.js";
 import { convexJsonText } from "./json.js";
 import { newId, tableNumberOf } from "./ids.js";
+import { createPrivateFile } from "./fileMode.js";
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
 
@@ -14,6 +17,8 @@ export interface IndexInfo {
   column: string;
   /** Prepared range-scan statements by order. */
   scanStmt?: { asc: StatementSync; desc: StatementSync };
+  /** Read-only store only: the file lacks this index (or has it over other fields) and cannot rebuild it. */
+  stale?: boolean;
 }
 
 /** The _versions row holding the last _creationTime handed out (no table is named with a leading "_"). */
@@ -51,11 +56,29 @@ export interface TableInfo {
   /** The indexes in column order (the order `put` binds them). */
   indexList: IndexInfo[];
   stmts: TableStatements;
+  /** Read-only store only: declared by the schema but not (yet) in the file; it reads as empty. */
+  absent?: boolean;
 }
 
 /** The declared shape of one table, as read from the schema. */
 export interface TableSpec {
   indexes: { name: string; fields: string[] }[];
+}
+
+export interface StoreOptions {
+  busyTimeoutMs?: number;
+  synchronous?: "NORMAL" | "FULL";
+  /**
+   * Open the file read-only: no migration, no pragma that writes, nothing created beside it where it
+   * can be avoided; a write transaction fails with ReadOnlyStateError. Works on a file (or folder)
+   * the process may not write.
+   */
+  readOnly?: boolean;
+}
+
+/** A write was attempted on a store opened read-only. */
+export class ReadOnlyStateError extends Error {
+  override name = "ReadOnlyStateError";
 }
 
 /** A scanned row: its index key and the document as stored (Convex JSON), parsed only on demand. */
@@ -128,16 +151,28 @@ export class Store {
   private cachedRows = 0;
   private creationTimeDirty = false;
 
+  readonly readOnly: boolean;
+  /** Whether the file has the runtime's bookkeeping tables (a read-only store may open a file that has none yet). */
+  private hasMeta = true;
+
   constructor(
     readonly path: string,
     private readonly specs: Map<string, TableSpec> | null,
-    opts: { busyTimeoutMs?: number; synchronous?: "NORMAL" | "FULL" } = {},
+    opts: StoreOptions = {},
   ) {
-    this.db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 10_000 });
+    this.readOnly = opts.readOnly === true;
+    const timeout = opts.busyTimeoutMs ?? 10_000;
+    if (this.readOnly) {
+      this.db = openReadOnly(path, timeout);
+      this.loadReadOnly();
+      return;
+    }
+    createPrivateFile(path);
+    this.db = new DatabaseSync(path, { timeout });
     this.db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${opts.synchronous ?? "NORMAL"}; PRAGMA foreign_keys=OFF;`);
     // Checkpoints run from an idle timer (runtime.ts), off the commit path; the automatic one is only
     // a safety net for a WAL that grows past ~80 MB.
-    this.db.exec(`PRAGMA busy_timeout=${opts.busyTimeoutMs ?? 10_000}; PRAGMA wal_autocheckpoint=20000;`);
+    this.db.exec(`PRAGMA busy_timeout=${timeout}; PRAGMA wal_autocheckpoint=20000;`);
     this.transaction(() => this.migrate());
   }
 
@@ -164,6 +199,9 @@ export class Store {
   }
 
   begin(write: boolean): void {
+    if (write && this.readOnly) {
+      throw new ReadOnlyStateError(`the state file ${this.path} is open read-only (this command only reads it): nothing was written`);
+    }
     this.db.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
     // Inside the transaction the pragma reads this transaction's snapshot (it opens it for a BEGIN).
     const dv = this.dataVersion();
@@ -225,6 +263,40 @@ export class Store {
     if (this.specs) for (const name of this.specs.keys()) this.ensureTable(name);
   }
 
+  /**
+   * The read-only counterpart of migrate(): learns the tables and indexes the file has and writes
+   * nothing. A declared table the file does not have reads as empty; an index the file lacks (a file
+   * last written by an older version) fails the queries that use it, saying how to upgrade the file.
+   */
+  private loadReadOnly(): void {
+    const master = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    const names = new Set(master.map((r) => r.name));
+    this.byNumber.set(SCHEDULED_NUMBER, SCHEDULED_TABLE);
+    this.hasMeta = names.has("_tables") && names.has("_env") && names.has("_versions") && names.has("_indexes");
+    if (!this.hasMeta) {
+      if (names.size > 0) throw new Error(`${this.path} is not a compile-daemon state file (it has other tables)`);
+      for (const name of this.specs?.keys() ?? []) this.loadTable(name, -1).absent = true;
+      return;
+    }
+    const rows = this.db.prepare("SELECT name, number FROM _tables").all() as { name: string; number: number }[];
+    for (const r of rows) this.byNumber.set(r.number, r.name);
+    for (const r of rows) {
+      const info = this.loadTable(r.name, r.number);
+      if (!names.has(`t_${r.name}`)) {
+        info.absent = true;
+        continue;
+      }
+      const cols = new Set((this.db.prepare(`PRAGMA table_info(${info.sql})`).all() as { name: string }[]).map((c) => c.name));
+      const known = new Map(
+        (this.db.prepare("SELECT name, fields FROM _indexes WHERE tbl = ?").all(r.name) as { name: string; fields: string }[]).map((x) => [x.name, x.fields]),
+      );
+      for (const ix of info.indexList) {
+        if (!cols.has(`ix_${ix.name}`) || known.get(ix.name) !== JSON.stringify(ix.fields)) ix.stale = true;
+      }
+    }
+    for (const name of this.specs?.keys() ?? []) if (!this.tables.has(name)) this.loadTable(name, -1).absent = true;
+  }
+
   private loadTable(name: string, number: number): TableInfo {
     const info: TableInfo = { name, number, sql: q(`t_${name}`), indexes: new Map(), indexList: [], stmts: { update: new Map() } };
     const spec = this.specs?.get(name);
@@ -274,6 +346,12 @@ export class Store {
     if (t) return t;
     if (name.startsWith("_")) throw new Error(`System table "${name}" is not supported by the embedded runtime`);
     if (this.specs !== null) throw new Error(`Table "${name}" is not declared in the schema`);
+    if (this.readOnly) {
+      // Schemaless and read-only: a table the file does not have reads as empty.
+      const info = this.loadTable(name, -1);
+      info.absent = true;
+      return info;
+    }
     return this.ensureTable(name);
   }
 
@@ -321,7 +399,7 @@ export class Store {
     const cached = this.docCache.get(id);
     if (cached !== undefined) return cached;
     const info = this.tables.get(table);
-    if (!info) return null;
+    if (!info || info.absent) return null;
     const stmt = (info.stmts.get ??= this.db.prepare(`SELECT doc FROM ${info.sql} WHERE id = ?`));
     const row = stmt.get(id) as { doc: string } | undefined;
     if (!row) return null;
@@ -427,7 +505,13 @@ export class Store {
   /** Rows of one index with lo <= key < hi, in key order, at most `limit`. */
   scan(table: string, index: IndexInfo, lo: Uint8Array, hi: Uint8Array, order: "asc" | "desc", limit: number): Row[] {
     const info = this.tables.get(table);
-    if (!info) return [];
+    if (!info || info.absent) return [];
+    if (index.stale) {
+      throw new Error(
+        `the state file ${this.path} was last written by an older version: index ${table}.${index.name} is missing; ` +
+          "open it once with write access (compile-daemon run, or any ctl command that writes) to upgrade it",
+      );
+    }
     if (index.scanStmt === undefined) {
       const base = `SELECT ${index.column} AS k, id, doc FROM ${info.sql} WHERE ${index.column} >= ? AND ${index.column} < ? ORDER BY ${index.column}`;
       index.scanStmt = { asc: this.db.prepare(`${base} ASC LIMIT ?`), desc: this.db.prepare(`${base} DESC LIMIT ?`) };
@@ -464,7 +548,7 @@ export class Store {
 
   count(table: string): number {
     const info = this.tables.get(table);
-    if (!info) return 0;
+    if (!info || info.absent) return 0;
     return (this.prepare(`SELECT COUNT(*) AS n FROM ${info.sql}`).get() as { n: number }).n;
   }
 
@@ -474,6 +558,7 @@ export class Store {
   }
 
   versions(): Map<string, number> {
+    if (!this.hasMeta) return new Map();
     const rows = this.prepare("SELECT tbl, version FROM _versions").all() as { tbl: string; version: number }[];
     return new Map(rows.filter((r) => r.tbl !== CREATION_TIME_ROW).map((r) => [r.tbl, r.version]));
   }
@@ -484,6 +569,7 @@ export class Store {
   }
 
   env(): Record<string, string> {
+    if (!this.hasMeta) return {};
     const rows = this.prepare("SELECT name, value FROM _env").all() as { name: string; value: string }[];
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
   }
@@ -495,6 +581,7 @@ export class Store {
 
   /** Copies committed WAL pages into the database without waiting for readers or writers. */
   checkpoint(): void {
+    if (this.readOnly) return;
     this.db.exec("PRAGMA wal_checkpoint(PASSIVE)");
   }
 
@@ -513,6 +600,37 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Opens `path` with SQLITE_OPEN_READONLY. A WAL-mode file needs its -shm index: SQLite reuses an
+ * existing one and otherwise creates it, which a read-only folder refuses. Then, when no -wal file
+ * exists (no connection is open and every change is in the main file), the file is opened as
+ * immutable, which needs neither; with a -wal (changes not yet in the main file) it cannot be read
+ * without the index, and the error says so rather than showing stale data.
+ */
+function openReadOnly(path: string, timeout: number): DatabaseSync {
+  const db = new DatabaseSync(path, { readOnly: true, timeout });
+  try {
+    db.prepare("SELECT COUNT(*) FROM sqlite_master").get();
+    return db;
+  } catch (e) {
+    db.close();
+    const code = ((e as { errcode?: number }).errcode ?? 0) & 0xff;
+    const cannotIndex = code === 8 /* SQLITE_READONLY */ || code === 14 /* SQLITE_CANTOPEN */;
+    if (!cannotIndex) throw e;
+    if (existsSync(`${path}-wal`)) {
+      throw new Error(
+        `cannot read ${path} read-only: SQLite can neither use nor create its -shm index beside it (${(e as Error).message}), and its -wal file may hold changes not yet in the main file; make the folder writable (and the -shm readable) for a moment, or copy the three files elsewhere`,
+        { cause: e },
+      );
+    }
+    const url = pathToFileURL(path);
+    url.searchParams.set("immutable", "1");
+    const immutable = new DatabaseSync(url, { readOnly: true, timeout });
+    immutable.prepare("SELECT COUNT(*) FROM sqlite_master").get();
+    return immutable;
+  }
 }
 
 export function parseDoc(json: string): Doc {

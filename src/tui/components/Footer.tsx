@@ -1,7 +1,7 @@
 import React from "react";
 import { Box, Text } from "ink";
 import type { ConnectionState } from "../../backend/client.js";
-import { fit } from "../format.js";
+import { fit, printable } from "../format.js";
 import { packHints, type Hints } from "../keymap.js";
 import { useTheme } from "../theme.js";
 
@@ -29,7 +29,9 @@ export function connectionLabel(c: ConnectionState): { text: string; ok: boolean
 /** Four fixed lines (status, command line, two of key hints), so feedback never moves the panes. */
 export function Footer({ mode, connection, workerStatus, lastError, line, hints, width }: FooterProps): React.JSX.Element {
   const theme = useTheme();
-  const conn = connectionLabel(connection);
+  const label = connectionLabel(connection);
+  const conn = { ...label, text: printable(label.text) };
+  if (workerStatus !== undefined) workerStatus = printable(workerStatus);
   const modeColor = mode === "RUNNING" ? "green" : mode === "PAUSED" ? "yellow" : "gray";
   const used = mode.length + 4 + conn.text.length + 4 + (workerStatus ? workerStatus.length + 11 : 0);
   const errorText = lastError ? fit(`✗ ${lastError}`, Math.max(0, width - used - 3)) : "";
@@ -61,9 +63,9 @@ function CommandLine({ line, width }: { line: FooterProps["line"]; width: number
     return (
       <Text wrap="truncate">
         <Text bold color={theme.color("cyan")}>
-          {line.prompt}
+          {printable(line.prompt)}
         </Text>
-        {line.value !== undefined && <Text> {line.value}█</Text>}
+        {line.value !== undefined && <Text> {printable(line.value)}█</Text>}
       </Text>
     );
   }

@@ -2,7 +2,7 @@ import { useNow } from "../hooks/useNow.js";
 import React from "react";
 import { Text } from "ink";
 import type { Heartbeat } from "../data.js";
-import { duration, fit } from "../format.js";
+import { duration, fit, printable } from "../format.js";
 import { useTheme } from "../theme.js";
 import { Pane, innerWidth } from "./Pane.js";
 
@@ -66,7 +66,7 @@ export function HeartbeatPane({ beats, now: fixedNow, width, height }: Heartbeat
     <Pane title="Heartbeat" note={others} width={width} height={height}>
       <Text wrap="truncate">
         <Text color={theme.color(color)} bold>
-          {glyph} {stale ? `${beat.status}?` : beat.status}
+          {glyph} {printable(stale ? `${beat.status}?` : beat.status)}
         </Text>
         <Text color={theme.color(stale ? "red" : undefined)}>{ageText}</Text>
       </Text>

@@ -1,7 +1,7 @@
 import React from "react";
 import { Text } from "ink";
 import type { CompileJob, VaultVerdict } from "../data.js";
-import { bar, fit } from "../format.js";
+import { bar, fit, printable } from "../format.js";
 import { useTheme, VERDICT_STYLES } from "../theme.js";
 import { Pane, innerWidth } from "./Pane.js";
 
@@ -46,7 +46,7 @@ export function PipelinePane({ active, recent, verdicts, currentSha, width, heig
       verdict ? [VERDICT_STYLES[verdict].glyph, VERDICT_STYLES[verdict].color]
       : last ? (FINISHED_GLYPH[last.status] ?? ["·", "gray"])
       : ["·", "gray"];
-    const label = verdict ?? last?.status ?? "";
+    const label = printable(verdict ?? last?.status ?? "");
     return (
       <Pane title="Pipeline" note={note} width={width} height={height}>
         <Text dimColor wrap="truncate">
@@ -63,7 +63,7 @@ export function PipelinePane({ active, recent, verdicts, currentSha, width, heig
         )}
         {last?.error && (
           <Text color={theme.color("red")} wrap="truncate">
-            {last.error}
+            {printable(last.error)}
           </Text>
         )}
       </Pane>
@@ -80,7 +80,7 @@ export function PipelinePane({ active, recent, verdicts, currentSha, width, heig
       <Text wrap="truncate">
         <Text>stage </Text>
         <Text bold color={theme.color("cyan")}>
-          {job.stage ?? "claimed"}
+          {printable(job.stage ?? "claimed")}
         </Text>
         <Text> {progress}</Text>
         {job.attempts > 1 && <Text color={theme.color("yellow")}> · attempt {job.attempts}</Text>}

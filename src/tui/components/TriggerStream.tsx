@@ -1,7 +1,7 @@
 import React from "react";
 import { Text } from "ink";
 import type { TriggerEvent } from "../data.js";
-import { clock, fit, windowStart } from "../format.js";
+import { clock, fit, printable, windowStart } from "../format.js";
 import { kindStyle, useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
@@ -63,7 +63,7 @@ export function TriggerStream(props: TriggerStreamProps): React.JSX.Element {
       {loading && <Text dimColor>waiting for the trigger stream…</Text>}
       {!loading && events.length === 0 && (
         <Text dimColor wrap="truncate">
-          {filter ? `nothing matches "${filter}" (esc clears)` : "no triggers yet"}
+          {filter ? `nothing matches "${printable(filter)}" (esc clears)` : "no triggers yet"}
         </Text>
       )}
       {visible.map((e, i) => {

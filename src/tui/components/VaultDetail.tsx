@@ -45,7 +45,8 @@ export function detailLines(e: VaultEntry, width: number): Line[] {
   lines.push({ text: "code", bold: true });
   const code = e.code.split("\n");
   const numberWidth = String(code.length).length;
-  code.forEach((line, i) => lines.push({ text: `${String(i + 1).padStart(numberWidth)} │ ${line}`, color: "cyan" }));
+  // Tabs as two spaces; every other control character is escaped where the line is drawn (fit).
+  code.forEach((line, i) => lines.push({ text: `${String(i + 1).padStart(numberWidth)} │ ${line.replace(/\t/g, "  ")}`, color: "cyan" }));
   return lines;
 }
 

@@ -2,7 +2,7 @@ import React from "react";
 import { Text } from "ink";
 import { selectiveOf } from "../../../convex/lib/verdicts.js";
 import type { VaultEntry } from "../data.js";
-import { fit, score, shortSha, verdictCounts, windowStart } from "../format.js";
+import { fit, printable, score, shortSha, verdictCounts, windowStart } from "../format.js";
 import { useTheme, VERDICT_STYLES } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
@@ -91,7 +91,7 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
               {score(e.scores.robustness).padStart(ROBUST_WIDTH)}{" "}
             </Text>
             <Text>{fit(e.family, cols.family, true)} </Text>
-            <Text color={theme.color(stale ? "gray" : "cyan")}>{shortSha(e.sha, 6)}</Text>
+            <Text color={theme.color(stale ? "gray" : "cyan")}>{printable(shortSha(e.sha, 6))}</Text>
           </Text>
         );
       })}

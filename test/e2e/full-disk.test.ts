@@ -1,0 +1,47 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli, startDaemonProc, waitFor } from "./cli.js";
+
+/**
+ * A daemon on a full disk: the same error used to be logged several times a second (every
+ * scheduler tick, every job poll). Now each distinct error is logged once, then with its count.
+ * A real full disk needs a small tmpfs, so this runs only where mounting one is allowed (root in
+ * a container or VM); elsewhere test/backend/repeats.test.ts covers the same paths in process.
+ */
+
+const mountPoint = mkdtempSync(path.join(tmpdir(), "full-disk-"));
+const mounted =
+  process.platform === "linux" && process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=1200k", "tmpfs", mountPoint]).status === 0;
+
+afterAll(() => {
+  if (mounted) spawnSync("umount", [mountPoint]);
+  rmSync(mountPoint, { recursive: true, force: true });
+});
+
+describe("a full disk", () => {
+  it.skipIf(!mounted)("is logged once per distinct error, then as one line with a count", async () => {
+    const db = path.join(mountPoint, "state.db");
+    expect(runCli(["seed", "--db", db]).status).toBe(0);
+    const daemon = startDaemonProc(db, ["--speed", "1"]);
+    const full = () => daemon.lines.filter((l) => JSON.stringify(l).includes("database or disk is full"));
+    await waitFor("the disk to fill up", () => full().length > 0, 60_000);
+    // Several seconds of failing: every scheduler tick (4 a second) and every job poll fail.
+    await new Promise((r) => setTimeout(r, 6000));
+    const duringErrors = full().filter((l) => l.type === "error").length;
+    const duringStderr = daemon.stderr().split("\n").filter((l) => l.includes("database or disk is full")).length;
+    daemon.child.kill("SIGTERM");
+    await daemon.exited;
+
+    expect(duringErrors).toBeLessThanOrEqual(2);
+    expect(duringStderr).toBeLessThanOrEqual(2);
+    // On the way out the counts are written.
+    const errors = daemon.lines.filter((l) => l.type === "error" && l.message === "database or disk is full");
+    expect(errors[0].repeated).toBeUndefined();
+    const counted = errors.slice(1).reduce((n, l) => n + Number(l.repeated ?? 0), 0);
+    const stderr = daemon.stderr();
+    expect(counted + Number(/disk is full \(repeated (\d+) times\)/.exec(stderr)?.[1] ?? 0)).toBeGreaterThan(10);
+  });
+});

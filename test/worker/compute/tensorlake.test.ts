@@ -77,7 +77,9 @@ describe("failover from tensorlake to local", () => {
       const reasons: string[] = [];
       const computes: ComputeName[] = [];
       const runner = createFailoverStage2Runner({
-        primary: tensorlake(apiUrl, { callTimeoutMs: 1_000, runTimeoutMs: 1_500 }),
+        // Only the hang cases race a short run timeout; elsewhere a slow spawn on a loaded machine
+        // must reach the failure under test (bad output), not time out first.
+        primary: tensorlake(apiUrl, { callTimeoutMs: 1_000, runTimeoutMs: c.fail?.hang ? 1_500 : 30_000 }),
         fallback: local,
         onRecovery: (r) => void reasons.push(r),
         onComputeChange: (n) => computes.push(n),
@@ -93,7 +95,7 @@ describe("failover from tensorlake to local", () => {
       expect(reasons[0]).not.toContain("\n");
       expect(runner.compute).toBe("local");
       expect(computes).toEqual(["local"]);
-      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(Date.now() - started).toBeLessThan(45_000);
     });
   }
 });

@@ -26,6 +26,7 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_events from "../lib/events.js";
 import type * as lib_pacing from "../lib/pacing.js";
 import type * as lib_sha from "../lib/sha.js";
+import type * as lib_traceRules from "../lib/traceRules.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_verdicts from "../lib/verdicts.js";
 import type * as lib_volume from "../lib/volume.js";
@@ -53,6 +54,7 @@ declare const fullApi: ApiFromModules<{
   "lib/events": typeof lib_events;
   "lib/pacing": typeof lib_pacing;
   "lib/sha": typeof lib_sha;
+  "lib/traceRules": typeof lib_traceRules;
   "lib/validate": typeof lib_validate;
   "lib/verdicts": typeof lib_verdicts;
   "lib/volume": typeof lib_volume;

@@ -270,11 +270,12 @@ async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, verd
 }
 
 export const fail = mutation({
-  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), error: v.string() },
-  handler: async (ctx, { adminToken, jobId, claimToken, error }) => {
+  // final: another attempt cannot change the outcome (a stored trace breaks the trace limits): fail now.
+  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), error: v.string(), final: v.optional(v.boolean()) },
+  handler: async (ctx, { adminToken, jobId, claimToken, error, final }) => {
     requireAdmin(adminToken);
     const job = await requireClaim(ctx, jobId, claimToken);
-    const exhausted = job.attempts >= job.maxAttempts;
+    const exhausted = final === true || job.attempts >= job.maxAttempts;
     const line = error.split("\n")[0].slice(0, 2000);
     await ctx.db.patch(jobId, {
       status: exhausted ? "failed" : "pending",

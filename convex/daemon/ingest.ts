@@ -5,7 +5,8 @@ import type { Doc, Id } from "../_generated/dataModel.js";
 import { traceFields } from "../schema.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
-import { checkBucketKey, checkInt, checkTrace, compileThreshold } from "../lib/validate.js";
+import { checkBucketKey, checkInt, checkTrace, checkTraceBatch, compileThreshold } from "../lib/validate.js";
+import { checkTraceValue, problemText, STORED_TRACE_REFUSED } from "../lib/traceRules.js";
 import type { TraceInput } from "../lib/validate.js";
 import { MAX_EVENT_ROWS } from "../lib/events.js";
 import { INITIAL_SHA } from "../lib/sha.js";
@@ -41,15 +42,18 @@ export async function currentSha(ctx: QueryCtx): Promise<string> {
 
 /**
  * The one path into proxy_traces (ingest, replay, inject): assigns the global seq, bumps the
- * bucket's counters and applies the VOLUME rule, all in the caller's transaction.
+ * bucket's counters and applies the VOLUME rule, all in the caller's transaction. Every trace is
+ * checked against the trace rules (convex/lib/traceRules.ts) unless the caller already did (`checked`):
+ * a copy of a stored row written before the limits (inject) is refused, not multiplied.
  */
-export async function ingestTrace(ctx: MutationCtx, trace: TraceInput, source: TraceSource): Promise<Inserted> {
-  const [row] = await ingestTraces(ctx, [trace], source);
+export async function ingestTrace(ctx: MutationCtx, trace: TraceInput, source: TraceSource, checked = false): Promise<Inserted> {
+  const [row] = await ingestTraces(ctx, [trace], source, checked);
   return row;
 }
 
 /** `ingestTrace` for several traces in order, in one transaction: what a batch reads once, it reads once. */
-export async function ingestTraces(ctx: MutationCtx, traces: TraceInput[], source: TraceSource): Promise<Inserted[]> {
+export async function ingestTraces(ctx: MutationCtx, traces: TraceInput[], source: TraceSource, checked = false): Promise<Inserted[]> {
+  if (!checked) traces.forEach((t, i) => checkTrace(t, traces.length === 1 ? "trace" : `traces[${i}]`));
   const run = new TraceIngest(ctx, source);
   const out: Inserted[] = [];
   for (const t of traces) out.push(await run.add(t));
@@ -232,7 +236,7 @@ export const ingestInline = mutation({
   handler: async (ctx, { adminToken, trace }) => {
     requireAdmin(adminToken);
     checkTrace(trace);
-    const row = await ingestTrace(ctx, trace, "ingest");
+    const row = await ingestTrace(ctx, trace, "ingest", true);
     await writeEventRows(ctx, [row], "ingest");
     return { seq: row.seq, traceId: row.traceId, volumeJobId: row.volumeJobId ?? null };
   },
@@ -246,8 +250,8 @@ export const ingestBatch = mutation({
       throw userError(`traces: at most ${MAX_BATCH} per batch, got ${traces.length}; split the batch`);
     }
     // Validate everything before the first insert, so the message names the first bad trace.
-    traces.forEach((t, i) => checkTrace(t, `traces[${i}]`));
-    const rows = await ingestTraces(ctx, traces, "ingest");
+    checkTraceBatch(traces);
+    const rows = await ingestTraces(ctx, traces, "ingest", true);
     await writeEventRows(ctx, rows, "ingest");
     return {
       inserted: rows.length,
@@ -268,7 +272,12 @@ export const buckets = query({
   },
 });
 
-/** The newest `limit` traces of a bucket, oldest first: what a compile learns from. */
+/**
+ * The newest `limit` traces of a bucket, oldest first: what a compile learns from. A stored trace
+ * that breaks the trace rules (written by a version before the limits: a 50 MB line) is refused here,
+ * before it reaches a client, with an error that starts with STORED_TRACE_REFUSED and names its seq:
+ * the worker fails the job with that reason at once instead of running out of memory on it.
+ */
 export const traces = query({
   args: { bucket: v.string(), limit: v.optional(v.number()), uptoSeq: v.optional(v.number()) },
   handler: async (ctx, { bucket, limit, uptoSeq }) => {
@@ -279,6 +288,14 @@ export const traces = query({
       .withIndex("by_bucket_seq", (q) => (uptoSeq === undefined ? q.eq("bucket", bucket) : q.eq("bucket", bucket).lte("seq", uptoSeq)))
       .order("desc")
       .take(n);
+    for (const row of newest) {
+      const { problems } = checkTraceValue(row, "stored");
+      if (problems.length > 0) {
+        throw userError(
+          `${STORED_TRACE_REFUSED}: seq ${row.seq} of ${bucket}: ${problemText(problems[0])} (written before these limits; \`ctl reset\` clears the traces)`,
+        );
+      }
+    }
     return newest.reverse();
   },
 });

@@ -1,7 +1,7 @@
 import { userError } from "./errors.js";
+import { BUCKET_KEY_RE, checkTraceValue, TRACE_LIMITS } from "./traceRules.js";
 
-/** `<org>:<call_site>:v<N>`, e.g. `acme:classify_lead_tier:v1`. */
-export const BUCKET_KEY_RE = /^[a-z0-9][a-z0-9_-]*:[a-z0-9_]+:v\d+$/;
+export { BUCKET_KEY_RE };
 
 /** Throws a one-line error naming `field` when `key` is not a bucket key. */
 export function checkBucketKey(key: unknown, field = "bucket"): string {
@@ -49,18 +49,30 @@ export interface TraceInput {
 }
 
 /**
- * Checks what validators cannot express (key format, ranges). `path` names the trace in a batch
- * (`traces[3]`) so the message points at the one bad field.
+ * Checks a trace argument with the rules every trace reader shares (convex/lib/traceRules.ts): key
+ * format, ranges, the size, nesting and string limits. `path` names the trace in a batch
+ * (`traces[3]`) so the message points at the one bad field. Returns the trace's size as JSON.
  */
-export function checkTrace(trace: TraceInput, path = "trace"): void {
-  checkBucketKey(trace.bucket, `${path}.bucket`);
-  checkText(trace.model, `${path}.model`);
-  checkNonNegative(trace.latencyMs, `${path}.latencyMs`);
-  checkNonNegative(trace.tokensIn, `${path}.tokensIn`);
-  checkNonNegative(trace.tokensOut, `${path}.tokensOut`);
-  if (trace.ts !== undefined) checkNonNegative(trace.ts, `${path}.ts`);
-  if (trace.input === undefined) throw userError(`${path}.input is missing`);
-  if (trace.output === undefined) throw userError(`${path}.output is missing`);
+export function checkTrace(trace: TraceInput, path = "trace"): number {
+  const { problems, bytes } = checkTraceValue(trace, "stored");
+  if (problems.length > 0) {
+    throw userError(problems.slice(0, 3).map((p) => `${path}${p.field === "" ? "" : `.${p.field}`}: ${p.message}`).join("; "));
+  }
+  return bytes;
+}
+
+/** Bytes of trace JSON one call may carry (a batch is split by count and by size): Convex's write limit is 8 MiB per mutation. */
+export const MAX_BATCH_BYTES = 4 * TRACE_LIMITS.traceBytes;
+
+/** Checks every trace of a batch before anything is written, and the batch's total size. */
+export function checkTraceBatch(traces: TraceInput[], path = "traces"): void {
+  let bytes = 0;
+  traces.forEach((t, i) => {
+    bytes += checkTrace(t, `${path}[${i}]`);
+  });
+  if (bytes > MAX_BATCH_BYTES) {
+    throw userError(`${path}: ${bytes.toLocaleString("en-US")} bytes of traces in one call; at most ${MAX_BATCH_BYTES.toLocaleString("en-US")}: split the batch`);
+  }
 }
 
 export const DEFAULT_THRESHOLD = 30;

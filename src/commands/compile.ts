@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import type { CallSite, CompileResult, Trace } from "../compiler/index.js";
 
@@ -56,18 +56,19 @@ function humanReport(result: CompileResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Every trace of the file, each line checked with the rules the backend checks traces with (one
+ * validator, convex/lib/traceRules.ts); a file with a bad line is refused whole, naming file:line
+ * and field of each problem.
+ */
 async function readTraces(file: string): Promise<Trace[]> {
-  const { parseTraces, TraceFormatError } = await compiler();
-  let text: string;
+  const { loadTraceFile } = await import("../compiler/traces.js");
+  const { refusedTraceFile, TraceFormatError, unreadableTraceFile } = await import("./traceFile.js");
   try {
-    text = await readFile(file, "utf8");
+    return await loadTraceFile(file);
   } catch (err) {
-    throw new UsageError(`cannot read traces file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseTraces(text);
-  } catch (err) {
-    if (err instanceof TraceFormatError) throw new UsageError(`${file}: line ${err.line}: ${err.reason}`);
+    if (err instanceof TraceFormatError) throw refusedTraceFile(err);
+    if (err instanceof Error && "code" in err) throw unreadableTraceFile(file, err);
     throw err;
   }
 }

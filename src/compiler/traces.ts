@@ -1,61 +1,218 @@
+import { createReadStream } from "node:fs";
+import { checkTraceLine, problemText, TRACE_LIMITS, type CheckedTrace, type TraceProblem } from "../../convex/lib/traceRules.js";
 import type { Trace } from "./types.js";
 
-/** A traces file line that is not a trace; carries its 1-based line number for the one-line error. */
+/**
+ * The traces file format (JSON Lines, one trace a line, blank lines skipped), read the same way by
+ * `compile --traces` and `seed --file`: every line is checked with the rules the Convex functions
+ * check traces with (convex/lib/traceRules.ts, the one validator), and a file with any bad line is
+ * refused whole, its problems named `file:line: field: reason`.
+ */
+
+/** At most this many problems are listed; the rest are counted ("… and N more"). */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** One problem of one line. */
+export interface TraceLineProblem extends TraceProblem {
+  line: number;
+}
+
+/** A file with bad lines: the first problems, in file order, and how many there were in all. */
 export class TraceFormatError extends Error {
   override name = "TraceFormatError";
   constructor(
-    readonly line: number,
-    readonly reason: string,
+    /** The file as named to the user ("" for text without a file). */
+    readonly file: string,
+    /** The first MAX_LISTED_PROBLEMS problems. */
+    readonly problems: TraceLineProblem[],
+    /** Problems in all. */
+    readonly total: number,
+    /** Lines with at least one problem. */
+    readonly badLines: number,
   ) {
-    super(`line ${line}: ${reason}`);
+    super(problems.length === 0 ? `${file}: no problems` : total === 1 ? problemLine(file, problems[0]) : `${where(file)}${badLines === 1 ? "1 bad line" : `${badLines} bad lines`} (${total} problems)`);
+  }
+
+  /** The first line's number (kept for callers of the one-error version). */
+  get line(): number {
+    return this.problems[0]?.line ?? 0;
+  }
+
+  /** The listing: one `file:line: field: reason` per problem, then "… and N more" when cut. */
+  listing(): string[] {
+    const lines = this.problems.map((p) => problemLine(this.file, p));
+    if (this.total > this.problems.length) lines.push(`… and ${this.total - this.problems.length} more`);
+    return lines;
   }
 }
 
-const NUMERIC_FIELDS = ["latencyMs", "tokensIn", "tokensOut"] as const;
-
-/** Checks one parsed line; returns the reason it is not a trace, or null when it is one. */
-function whyNotATrace(value: unknown): string | null {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return "not a JSON object";
-  const record = value as Record<string, unknown>;
-  if (typeof record.bucket !== "string" || record.bucket === "") return 'missing or empty "bucket" (a string)';
-  if (!("input" in record)) return 'missing "input"';
-  if (!("output" in record)) return 'missing "output"';
-  if (typeof record.model !== "string") return '"model" must be a string';
-  for (const field of NUMERIC_FIELDS) {
-    if (typeof record[field] !== "number" || !Number.isFinite(record[field])) return `"${field}" must be a number`;
-  }
-  if (typeof record.ts !== "string") return '"ts" must be a string';
-  return null;
+function where(file: string): string {
+  return file === "" ? "" : `${file}: `;
 }
 
-/** Parses JSON Lines (blank lines skipped). Throws TraceFormatError on the first bad line. */
-export function parseTraces(text: string): Trace[] {
-  const traces: Trace[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new TraceFormatError(i + 1, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+/** `file:line: field: reason` (`line N: …` for text without a file). */
+export function problemLine(file: string, p: TraceLineProblem): string {
+  return `${file === "" ? "line " : `${file}:`}${p.line}: ${problemText(p)}`;
+}
+
+/** Collects problems as lines are checked: keeps the first MAX_LISTED_PROBLEMS, counts the rest. */
+export class ProblemList {
+  readonly problems: TraceLineProblem[] = [];
+  total = 0;
+  badLines = 0;
+
+  add(line: number, problems: readonly TraceProblem[]): void {
+    if (problems.length === 0) return;
+    this.badLines++;
+    for (const p of problems) {
+      this.total++;
+      if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push({ line, ...p });
     }
-    const reason = whyNotATrace(value);
-    if (reason) throw new TraceFormatError(i + 1, reason);
-    const record = value as Trace;
-    traces.push({
-      bucket: record.bucket,
-      input: record.input,
-      output: record.output,
-      model: record.model,
-      latencyMs: record.latencyMs,
-      tokensIn: record.tokensIn,
-      tokensOut: record.tokensOut,
-      ts: record.ts,
-    });
   }
+
+  /** Throws the file's TraceFormatError when any line had a problem. */
+  throwIfAny(file: string): void {
+    if (this.total > 0) throw new TraceFormatError(file, this.problems, this.total, this.badLines);
+  }
+}
+
+/** One non-blank line of a traces file, checked. */
+export interface TraceFileEntry {
+  line: number;
+  /** The trace (ts in ms since the epoch), or null when the line has problems. */
+  trace: CheckedTrace | null;
+  problems: TraceProblem[];
+  /** The line's `ts` as written when it was a string (the compiler keeps it), else undefined. */
+  tsText?: string;
+  /** Bytes of the trace as stored (JSON). */
+  bytes: number;
+}
+
+/**
+ * Reads a traces file line by line and checks each line. Memory stays bounded by the longest line
+ * kept (TRACE_LIMITS.lineBytes): a longer line is counted, not held, and reported as too long.
+ * Throws a plain Error with the system's reason when the file cannot be read.
+ */
+export async function* readTraceFile(file: string): AsyncGenerator<TraceFileEntry> {
+  for await (const raw of fileLines(file)) {
+    const entry = checkedEntry(raw);
+    if (entry) yield entry;
+  }
+}
+
+/** Parses JSON Lines text (blank lines skipped). Throws TraceFormatError listing the bad lines. */
+export function parseTraces(text: string, file = ""): Trace[] {
+  const traces: Trace[] = [];
+  const problems = new ProblemList();
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const entry = checkedEntry({ line: i + 1, text: line, bytes: Buffer.byteLength(line, "utf8") });
+    if (!entry) continue;
+    problems.add(entry.line, entry.problems);
+    if (entry.trace) traces.push(compilerTrace(entry));
+  }
+  problems.throwIfAny(file);
   return traces;
+}
+
+/** Every trace of a file for the compiler; throws TraceFormatError (every line checked first) if any line is bad. */
+export async function loadTraceFile(file: string): Promise<Trace[]> {
+  const traces: Trace[] = [];
+  const problems = new ProblemList();
+  for await (const entry of readTraceFile(file)) {
+    problems.add(entry.line, entry.problems);
+    if (entry.trace && problems.total === 0) traces.push(compilerTrace(entry));
+  }
+  problems.throwIfAny(file);
+  return traces;
+}
+
+/** The compiler's view of a checked trace: `ts` as an ISO time (the line's own text when it was one). */
+export function compilerTrace(entry: TraceFileEntry): Trace {
+  const t = entry.trace!;
+  return {
+    bucket: t.bucket,
+    input: t.input,
+    output: t.output,
+    model: t.model,
+    latencyMs: t.latencyMs,
+    tokensIn: t.tokensIn,
+    tokensOut: t.tokensOut,
+    ts: entry.tsText ?? new Date(t.ts ?? 0).toISOString(),
+  };
+}
+
+function checkedEntry({ line, text, bytes, problem }: RawLine): TraceFileEntry | null {
+  if (problem !== undefined) return { line, trace: null, problems: [{ field: "", message: problem }], bytes: 0 };
+  if (text !== null && text.trim() === "") return null;
+  const check = checkTraceLine(text, bytes);
+  return { line, trace: check.trace, problems: check.problems, bytes: check.bytes, tsText: check.tsText };
+}
+
+interface RawLine {
+  line: number;
+  /** The line's text (without its line break), or null when it was too long to keep. */
+  text: string | null;
+  bytes: number;
+  /** Why the line could not be read as text (not UTF-8). */
+  problem?: string;
+}
+
+/**
+ * The lines of a file as they stream in, split on "\n" ("\r\n" too), decoded as UTF-8 (a leading
+ * byte-order mark is dropped). A line longer than TRACE_LIMITS.lineBytes is not kept: its bytes are
+ * counted and it is yielded with text null. A line that is not valid UTF-8 comes with a problem.
+ */
+async function* fileLines(file: string): AsyncGenerator<RawLine> {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let parts: Buffer[] = [];
+  let kept = 0;
+  let bytes = 0;
+  let line = 0;
+  const finish = (): RawLine => {
+    line++;
+    let text: string | null = null;
+    if (bytes <= TRACE_LIMITS.lineBytes) {
+      let buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, kept);
+      if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
+      if (line === 1 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      try {
+        text = decoder.decode(buf);
+      } catch {
+        const raw: RawLine = { line, text: null, bytes, problem: "not valid UTF-8 text" };
+        parts = [];
+        kept = bytes = 0;
+        return raw;
+      }
+    }
+    const raw: RawLine = { line, text, bytes };
+    parts = [];
+    kept = bytes = 0;
+    return raw;
+  };
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl === -1 ? chunk.length : nl;
+      if (end > start) {
+        bytes += end - start;
+        if (bytes <= TRACE_LIMITS.lineBytes) {
+          parts.push(chunk.subarray(start, end));
+          kept += end - start;
+        } else if (parts.length > 0) {
+          parts = []; // too long: stop holding it
+          kept = 0;
+        }
+      }
+      if (nl === -1) break;
+      yield finish();
+      start = nl + 1;
+    }
+  }
+  if (bytes > 0) yield finish();
 }
 
 /** Buckets in order of first appearance, so output follows the file. */

@@ -3,7 +3,7 @@ import type { BackendClient } from "../backend/client.js";
 import type { Stage2Runner } from "../compiler/types.js";
 import { ScanCache } from "./scanner.js";
 import { asError } from "./heartbeat.js";
-import { runPipeline, type ClaimedJob } from "./pipeline.js";
+import { BadTraceError, runPipeline, type ClaimedJob } from "./pipeline.js";
 
 export interface JobLoopOptions {
   client: BackendClient;
@@ -121,7 +121,11 @@ export class JobLoop {
           return;
         }
         this.opts.onJob({ phase: "failed", job, detail: error.message });
-        await client.mutation(api.daemon.compiles.fail, { ...fenced, error: error.message.slice(0, 500) }).catch((err: unknown) => this.opts.onError(asError(err)));
+        // Bad input in the state fails the job at once: another attempt would read the same trace.
+        const final = error instanceof BadTraceError;
+        await client
+          .mutation(api.daemon.compiles.fail, { ...fenced, error: error.message.slice(0, 500), ...(final ? { final } : {}) })
+          .catch((err: unknown) => this.opts.onError(asError(err)));
       } finally {
         clearInterval(renew);
       }

@@ -1,5 +1,7 @@
 import { api } from "../../convex/_generated/api.js";
 import { isUsable } from "../../convex/lib/verdicts.js";
+import { errorLine } from "../../convex/lib/errors.js";
+import { checkTraceValue, problemText, STORED_TRACE_REFUSED } from "../../convex/lib/traceRules.js";
 import type { BackendClient } from "../backend/client.js";
 import { compileBucket } from "../compiler/compileBucket.js";
 import { runEnvelope } from "../compiler/envelope.js";
@@ -55,11 +57,22 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   abortIfNeeded(signal);
 
   await setStage("synthesize");
-  const rows = await client.query(api.daemon.ingest.traces, {
-    bucket: job.bucket,
-    limit: MAX_TRACES,
-    ...(job.uptoSeq === undefined ? {} : { uptoSeq: job.uptoSeq }),
-  });
+  const rows = await client
+    .query(api.daemon.ingest.traces, {
+      bucket: job.bucket,
+      limit: MAX_TRACES,
+      ...(job.uptoSeq === undefined ? {} : { uptoSeq: job.uptoSeq }),
+    })
+    .catch((e: unknown) => {
+      const line = errorLine(e);
+      throw line.startsWith(STORED_TRACE_REFUSED) ? new BadTraceError(line) : e;
+    });
+  // The query refuses a stored trace that breaks the limits; a deployment running functions from
+  // before them would not, so the rows are checked here too before the compiler sees them.
+  for (const r of rows) {
+    const { problems } = checkTraceValue(r, "stored");
+    if (problems.length > 0) throw new BadTraceError(`${STORED_TRACE_REFUSED}: seq ${r.seq} of ${job.bucket}: ${problemText(problems[0])}`);
+  }
   const traces: Trace[] = rows.map((r) => ({
     bucket: r.bucket,
     input: r.input,
@@ -104,6 +117,14 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   });
   deps.onStage?.("vault");
   return result.verdict;
+}
+
+/**
+ * A job that no attempt can complete: a trace it must learn from breaks the trace limits (stored by a
+ * version before them). The loop fails such a job at once, without retries.
+ */
+export class BadTraceError extends Error {
+  override name = "BadTraceError";
 }
 
 function abortIfNeeded(signal: AbortSignal): void {

@@ -127,9 +127,9 @@ describe("compile-daemon compile", () => {
   it("names the bad line and its reason", async () => {
     const good = JSON.stringify(learnableRule(1, 0)[0]);
     const file = tempFile("bad.jsonl", `${good}\n\n${good.replace('"model":"test-model",', "")}\n`);
-    await expect(runCompile(["compile", "--traces", file])).rejects.toThrow(new UsageError(`${file}: line 3: "model" must be a string`));
+    await expect(runCompile(["compile", "--traces", file])).rejects.toThrow(new UsageError(`${file}:3: model: missing: the model's name, a string`));
     const notJson = tempFile("worse.jsonl", `${good}\n{oops\n`);
-    await expect(runCompile(["compile", "--traces", notJson])).rejects.toThrow(/line 2: not valid JSON/);
+    await expect(runCompile(["compile", "--traces", notJson])).rejects.toThrow(/worse\.jsonl:2: not valid JSON/);
   });
 
   it("refuses an unknown bucket and a missing file as usage errors", async () => {
@@ -145,6 +145,6 @@ describe("compile-daemon compile", () => {
       (err: { code: number; stderr: string }) => err,
     );
     expect(failure?.code).toBe(2);
-    expect(failure?.stderr.trim()).toBe(`compile-daemon: ${file}: line 1: not a JSON object`);
+    expect(failure?.stderr.trim()).toBe(`compile-daemon: ${file}:1: a trace must be a JSON object, got an array`);
   });
 });

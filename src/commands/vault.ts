@@ -8,7 +8,8 @@ import { isUsable } from "../../convex/lib/verdicts.js";
 import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
 import { commentText } from "../compiler/emit.js";
-import { checkCode, codeHash, printable } from "../compiler/codeCheck.js";
+import { printable } from "../backend/printable.js";
+import { checkCode, codeHash } from "../compiler/codeCheck.js";
 import { UsageError } from "./errors.js";
 import { figureColumns, fixed, selectiveText } from "./vaultFigures.js";
 
@@ -56,7 +57,7 @@ export function registerVault(program: Command): void {
         return;
       }
       const out = process.stdout;
-      out.write(`${e.bucket}  ${e.verdict.toUpperCase()}  family ${e.family}  sha ${e.sha}\n`);
+      out.write(`${printable(e.bucket)}  ${e.verdict.toUpperCase()}  family ${printable(e.family)}  sha ${printable(e.sha)}\n`);
       out.write(
         e.coverage === undefined
           ? "coverage   not measured (written before functions could abstain)\n"
@@ -66,10 +67,10 @@ export function registerVault(program: Command): void {
       if (e.baseline !== undefined) out.write(`baseline   ${fixed(e.baseline)}  agreement of always answering the most common answer\n`);
       out.write(`scores     schema ${fixed(e.scores.schema)}  det ${fixed(e.scores.det)}  robustness ${fixed(e.scores.robustness)}\n`);
       out.write(`traces     ${e.nTraces} (trained on ${e.nTrain ?? "?"}, evaluated on ${e.nHoldout ?? "?"} later calls)\n`);
-      if (e.reasons.length) out.write(`reasons:\n${e.reasons.map((r) => `  - ${r}`).join("\n")}\n`);
+      if (e.reasons.length) out.write(`reasons:\n${e.reasons.map((r) => `  - ${printable(r)}`).join("\n")}\n`);
       const fixtures = envelopeLines(e.envelope);
       if (fixtures.length) out.write(`agent fixtures:\n${fixtures.join("\n")}\n`);
-      out.write(`\n${e.code}\n`);
+      out.write(`\n${printable(e.code, { multiline: true })}\n`);
     });
 
   vault
@@ -185,7 +186,7 @@ function envelopeLines(envelope: unknown): string[] {
   const calls = (envelope as { calls?: unknown } | undefined)?.calls;
   if (!Array.isArray(calls)) return [];
   return calls.slice(0, 20).map((c: { input?: unknown; output?: unknown; abstained?: boolean }) => {
-    const answer = c.abstained === true || c.output === undefined ? "deferred to the model (undefined)" : JSON.stringify(c.output);
-    return `  ${JSON.stringify(c.input)} -> ${answer}`;
+    const answer = c.abstained === true || c.output === undefined ? "deferred to the model (undefined)" : printable(JSON.stringify(c.output));
+    return `  ${printable(JSON.stringify(c.input))} -> ${answer}`;
   }).concat(calls.length > 20 ? [`  … ${calls.length - 20} more`] : []);
 }

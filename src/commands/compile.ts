@@ -5,6 +5,7 @@ import type { CallSite, CompileResult, Trace } from "../compiler/index.js";
 // Loaded on use: the compiler pulls in the TypeScript compiler, which the other commands
 // (and the always-on daemon) must not pay for at start-up.
 const compiler = () => import("../compiler/index.js");
+import { printable } from "../backend/printable.js";
 import { UsageError } from "./errors.js";
 import { DEFAULT_GATE } from "../compiler/types.js";
 
@@ -45,14 +46,14 @@ const GLYPHS: Record<CompileResult["verdict"], string> = { compiled: "✓", part
 function humanReport(result: CompileResult): string {
   const { scores, coverage, selective } = result;
   const lines = [
-    `${GLYPHS[result.verdict]} ${result.bucket}  ${result.verdict.toUpperCase()}  family ${result.family}${result.origin === "llm" ? " (proposed by the LLM)" : ""}`,
+    `${GLYPHS[result.verdict]} ${printable(result.bucket)}  ${result.verdict.toUpperCase()}  family ${printable(result.family)}${result.origin === "llm" ? " (proposed by the LLM)" : ""}`,
     `  on ${coverage.n} later calls: coverage ${fixed(coverage.rate)} [${fixed(coverage.lowerBound)}, ${fixed(coverage.upperBound)}]  selective agreement ${fixed(selective.rate)} [${fixed(selective.lowerBound)}, ${fixed(selective.upperBound)}] (${selective.ok} of ${selective.n})  constant baseline ${fixed(result.baseline)}`,
     `  schema ${fixed(scores.schema)}  det ${fixed(scores.det)}  robustness ${fixed(scores.robustness)}  new inputs ${result.novel.distinct} (abstained on ${result.novel.abstained})`,
     `  traces ${result.nTraces}; evaluated forward on ${result.nHoldout}, each by a program fit on the traces before it`,
-    ...result.reasons.map((reason) => `  reason: ${reason}`),
-    ...result.notes.map((note) => `  note: ${note}`),
+    ...result.reasons.map((reason) => `  reason: ${printable(reason)}`),
+    ...result.notes.map((note) => `  note: ${printable(note)}`),
   ];
-  if (result.code) lines.push("  code:", ...result.code.trimEnd().split("\n").map((line) => `    ${line}`));
+  if (result.code) lines.push("  code:", ...result.code.trimEnd().split("\n").map((line) => `    ${printable(line)}`));
   return `${lines.join("\n")}\n`;
 }
 
@@ -104,13 +105,13 @@ export function registerCompile(program: Command): void {
       const traces = await readTraces(flags.traces);
       const groups = groupByBucket(traces);
       if (groups.size === 0) throw new UsageError(`${flags.traces}: no traces`);
-      if (flags.bucket && !groups.has(flags.bucket)) throw new UsageError(`no traces for bucket ${flags.bucket} (buckets: ${[...groups.keys()].join(", ")})`);
+      if (flags.bucket && !groups.has(flags.bucket)) throw new UsageError(`no traces for bucket ${printable(flags.bucket)} (buckets: ${[...groups.keys()].map((key) => printable(key)).join(", ")})`);
       const sites = await callSitesFrom(cmd, flags.agent);
       const buckets = flags.bucket ? [flags.bucket] : [...groups.keys()];
       try {
         for (const bucket of buckets) {
           const site = sites?.get(bucket);
-          if (sites && !site) process.stderr.write(`compile-daemon: ${bucket} has no call site in ${flags.agent}; inferring its schemas from the traces\n`);
+          if (sites && !site) process.stderr.write(`compile-daemon: ${printable(bucket)} has no call site in ${printable(flags.agent)}; inferring its schemas from the traces\n`);
           const result = await compileBucket(groups.get(bucket) as Trace[], { bucket, seed, inputSchema: site?.inputSchema, outputSchema: site?.outputSchema });
           process.stdout.write(flags.json ? `${jsonLine(result)}\n` : humanReport(result));
         }

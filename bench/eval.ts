@@ -14,6 +14,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { canonicalJson, closeSandboxes, compileBucket } from "../src/compiler/index.js";
+import { createRng } from "../src/compiler/random.js";
 import { evaluateOnce } from "../src/compiler/sandbox/localRunner.js";
 import type { CompileResult, Stage2Output, Trace } from "../src/compiler/types.js";
 import { loadDatasets, type Dataset, type Example } from "./eval/datasets.js";
@@ -30,16 +31,6 @@ const TRAFFIC_CALLS = 1500;
 const COMPILE_TIMEOUT_MS = 120_000;
 const SERVED = new Set(["compiled", "partial"]);
 
-function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = items.slice();

@@ -1,5 +1,5 @@
 import { userError } from "./errors.js";
-import { BUCKET_KEY_RE, checkTraceValue, TRACE_LIMITS } from "./traceRules.js";
+import { BUCKET_KEY_RE, checkTraceValue, TRACE_LIMITS, type CheckedTrace } from "./traceRules.js";
 
 export { BUCKET_KEY_RE };
 
@@ -37,16 +37,8 @@ export function checkText(value: unknown, field: string, max = 200): string {
   return value;
 }
 
-export interface TraceInput {
-  bucket: string;
-  input: unknown;
-  output: unknown;
-  model: string;
-  latencyMs: number;
-  tokensIn: number;
-  tokensOut: number;
-  ts?: number;
-}
+/** A trace as a function receives it: the one shape the trace rules check. */
+export type TraceInput = CheckedTrace;
 
 /**
  * Checks a trace argument with the rules every trace reader shares (convex/lib/traceRules.ts): key

@@ -70,6 +70,23 @@ export const speed = mutation({
 });
 
 /**
+ * `+`/`-` in the console: halves ("faster") or doubles ("slower") the stored pause, clamped to
+ * MIN_SPEED_MS..MAX_SPEED_MS, in one transaction. Reading and writing in the same mutation means two
+ * quick presses compose (1000 -> 500 -> 250) instead of both reading 1000 and both writing 500.
+ */
+export const nudgeSpeed = mutation({
+  args: { adminToken: v.string(), direction: v.union(v.literal("faster"), v.literal("slower")) },
+  handler: async (ctx, { adminToken, direction }) => {
+    requireAdmin(adminToken);
+    const row = await ensureReplayRow(ctx);
+    const next = direction === "faster" ? row.speedMs / 2 : row.speedMs * 2;
+    const speedMs = Math.min(MAX_SPEED_MS, Math.max(MIN_SPEED_MS, Math.round(next)));
+    if (speedMs !== row.speedMs) await ctx.db.patch(row._id, { speedMs });
+    return { speedMs, previousMs: row.speedMs };
+  },
+});
+
+/**
  * Tables a reset clears, in the order it clears them; vault_index only with `all`. The small tables
  * go first, so the first transaction already leaves no bucket counter or job from before the reset
  * for a replay restarting meanwhile to build on; traces, the big one, go last.

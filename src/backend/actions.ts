@@ -54,15 +54,14 @@ function token(client: BackendClient): string {
   return client.adminToken ?? "";
 }
 
-async function currentSpeed(client: BackendClient): Promise<number> {
-  const state = await client.query(api.daemon.replay.state, {});
-  return state.speedMs;
-}
-
-async function setSpeed(client: BackendClient, speedMs: number): Promise<string> {
-  const clamped = Math.min(SPEED_MAX_MS, Math.max(SPEED_MIN_MS, Math.round(speedMs)));
-  await client.mutation(api.daemon.control.speed, { adminToken: token(client), speedMs: clamped });
-  return `speed ${clamped} ms per trace`;
+/**
+ * One mutation computes the new pause from the stored one, so two quick presses compose
+ * (1000 -> 500 -> 250) rather than both reading 1000 and writing 500.
+ */
+async function nudgeSpeed(client: BackendClient, direction: "faster" | "slower"): Promise<string> {
+  const result = await client.mutation(api.daemon.control.nudgeSpeed, { adminToken: token(client), direction });
+  // A stand-in client in tests may answer nothing.
+  return result ? `speed ${result.speedMs} ms per trace` : `speed: ${direction}`;
 }
 
 export const CONTROL_ACTIONS: readonly ControlAction[] = [
@@ -131,7 +130,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     label: "faster",
     help: "halve the pause between replayed traces",
     async run(client) {
-      return setSpeed(client, (await currentSpeed(client)) / 2);
+      return nudgeSpeed(client, "faster");
     },
   },
   {
@@ -140,7 +139,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     label: "slower",
     help: "double the pause between replayed traces",
     async run(client) {
-      return setSpeed(client, (await currentSpeed(client)) * 2);
+      return nudgeSpeed(client, "slower");
     },
   },
   {

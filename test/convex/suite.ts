@@ -156,6 +156,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
           [api.daemon.control.reset, { all: true }],
           [api.daemon.control.resetBatch, { cutoffs: { proxy_traces: T0 * 2, buckets: T0 * 2, pending_compiles: T0 * 2, trigger_events: T0 * 2, vault_index: T0 * 2 } }],
           [api.daemon.control.speed, { speedMs: 10 }],
+          [api.daemon.control.nudgeSpeed, { direction: "faster" }],
           [api.daemon.control.bumpSha, {}],
           [api.daemon.control.reportSha, { sha: "abc" }],
           [api.daemon.control.inject, { bucket: A, n: 1 }],
@@ -542,6 +543,30 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         }
         expect(await snapshot()).toEqual(before);
         expect((await m.state()).speedMs).toBe(700);
+      });
+
+      it("nudgeSpeed halves or doubles the stored pause in one mutation, clamped to 1..60000", async () => {
+        expect(await h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "faster" })).toEqual({ speedMs: 500, previousMs: 1000 });
+        // Two presses sent at once compose: each reads the pause the other wrote (1000 -> 500 -> 250 -> 125).
+        const both = await Promise.all([
+          h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "faster" }),
+          h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "faster" }),
+        ]);
+        expect(both.map((r) => r.speedMs).sort((a, b) => a - b)).toEqual([125, 250]);
+        expect((await m.state()).speedMs).toBe(125);
+        await h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "slower" });
+        expect((await m.state()).speedMs).toBe(250);
+        // Clamped at both ends; 3 ms halves to 2 (rounded), 1 ms stays 1.
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 3 });
+        expect((await h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "faster" })).speedMs).toBe(2);
+        expect((await h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "faster" })).speedMs).toBe(1);
+        expect((await h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "faster" })).speedMs).toBe(1);
+        await h.mutation(api.daemon.control.speed, { adminToken: TOKEN, speedMs: 40_000 });
+        expect((await h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "slower" })).speedMs).toBe(60_000);
+        expect((await m.state()).speedMs).toBe(60_000);
+        const msg = await refusal(h.mutation(api.daemon.control.nudgeSpeed, { adminToken: TOKEN, direction: "sideways" }));
+        expect(msg).toMatch(/direction|Validator|validator/);
+        expect((await m.state()).speedMs).toBe(60_000);
       });
 
       it("a replayed trace counts toward VOLUME like an ingested one", async () => {

@@ -66,3 +66,16 @@ test("panes fill from real subscriptions; p pauses and R y resets through real m
   await settle(app.frames);
   expect(app.frame()).not.toContain("35/30");
 });
+
+test("+ + pressed back to back on the real backend compose: 1000 -> 500 -> 250, then - gives 500", async () => {
+  const app = await renderApp({ client: client as never, columns: 120, rows: 32 });
+  await waitFor(app.frame, " RUNNING ");
+  // Both keys go out before either mutation has answered.
+  app.stdin.write("+");
+  app.stdin.write("+");
+  await waitFor(app.frame, "✓ speed 250 ms per trace");
+  expect((await client.query(api.daemon.replay.state, {})).speedMs).toBe(250);
+  await app.press("-");
+  await waitFor(app.frame, "✓ speed 500 ms per trace");
+  expect((await client.query(api.daemon.replay.state, {})).speedMs).toBe(500);
+});

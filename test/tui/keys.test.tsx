@@ -22,13 +22,20 @@ describe("control actions (the table ctl uses)", () => {
     expect(frame()).toContain(feedback);
   });
 
-  test("+ halves and - doubles the replay pause", async () => {
-    const { press, client, frame } = await renderApp();
+  test("+ and - send one nudgeSpeed each, never a speed computed from a read", async () => {
+    const client = new FakeClient(fullData());
+    client.mutationResults.set("daemon/control:nudgeSpeed", [{ speedMs: 500, previousMs: 1000 }, { speedMs: 250, previousMs: 500 }, { speedMs: 500, previousMs: 250 }]);
+    const { press, frame } = await renderApp({ client });
     await press("+");
-    expect(client.mutations).toEqual([{ name: "daemon/control:speed", args: { ...TOKEN, speedMs: 500 } }]);
+    expect(client.mutations).toEqual([{ name: "daemon/control:nudgeSpeed", args: { ...TOKEN, direction: "faster" } }]);
     expect(frame()).toContain("✓ speed 500 ms per trace");
-    await press("-");
-    expect(client.mutations[1]).toEqual({ name: "daemon/control:speed", args: { ...TOKEN, speedMs: 2000 } });
+    // Two quick presses: two nudges, each resolved by the backend against the stored pause.
+    await press("+", "-");
+    expect(client.mutations.slice(1)).toEqual([
+      { name: "daemon/control:nudgeSpeed", args: { ...TOKEN, direction: "faster" } },
+      { name: "daemon/control:nudgeSpeed", args: { ...TOKEN, direction: "slower" } },
+    ]);
+    expect(client.mutations.some((m) => m.name === "daemon/control:speed")).toBe(false);
   });
 
   test("a refused action shows in the command line and as the footer's last error", async () => {

@@ -23,5 +23,11 @@ export interface BackendClient {
     onError?: (error: Error) => void,
   ): () => void;
   connectionState(): ConnectionState;
+  /**
+   * Calls `listener` with the new state each time connectionState() changes (not with the current
+   * one: read that first). The console's footer follows the connection through this, not through
+   * subscription results, which stop arriving exactly when the connection is lost. Returns unsubscribe.
+   */
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void;
   close(): Promise<void>;
 }

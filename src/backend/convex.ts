@@ -21,6 +21,7 @@ export class ConvexBackend implements BackendClient {
   private readonly client: ConvexClient;
   private lastError: string | undefined;
   private readonly stopWatching: () => void;
+  private readonly connectionListeners = new Set<(state: ConnectionState) => void>();
 
   constructor(private readonly opts: ConvexBackendOptions) {
     this.adminToken = opts.adminToken ?? process.env.COMPILE_ADMIN_TOKEN;
@@ -37,6 +38,8 @@ export class ConvexBackend implements BackendClient {
         if (!reported) log(`convex: ${this.lastError}`);
         reported = true;
       }
+      const state = this.connectionState();
+      for (const listener of [...this.connectionListeners]) listener(state);
     });
   }
 
@@ -69,7 +72,15 @@ export class ConvexBackend implements BackendClient {
     };
   }
 
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => {
+      this.connectionListeners.delete(listener);
+    };
+  }
+
   async close(): Promise<void> {
+    this.connectionListeners.clear();
     this.stopWatching();
     await this.client.close();
   }

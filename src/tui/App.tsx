@@ -14,6 +14,7 @@ import { detailMaxScroll, VaultDetail } from "./components/VaultDetail.js";
 import { VaultTable } from "./components/VaultTable.js";
 import { QUERIES, RECENT_JOBS_LIMIT, TRIGGER_LIMIT, type VaultEntry } from "./data.js";
 import { hintsFor, resolveKey, type Mode } from "./keymap.js";
+import { useConnectionState } from "./hooks/useConnectionState.js";
 import { useSubscription } from "./hooks/useSubscription.js";
 import { useTerminalSize } from "./hooks/useTerminalSize.js";
 import { createFrameBatcher, DEFAULT_FRAME_MS, FrameBatcherContext } from "./hooks/useThrottledState.js";
@@ -84,7 +85,8 @@ interface ConsoleProps {
 
 function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React.JSX.Element {
   const { columns, rows } = useTerminalSize();
-  // One clock for ages, uptimes and the connection state (which the client reports without events).
+  // The footer follows the connection through the client's own event, not through query results.
+  const connection = useConnectionState(client);
 
   const triggers = useSubscription(client, QUERIES.triggers, { limit: TRIGGER_LIMIT });
   const heartbeat = useSubscription(client, QUERIES.heartbeat, {});
@@ -356,7 +358,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
       </Box>
       <Footer
         mode={footerMode}
-        connection={client.connectionState()}
+        connection={connection}
         workerStatus={workerStatus}
         lastError={lastError}
         line={line}

@@ -12,6 +12,7 @@ export class FakeClient implements BackendClient {
   readonly mutations: { name: string; args: Record<string, unknown> }[] = [];
   readonly subscriptions = new Map<string, number>();
   connection: ConnectionState = { kind: "embedded", path: ".compile/state.db", connected: true };
+  private readonly connectionListeners = new Set<(state: ConnectionState) => void>();
   mutationError: Error | undefined;
   /** Answers per mutation name, taken in order (a mutation without one answers null). */
   readonly mutationResults = new Map<string, unknown[]>();
@@ -74,6 +75,23 @@ export class FakeClient implements BackendClient {
 
   connectionState(): ConnectionState {
     return this.connection;
+  }
+
+  /** Changes the connection state and tells onConnectionChange listeners, as a real client would (no query result moves). */
+  setConnection(state: ConnectionState): void {
+    this.connection = state;
+    for (const l of [...this.connectionListeners]) l(state);
+  }
+
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => {
+      this.connectionListeners.delete(listener);
+    };
+  }
+
+  connectionListenerCount(): number {
+    return this.connectionListeners.size;
   }
 
   async close(): Promise<void> {}

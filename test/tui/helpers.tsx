@@ -58,3 +58,10 @@ export async function renderApp(props: Partial<AppProps> & { data?: Record<strin
   const frame = () => app.lastFrame() ?? "";
   return { ...app, client, quits, press, frame };
 }
+
+/** Waits until the last frame contains `text` (at most `maxMs`), then checks it: a wait on state, not on time. */
+export async function waitForFrame(app: { lastFrame(): string | undefined }, text: string, maxMs = 5000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline && !(app.lastFrame() ?? "").includes(text)) await tick(10);
+  if (!(app.lastFrame() ?? "").includes(text)) throw new Error(`the frame never showed ${JSON.stringify(text)}; last frame:\n${app.lastFrame() ?? ""}`);
+}

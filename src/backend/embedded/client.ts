@@ -34,6 +34,11 @@ export class EmbeddedClient implements BackendClient {
     return { kind: "embedded", path: this.runtime.path, connected: true };
   }
 
+  /** The state file is in this process: the connection never changes, so there is nothing to report. */
+  onConnectionChange(_listener: (state: ConnectionState) => void): () => void {
+    return () => {};
+  }
+
   close(): Promise<void> {
     return this.runtime.close();
   }

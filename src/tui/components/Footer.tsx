@@ -23,6 +23,7 @@ export const FOOTER_HEIGHT = 4;
 export function connectionLabel(c: ConnectionState): { text: string; ok: boolean } {
   if (c.kind === "embedded") return { text: `embedded ${c.path}`, ok: true };
   if (c.connected) return { text: `convex ${c.url}`, ok: true };
+  if (c.retries === 0 && !c.lastError) return { text: `convex connecting to ${c.url}`, ok: false };
   return { text: `convex reconnecting (retry ${c.retries})${c.lastError ? `: ${c.lastError}` : ""}`, ok: false };
 }
 

@@ -14,6 +14,7 @@ import { copiedFields, perturbations, syntheticInputs } from "./synthetic.js";
 import { DEFAULT_GATE, type CompileOptions, type CompileResult, type LlmConfig, type Stage2Output, type Trace } from "./types.js";
 
 export const SYNTHETIC_COUNT = 1000;
+const REFUSED_PROPOSAL = "llm: proposal failed the code check: ";
 /** Below this, there is nothing to learn from and nothing to evaluate on. */
 export const MIN_TRACES = 10;
 /** Recorded inputs the sandboxed code is checked against the learned program on. */
@@ -128,7 +129,8 @@ export async function compileBucket(traces: Trace[], opts: CompileOptions): Prom
     family,
     origin,
     cvAgreement: round3(final.cvAgreement),
-    reasons: decision.reasons,
+    // A proposal the code check refused is part of why nothing better was served: a reason, not a side note.
+    reasons: decision.verdict === "compiled" ? decision.reasons : [...decision.reasons, ...notes.filter((note) => note.startsWith(REFUSED_PROPOSAL))],
     notes,
     code,
   };

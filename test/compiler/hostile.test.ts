@@ -107,6 +107,9 @@ describe("the hostile corpus as answers of an LLM on 127.0.0.1", () => {
     const note = result.notes.find((line) => line.startsWith("llm: proposal failed the code check: ")) ?? "";
     expect(note, result.notes.join("\n")).not.toBe("");
     expect(sample.refused.test(note), note).toBe(true);
+    // No template multiplies: the bucket ends rejected, and the refused construct is one of its reasons.
+    expect(result.verdict).toBe("rejected");
+    expect(result.reasons).toContain(note);
     expect(result.code).not.toContain(sample.code.trim().slice(0, 200));
     expect(host[CANARY]).toBe("host");
     expect(existsSync(marker)).toBe(false);

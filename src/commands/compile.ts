@@ -25,6 +25,7 @@ function gateHelp(): string {
 
 interface CompileFlags {
   traces: string;
+  format?: string;
   bucket?: string;
   agent: string;
   json?: boolean;
@@ -62,13 +63,15 @@ function humanReport(result: CompileResult): string {
  * validator, convex/lib/traceRules.ts); a file with a bad line is refused whole, naming file:line
  * and field of each problem.
  */
-async function readTraces(file: string): Promise<Trace[]> {
+async function readTraces(file: string, formatName: string | undefined): Promise<Trace[]> {
   const { loadTraceFile } = await import("../compiler/traces.js");
-  const { refusedTraceFile, TraceFormatError, unreadableTraceFile } = await import("./traceFile.js");
+  const { refusedTraceFile, TraceFormatError, traceFormat, UnknownTraceFormatError, unknownTraceFormat, unreadableTraceFile } = await import("./traceFile.js");
+  const format = traceFormat(formatName);
   try {
-    return await loadTraceFile(file);
+    return await loadTraceFile(file, { format });
   } catch (err) {
     if (err instanceof TraceFormatError) throw refusedTraceFile(err);
+    if (err instanceof UnknownTraceFormatError) throw unknownTraceFormat(err);
     if (err instanceof Error && "code" in err) throw unreadableTraceFile(file, err);
     throw err;
   }
@@ -90,7 +93,8 @@ export function registerCompile(program: Command): void {
   program
     .command("compile")
     .description("one-shot compile of a traces file (no daemon, no database): verdict, scores, family and code per bucket")
-    .requiredOption("--traces <file>", "JSON Lines traces file: {bucket,input,output,model,latencyMs,tokensIn,tokensOut,ts} per line")
+    .requiredOption("--traces <file>", "traces file: our JSON Lines ({bucket,input,output,model,latencyMs,tokensIn,tokensOut,ts} per line) or an OTel, Vercel AI SDK, Langfuse, Helicone or OpenPipe export")
+    .option("--format <format>", "trace format: jsonl|otel|vercel-ai|langfuse|helicone|openpipe (default: detected from the first record)")
     .option("--bucket <key>", "compile only this bucket")
     .option("--seed <n>", "seed of the split, folds and synthetic inputs", "1")
     .addHelpText(
@@ -102,7 +106,7 @@ export function registerCompile(program: Command): void {
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${flags.seed}`);
       const { closeSandboxes, compileBucket, groupByBucket } = await compiler();
-      const traces = await readTraces(flags.traces);
+      const traces = await readTraces(flags.traces, flags.format);
       const groups = groupByBucket(traces);
       if (groups.size === 0) throw new UsageError(`${flags.traces}: no traces`);
       if (flags.bucket && !groups.has(flags.bucket)) throw new UsageError(`no traces for bucket ${printable(flags.bucket)} (buckets: ${[...groups.keys()].map((key) => printable(key)).join(", ")})`);

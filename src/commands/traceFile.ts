@@ -1,6 +1,22 @@
 import { safeText } from "../../convex/lib/traceRules.js";
-import { TraceFormatError } from "../compiler/traces.js";
+import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from "../compiler/traceFormats.js";
+import { TraceFormatError, UnknownTraceFormatError } from "../compiler/traces.js";
 import { UsageError } from "./errors.js";
+
+/** The --format option's help, shared by `seed` and `compile`. */
+export const FORMAT_HELP = `trace format: ${TRACE_FORMATS.join("|")} (default: detected from the first record)`;
+
+/** The --format value, checked (undefined: detect). */
+export function traceFormat(value: string | undefined): TraceFormat | undefined {
+  if (value === undefined) return undefined;
+  if (!isTraceFormat(value)) throw new UsageError(`--format must be one of ${TRACE_FORMATS.join(", ")}, got ${safeText(value, 40)}`);
+  return value;
+}
+
+/** A file whose format is not recognised, as a usage error (its one-line reason). */
+export function unknownTraceFormat(err: UnknownTraceFormatError): UsageError {
+  return new UsageError(err.message);
+}
 
 /**
  * A refused traces file as the user sees it: each problem on its own line on stderr (at most the
@@ -23,4 +39,4 @@ export function unreadableTraceFile(file: string, err: unknown): UsageError {
   return new UsageError(`cannot read traces file ${file}: ${why}`);
 }
 
-export { TraceFormatError };
+export { TraceFormatError, UnknownTraceFormatError };

@@ -1,5 +1,7 @@
 import { createReadStream } from "node:fs";
-import { checkTraceLine, problemText, TRACE_LIMITS, type CheckedTrace, type TraceProblem } from "../../convex/lib/traceRules.js";
+import { readFile, stat } from "node:fs/promises";
+import { checkTraceLine, checkTraceValue, nestingOf, problemText, safeText, TRACE_LIMITS, type CheckedTrace, type TraceProblem } from "../../convex/lib/traceRules.js";
+import { convertRecord, detectRecord, documentRecords, TRACE_FORMATS, type TraceFormat } from "./traceFormats.js";
 import type { Trace } from "./types.js";
 
 /**
@@ -12,10 +14,19 @@ import type { Trace } from "./types.js";
 /** At most this many problems are listed; the rest are counted ("… and N more"). */
 export const MAX_LISTED_PROBLEMS = 20;
 
-/** One problem of one line. */
+/** One problem of one line (0 for a whole-file document), and of one record in it (a span of an OTLP line, an element of a document). */
 export interface TraceLineProblem extends TraceProblem {
   line: number;
+  record?: number;
 }
+
+/** A file whose format is neither named nor recognised: refused with a one-line reason. */
+export class UnknownTraceFormatError extends Error {
+  override name = "UnknownTraceFormatError";
+}
+
+/** Whole-file JSON documents (a pretty-printed OTLP export, a JSON array) are read at once: at most this many bytes. */
+export const DOCUMENT_BYTES = 64 * 1_048_576;
 
 /** A file with bad lines: the first problems, in file order, and how many there were in all. */
 export class TraceFormatError extends Error {
@@ -52,7 +63,8 @@ function where(file: string): string {
 
 /** `file:line: field: reason` (`line N: …` for text without a file). */
 export function problemLine(file: string, p: TraceLineProblem): string {
-  return `${file === "" ? "line " : `${file}:`}${p.line}: ${problemText(p)}`;
+  const at = p.line === 0 ? `${file === "" ? "" : `${file}: `}record ${p.record ?? 0}` : `${file === "" ? "line " : `${file}:`}${p.line}${p.record === undefined ? "" : `: span ${p.record}`}`;
+  return `${at}: ${problemText(p)}`;
 }
 
 /** Collects problems as lines are checked: keeps the first MAX_LISTED_PROBLEMS, counts the rest. */
@@ -61,12 +73,12 @@ export class ProblemList {
   total = 0;
   badLines = 0;
 
-  add(line: number, problems: readonly TraceProblem[]): void {
+  add(line: number, problems: readonly TraceProblem[], record?: number): void {
     if (problems.length === 0) return;
     this.badLines++;
     for (const p of problems) {
       this.total++;
-      if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push({ line, ...p });
+      if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(record === undefined ? { line, ...p } : { line, record, ...p });
     }
   }
 
@@ -78,7 +90,10 @@ export class ProblemList {
 
 /** One non-blank line of a traces file, checked. */
 export interface TraceFileEntry {
+  /** The line (0 for a record of a whole-file JSON document). */
   line: number;
+  /** Which record of the line (a span of an OTLP line) or of the document, counting from 1; absent in our JSON Lines. */
+  record?: number;
   /** The trace (ts in ms since the epoch), or null when the line has problems. */
   trace: CheckedTrace | null;
   problems: TraceProblem[];
@@ -88,16 +103,137 @@ export interface TraceFileEntry {
   bytes: number;
 }
 
+/** How to read a traces file: its format, or undefined to detect it from its first record. */
+export interface ReadOptions {
+  format?: TraceFormat;
+}
+
 /**
- * Reads a traces file line by line and checks each line. Memory stays bounded by the longest line
- * kept (TRACE_LIMITS.lineBytes): a longer line is counted, not held, and reported as too long.
- * Throws a plain Error with the system's reason when the file cannot be read.
+ * The one trace reader (`seed --file`, `compile --traces`): reads a traces file record by record and
+ * checks each trace with the one validator. The format is `options.format`, or detected from the
+ * first non-blank line (./traceFormats.ts): our JSON Lines, or an export of OpenTelemetry GenAI
+ * spans (OTLP/JSON), Vercel AI SDK spans, Langfuse, Helicone or OpenPipe, one record a line; a
+ * pretty-printed JSON document (an OTLP export, an array of records) is read whole (at most
+ * DOCUMENT_BYTES). Memory stays bounded by the longest line kept (TRACE_LIMITS.lineBytes): a longer
+ * line is counted, not held, and reported as too long. Throws a plain Error with the system's reason
+ * when the file cannot be read, UnknownTraceFormatError when no format fits.
  */
-export async function* readTraceFile(file: string): AsyncGenerator<TraceFileEntry> {
-  for await (const raw of fileLines(file)) {
-    const entry = checkedEntry(raw);
-    if (entry) yield entry;
+export async function* readTraceFile(file: string, options: ReadOptions = {}): AsyncGenerator<TraceFileEntry> {
+  const it = fileLines(file)[Symbol.asyncIterator]();
+  const head: RawLine[] = [];
+  for (;;) {
+    const next = await it.next();
+    if (next.done) break;
+    head.push(next.value);
+    if (next.value.problem !== undefined || next.value.text === null || next.value.text.trim() !== "") break;
   }
+  const first = head[head.length - 1];
+  const firstText = first?.text?.trim() ?? "";
+  let firstValue: unknown;
+  let parsed = false;
+  if (first && first.problem === undefined && firstText !== "" && nestingOf(firstText) <= FOREIGN_NESTING) {
+    try {
+      firstValue = JSON.parse(firstText);
+      parsed = true;
+    } catch {
+      // not one record a line: perhaps a whole-file document
+    }
+  }
+  let format = options.format;
+  // A pretty-printed document: its first line is `{` or `[` and does not parse alone.
+  if (!parsed && format !== "jsonl" && /^[[{]/.test(firstText)) {
+    const doc = await wholeDocument(file);
+    const detected = doc.ok ? detectRecord(doc.value) : null;
+    if (doc.ok && (format !== undefined || (detected !== null && detected !== "jsonl"))) {
+      await it.return?.(undefined);
+      yield* documentEntries(format ?? (detected as TraceFormat), doc.value);
+      return;
+    }
+  }
+  if (format === undefined) {
+    const detected = parsed ? detectRecord(firstValue) : null;
+    if (parsed && detected === null) {
+      await it.return?.(undefined);
+      throw new UnknownTraceFormatError(`${safeText(file, 200)}: unknown trace format (the first record ${describeRecord(firstValue)}); name it with --format ${TRACE_FORMATS.join("|")}`);
+    }
+    format = detected ?? "jsonl"; // not JSON at all: read as our JSON Lines, which names each bad line
+  }
+  const lines = async function* (): AsyncGenerator<RawLine> {
+    yield* head;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  };
+  for await (const raw of lines()) {
+    if (format === "jsonl") {
+      const entry = checkedEntry(raw);
+      if (entry) yield entry;
+    } else yield* foreignEntries(format, raw);
+  }
+}
+
+/** Nesting allowed in a record of a foreign format before it is parsed (its traces are held to TRACE_LIMITS.nesting). */
+const FOREIGN_NESTING = 4 * TRACE_LIMITS.nesting;
+
+function describeRecord(value: unknown): string {
+  if (typeof value !== "object" || value === null) return `is ${value === null ? "null" : typeof value}`;
+  if (Array.isArray(value)) return "is an empty array";
+  const keys = Object.keys(value).slice(0, 6);
+  return keys.length === 0 ? "is an empty object" : `has fields ${keys.map((k) => safeText(k, 40)).join(", ")}`;
+}
+
+async function wholeDocument(file: string): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  const size = (await stat(file)).size;
+  if (size > DOCUMENT_BYTES) return { ok: false };
+  const text = (await readFile(file, "utf8")).replace(/^\uFEFF/, "");
+  if (nestingOf(text) > FOREIGN_NESTING + 2) return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The entries of a whole-file document: its records numbered from 1 (line 0). */
+function* documentEntries(format: TraceFormat, doc: unknown): Generator<TraceFileEntry> {
+  const records = format === "otel" || format === "vercel-ai" ? [doc] : documentRecords(doc);
+  let n = 0;
+  for (const value of records) {
+    if (format === "jsonl") {
+      n++;
+      yield checkedValue(0, n, value);
+      continue;
+    }
+    const converted = convertRecord(format, value);
+    if (converted.problem !== undefined) yield { line: 0, record: ++n, trace: null, problems: [{ field: "", message: converted.problem }], bytes: 0 };
+    for (const t of converted.traces) yield checkedValue(0, format === "otel" || format === "vercel-ai" ? (t.record ?? ++n) : ++n, t.trace);
+  }
+}
+
+/** The traces of one line of a foreign format (an OTLP line holds many spans, numbered as `record`). */
+function* foreignEntries(format: Exclude<TraceFormat, "jsonl">, { line, text, bytes, problem }: RawLine): Generator<TraceFileEntry> {
+  if (problem !== undefined) return yield { line, trace: null, problems: [{ field: "", message: problem }], bytes: 0 };
+  if (text !== null && text.trim() === "") return;
+  if (text === null || bytes > TRACE_LIMITS.lineBytes) {
+    return yield { line, trace: null, problems: [{ field: "", message: `the line is ${bytes.toLocaleString("en-US")} bytes; a record is at most ${TRACE_LIMITS.lineBytes.toLocaleString("en-US")} bytes (4 MiB)` }], bytes: 0 };
+  }
+  if (nestingOf(text) > FOREIGN_NESTING) return yield { line, trace: null, problems: [{ field: "", message: `arrays and objects are nested deeper than ${FOREIGN_NESTING} levels` }], bytes: 0 };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return yield { line, trace: null, problems: [{ field: "", message: `not valid JSON (${safeText(err instanceof Error ? err.message : String(err), 120)})` }], bytes: 0 };
+  }
+  const converted = convertRecord(format, value);
+  if (converted.problem !== undefined) yield { line, trace: null, problems: [{ field: "", message: converted.problem }], bytes: 0 };
+  for (const t of converted.traces) yield checkedValue(line, t.record, t.trace);
+}
+
+function checkedValue(line: number, record: number | undefined, value: unknown): TraceFileEntry {
+  const check = checkTraceValue(value, "file");
+  return { line, ...(record === undefined ? {} : { record }), trace: check.trace, problems: check.problems, bytes: check.bytes, tsText: check.tsText };
 }
 
 /** Parses JSON Lines text (blank lines skipped). Throws TraceFormatError listing the bad lines. */
@@ -116,12 +252,12 @@ export function parseTraces(text: string, file = ""): Trace[] {
   return traces;
 }
 
-/** Every trace of a file for the compiler; throws TraceFormatError (every line checked first) if any line is bad. */
-export async function loadTraceFile(file: string): Promise<Trace[]> {
+/** Every trace of a file for the compiler; throws TraceFormatError (every record checked first) if any record is bad. */
+export async function loadTraceFile(file: string, options: ReadOptions = {}): Promise<Trace[]> {
   const traces: Trace[] = [];
   const problems = new ProblemList();
-  for await (const entry of readTraceFile(file)) {
-    problems.add(entry.line, entry.problems);
+  for await (const entry of readTraceFile(file, options)) {
+    problems.add(entry.line, entry.problems, entry.record);
     if (entry.trace && problems.total === 0) traces.push(compilerTrace(entry));
   }
   problems.throwIfAny(file);

@@ -3,6 +3,7 @@ import { api } from "../../convex/_generated/api.js";
 import { checkTraceValue, type CheckedTrace } from "../../convex/lib/traceRules.js";
 import { MAX_BATCH_BYTES } from "../../convex/lib/validate.js";
 import type { BackendClient } from "../backend/client.js";
+import type { TraceFormat } from "../compiler/traceFormats.js";
 import { ProblemList, readTraceFile, TraceFormatError, type TraceFileEntry } from "../compiler/traces.js";
 
 export interface SeedTrace {
@@ -49,9 +50,9 @@ function contentKey(...parts: unknown[]): string {
 }
 
 /** The lines of a file, checked; a file that cannot be read becomes a SeedFileError. */
-async function* entries(file: string): AsyncGenerator<TraceFileEntry> {
+async function* entries(file: string, format?: TraceFormat): AsyncGenerator<TraceFileEntry> {
   try {
-    yield* readTraceFile(file);
+    yield* readTraceFile(file, { format });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (typeof err?.code !== "string") throw e;
@@ -64,11 +65,11 @@ async function* entries(file: string): AsyncGenerator<TraceFileEntry> {
  * Every trace of a (small) file, in file order. Every line is checked first: a file with any bad line
  * throws TraceFormatError listing its problems, and nothing is returned.
  */
-export async function readSeedFile(file: string): Promise<SeedTrace[]> {
+export async function readSeedFile(file: string, format?: TraceFormat): Promise<SeedTrace[]> {
   const traces: SeedTrace[] = [];
   const problems = new ProblemList();
-  for await (const e of entries(file)) {
-    problems.add(e.line, e.problems);
+  for await (const e of entries(file, format)) {
+    problems.add(e.line, e.problems, e.record);
     if (e.trace && problems.total === 0) traces.push(seedTrace(e.trace));
   }
   problems.throwIfAny(file);
@@ -78,6 +79,8 @@ export async function readSeedFile(file: string): Promise<SeedTrace[]> {
 /** What the first pass over a file found: how it splits into loadSeed calls, and a digest of each call. */
 export interface SeedPlan {
   file: string;
+  /** The format the file was read in (named, or detected by the first pass), so the second pass reads it the same way. */
+  format?: TraceFormat;
   traces: number;
   batches: string[];
 }
@@ -114,12 +117,12 @@ class Batcher {
  * `file:line: field: reason`) when any line is bad, SeedFileError when the file cannot be read;
  * nothing is written either way.
  */
-export async function checkSeedFile(file: string): Promise<SeedPlan> {
+export async function checkSeedFile(file: string, format?: TraceFormat): Promise<SeedPlan> {
   const problems = new ProblemList();
   const batcher = new Batcher();
-  const plan: SeedPlan = { file, traces: 0, batches: [] };
-  for await (const e of entries(file)) {
-    problems.add(e.line, e.problems);
+  const plan: SeedPlan = { file, traces: 0, batches: [], ...(format ? { format } : {}) };
+  for await (const e of entries(file, format)) {
+    problems.add(e.line, e.problems, e.record);
     if (!e.trace || problems.total > 0) continue; // a refused file: keep checking, stop planning
     plan.traces++;
     const done = batcher.add(seedTrace(e.trace), e.bytes);
@@ -159,7 +162,7 @@ export async function loadSeedFile(client: BackendClient, plan: SeedPlan): Promi
     result.skipped += r.skipped;
     result.total = r.total;
   };
-  for await (const e of entries(plan.file)) {
+  for await (const e of entries(plan.file, plan.format)) {
     if (!e.trace) {
       throw new SeedFileError(`${plan.file} changed while it was being loaded (line ${e.line} is no longer a trace): stopped after ${result.inserted} new traces; run seed again`);
     }

@@ -239,6 +239,14 @@ describe("vault", () => {
     expect(lineWith(frame(), "acme:extract_company:v1")).toMatch(/✓ compiled\s+--\s+0\.97\s+≥0\.89\s+--\s+string_transform/);
   });
 
+  test("an entry that answered no later call shows dashes for agreement and its bound, not 0.00", async () => {
+    const none = { ...fx.vault[1], sha: fx.SHA, coverage: 0, family: "none", selective: { agreement: 0, lowerBound: 0, upperBound: 1 } };
+    const { frame, press } = await renderApp({ data: { ...fx.fullData(), "daemon/vault:list": [none] } });
+    expect(lineWith(frame(), "✗ rejected")).toMatch(/acme:draft_reply:v1\s+✗ rejected\s+0\.00\s+--\s+--\s+1\.00\s+none/);
+    await press("\r");
+    expect(frame()).toContain("agreement none measured: it answered no later call (the model answers every one)");
+  });
+
   test("an empty vault says what will fill it", async () => {
     const { frame } = await renderApp({ data: { ...fx.fullData(), "daemon/vault:list": [] } });
     expect(frame()).toContain("no vault entries yet");

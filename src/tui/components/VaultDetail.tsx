@@ -32,7 +32,10 @@ export function detailLines(e: VaultEntry, width: number): Line[] {
     : sel.upperBound === undefined ? ` (95% lower bound ${score(sel.lowerBound)})`
     : ` [${score(sel.lowerBound)}, ${score(sel.upperBound)}] (95%)`;
   figure("coverage", e.coverage === undefined ? "not measured (written before abstention)" : `${score(e.coverage)} of later calls answered; on the rest it returns undefined and the model answers`);
-  figure("agreement", `${score(sel.agreement)}${interval} with the recorded answers, on the calls it answered`);
+  figure(
+    "agreement",
+    e.coverage === 0 ? "none measured: it answered no later call (the model answers every one)" : `${score(sel.agreement)}${interval} with the recorded answers, on the calls it answered`,
+  );
   if (e.baseline !== undefined) figure("baseline", `${score(e.baseline)} always answering the most common answer`);
   figure("checks", `schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · robustness ${score(e.scores.robustness)}`);
   const split = e.nTrain !== undefined ? ` (trained on ${e.nTrain}, evaluated on ${e.nHoldout ?? "?"} later calls)` : "";

@@ -80,13 +80,17 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
         const stale = currentSha !== undefined && e.sha !== currentSha;
         const style = VERDICT_STYLES[e.verdict];
         const sel = selectiveOf(e);
-        const lower = sel.lowerBound === undefined ? " -- " : `≥${score(sel.lowerBound)}`;
+        // An entry that answered no later call (it abstains on every input) has no agreement to
+        // show: 0.00 would read as "answered, and always wrong".
+        const answeredNone = e.coverage === 0;
+        const agree = answeredNone ? " -- " : score(sel.agreement);
+        const lower = answeredNone || sel.lowerBound === undefined ? " -- " : `≥${score(sel.lowerBound)}`;
         return (
           <Text key={e._id} inverse={focused && isSelected} dimColor={stale} wrap="truncate">
             <Text bold={!focused && isSelected}>{fit(e.bucket, cols.bucket, true)} </Text>
             <Text color={theme.color(style.color)}>{fit(`${style.glyph} ${e.verdict}`, VERDICT_WIDTH, true)} </Text>
             <Text>
-              {score(e.coverage).padStart(FIGURE_WIDTH)} {score(sel.agreement).padStart(FIGURE_WIDTH)}{" "}
+              {score(e.coverage).padStart(FIGURE_WIDTH)} {agree.padStart(FIGURE_WIDTH)}{" "}
               {cols.lower ? `${lower.padStart(FIGURE_WIDTH)} ` : ""}
               {score(e.scores.robustness).padStart(ROBUST_WIDTH)}{" "}
             </Text>

@@ -118,6 +118,50 @@ describe("the trace reader on real formats", () => {
     expect(spanErr.listing()).toEqual([`${badSpan}:1: span 2: tokensIn: must be a finite number >= 0, got -31`, `${badSpan}:1: span 3: latencyMs: missing: a finite number >= 0`]);
   });
 
+  it("reads the older OTel shapes: gen_ai.content.prompt/completion events, a JSON gen_ai.prompt, tool calls as the answer", async () => {
+    const attr = (key: string, value: unknown) => ({ key, value: typeof value === "number" ? { intValue: String(value) } : { stringValue: value } });
+    const span = (start: number, attributes: unknown[], events: unknown[] = []) => ({ name: "chat", startTimeUnixNano: `${start}000000`, endTimeUnixNano: `${start + 250}000000`, attributes, events });
+    const t0 = Date.parse("2026-11-30T10:00:00Z");
+    const doc = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                span(t0, [attr("gen_ai.system", "openai"), attr("gen_ai.request.model", "gpt-4o")], [
+                  { name: "gen_ai.content.prompt", attributes: [attr("gen_ai.prompt", JSON.stringify([{ role: "system", content: "Route." }, { role: "user", content: "refund please" }]))] },
+                  { name: "gen_ai.content.completion", attributes: [attr("gen_ai.completion", JSON.stringify([{ role: "assistant", content: "billing" }]))] },
+                ]),
+                span(t0 + 1000, [
+                  attr("gen_ai.system", "openai"),
+                  attr("gen_ai.request.model", "gpt-4o"),
+                  attr("gen_ai.prompt", "what is 2+2?"),
+                  attr("gen_ai.completion", "4"),
+                  attr("gen_ai.usage.prompt_tokens", 12),
+                ]),
+                span(t0 + 2000, [
+                  attr("gen_ai.operation.name", "chat"),
+                  attr("gen_ai.request.model", "gpt-4o"),
+                  attr("gen_ai.input.messages", JSON.stringify([{ role: "user", parts: [{ type: "text", content: "weather in Paris" }] }])),
+                  attr("gen_ai.output.messages", JSON.stringify([{ role: "assistant", tool_calls: [{ function: { name: "weather", arguments: '{"city":"Paris"}' } }] }])),
+                ]),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const traces = await loadTraceFile(tempFile(`${JSON.stringify(doc)}\n`));
+    expect(traces.map((t) => [t.input, t.output, t.model, t.latencyMs, t.tokensIn, t.ts])).toEqual([
+      ["refund please", "billing", "gpt-4o", 250, 0, "2026-11-30T10:00:00.000Z"],
+      ["what is 2+2?", 4, "gpt-4o", 250, 12, "2026-11-30T10:00:01.000Z"],
+      ["weather in Paris", [{ name: "weather", arguments: { city: "Paris" } }], "gpt-4o", 250, 0, "2026-11-30T10:00:02.000Z"],
+    ]);
+    // the system prompt "Route." makes the first call its own bucket
+    expect(new Set(traces.map((t) => t.bucket)).size).toBe(2);
+    expect(traces[0].bucket).toBe(derivedBucket("otel", "gpt-4o", "Route.", undefined, undefined));
+  });
+
   it("refuses a file in no known format with a one-line reason", async () => {
     const unknown = tempFile('{"hello":"world","answer":42}\n');
     const err = await collect(unknown).catch((e: unknown) => e);

@@ -350,8 +350,10 @@ function convertOtlp(format: "otel" | "vercel-ai", doc: unknown): Converted {
   let n = 0;
   for (const s of otlpSpans(doc)) {
     n++;
-    if (format === "vercel-ai" ? !isVercelSpan(s.span) : !isGenAiSpan(s.attrs)) continue;
-    out.traces.push({ record: n, trace: format === "vercel-ai" ? vercelSpan(s) : genAiSpan(s) });
+    // A Vercel AI SDK call is read from its outer span (also when the file was detected as plain
+    // OTel, its first line holding no Vercel span); its doGenerate/doStream children are the same call.
+    if (isVercelSpan(s.span)) out.traces.push({ record: n, trace: vercelSpan(s) });
+    else if (format === "otel" && isGenAiSpan(s.attrs) && !/^ai\..*\.do(Generate|Stream)$/.test(String(s.attrs["ai.operationId"] ?? s.span.name))) out.traces.push({ record: n, trace: genAiSpan(s) });
   }
   return out;
 }

@@ -28,7 +28,9 @@ function runPass(script, inputsJson, order, timeoutMs) {
 }
 
 function evaluateTwice(code, inputs, options) {
-  const timeoutMs = options.timeoutMs ?? Math.max(250, 50 + inputs.length);
+  // A guard against a program that never returns, not a speed test: two hundred times the usual cost,
+  // so a loaded machine never fails a pass a quiet one would pass (verdicts must not depend on load).
+  const timeoutMs = options.timeoutMs ?? Math.max(1000, 200 + 2 * inputs.length);
   const script = new vm.Script(toScript(code), { filename: "compiled.js" });
   const inputsJson = JSON.stringify(inputs);
   const inOrder = Array.from({ length: inputs.length }, (_, i) => i);

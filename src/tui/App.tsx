@@ -17,7 +17,7 @@ import { hintsFor, resolveKey, type Mode } from "./keymap.js";
 import { useConnectionState } from "./hooks/useConnectionState.js";
 import { useSubscription } from "./hooks/useSubscription.js";
 import { useTerminalSize } from "./hooks/useTerminalSize.js";
-import { createFrameBatcher, DEFAULT_FRAME_MS, FrameBatcherContext } from "./hooks/useThrottledState.js";
+import { createFrameBatcher, DEFAULT_FRAME_MS, FrameBatcherContext, type FrameBatcher } from "./hooks/useThrottledState.js";
 import { makeTheme, ThemeContext } from "./theme.js";
 
 // Panes re-render only when their own props change: a heartbeat every 2 s must not redraw the
@@ -40,11 +40,14 @@ export interface AppProps {
   actions?: readonly ControlAction[];
   /** Frame clock for subscription updates (default ~12 fps). */
   frameMs?: number;
+  /** A frame batcher of the caller's (tests ask it whether a frame is still due); default: one of frameMs. */
+  batcher?: FrameBatcher;
 }
 
-export function App({ client, onQuit, noColor = false, workerStatus, actions = CONTROL_ACTIONS, frameMs = DEFAULT_FRAME_MS }: AppProps): React.JSX.Element {
-  const batcher = useMemo(() => createFrameBatcher(frameMs), [frameMs]);
-  useEffect(() => () => batcher.dispose(), [batcher]);
+export function App({ client, onQuit, noColor = false, workerStatus, actions = CONTROL_ACTIONS, frameMs = DEFAULT_FRAME_MS, batcher: given }: AppProps): React.JSX.Element {
+  const own = useMemo(() => (given ? undefined : createFrameBatcher(frameMs)), [given, frameMs]);
+  useEffect(() => () => own?.dispose(), [own]);
+  const batcher = given ?? (own as FrameBatcher);
   const theme = useMemo(() => makeTheme(noColor), [noColor]);
   return (
     <ThemeContext value={theme}>

@@ -18,6 +18,8 @@ export class FakeClient implements BackendClient {
   readonly mutationResults = new Map<string, unknown[]>();
   /** When set, each mutation waits for this before it answers (to see progress in between). */
   mutationDelay: (() => Promise<void>) | undefined;
+  /** First results queued for new subscribers and not delivered yet (tests wait until it is 0). */
+  pendingDeliveries = 0;
   private readonly data = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<{ onResult: (v: any) => void; onError?: (e: Error) => void }>>(); // eslint-disable-line @typescript-eslint/no-explicit-any -- results are per-query
 
@@ -60,7 +62,9 @@ export class FakeClient implements BackendClient {
     this.subscriptions.set(name, (this.subscriptions.get(name) ?? 0) + 1);
     if (this.data.has(name)) {
       const value = this.data.get(name);
+      this.pendingDeliveries++;
       queueMicrotask(() => {
+        this.pendingDeliveries--;
         if (set.has(listener)) onResult(value as FunctionReturnType<Q>);
       });
     }

@@ -4,7 +4,7 @@ import { CONTROL_ACTIONS } from "../../src/backend/actions.js";
 import { UI_KEYS } from "../../src/tui/keymap.js";
 import { FakeClient } from "./fakeClient.js";
 import { fullData } from "./fixtures.js";
-import { KEYS, renderApp, tick } from "./helpers.js";
+import { KEYS, renderApp } from "./helpers.js";
 
 afterEach(() => cleanup());
 
@@ -86,13 +86,15 @@ describe("reset runs to its end, batch by batch, as ctl reset does", () => {
     let release: (() => void) | undefined;
     const gate = () => new Promise<void>((resolve) => (release = resolve));
     client.mutationDelay = () => (client.mutations.length >= 2 ? gate() : Promise.resolve());
-    const { press, frame } = await renderApp({ client });
+    const { press, frame, settled } = await renderApp({ client });
     await press("R", "y");
     expect(frame()).toContain("reset: 4,000 of about 10,000 rows deleted…");
+    expect(client.mutations).toHaveLength(2); // the first resetBatch waits at the gate
     release?.();
-    await tick(50);
+    await settled();
+    expect(client.mutations).toHaveLength(3);
     release?.();
-    await tick(100);
+    await settled();
     expect(client.mutations.map((m) => m.name)).toEqual(["daemon/control:reset", "daemon/control:resetBatch", "daemon/control:resetBatch"]);
     expect(client.mutations[1].args).toEqual({ adminToken: "test-token", cutoffs });
     expect(frame()).toContain("✓ reset (vault kept): 10,000 rows deleted");

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { cleanup } from "ink-testing-library";
 import { FakeClient } from "./fakeClient.js";
 import * as fx from "./fixtures.js";
-import { renderApp, setSize, tick } from "./helpers.js";
+import { renderApp, setSize } from "./helpers.js";
 import { vaultColumns } from "../../src/tui/components/VaultTable.js";
 
 afterEach(() => cleanup());
@@ -33,12 +33,12 @@ describe("trigger stream", () => {
   });
 
   test("a new row arrives at the top from the subscription", async () => {
-    const { frame, client } = await renderApp();
+    const { frame, client, settled } = await renderApp();
     client.push("daemon/triggers:recent", [
       { _id: "new", _creationTime: 0, kind: "TRIGGER:VOLUME", bucket: "acme:route_ticket:v1", detail: "fresh volume row", at: Date.now() },
       ...fx.triggers,
     ]);
-    await tick();
+    await settled();
     const f = frame();
     expect(f).toContain("fresh volume row");
     expect(f.indexOf("fresh volume row")).toBeLessThan(f.indexOf("▲ VOLUME      classify_lead_tier · 30 traces"));
@@ -62,7 +62,7 @@ describe("trigger stream", () => {
         ...fx.triggers,
       ]);
     }
-    await tick(60);
+    await app.settled();
     expect(app.frame()).toContain("burst 199");
     expect(app.frame()).not.toContain("burst 198");
     expect(app.frames.length - before).toBeLessThanOrEqual(3);
@@ -109,9 +109,9 @@ describe("replay", () => {
   });
 
   test("paused shows in the pane and as the footer mode", async () => {
-    const { frame, client } = await renderApp();
+    const { frame, client, settled } = await renderApp();
     client.push("daemon/replay:state", { ...fx.replay, paused: true, speedMs: 250 });
-    await tick();
+    await settled();
     expect(frame()).toContain("‖ PAUSED · 250 ms/trace");
     expect(frame()).toContain(" PAUSED ");
     expect(frame()).not.toContain(" RUNNING ");
@@ -264,9 +264,9 @@ describe("footer and connection", () => {
   test("connection state, worker status and a subscription error", async () => {
     const client = new FakeClient(fx.fullData());
     client.connection = { kind: "convex", url: "https://x.convex.cloud", connected: false, retries: 3 };
-    const { frame } = await renderApp({ client, workerStatus: "running" });
+    const { frame, settled } = await renderApp({ client, workerStatus: "running" });
     client.fail("daemon/vault:list", new Error("vault query failed"));
-    await tick();
+    await settled();
     const f = frame();
     expect(f).toContain("○ convex reconnecting (retry 3)");
     expect(f).toContain("worker running");
@@ -295,14 +295,14 @@ describe("terminal size", () => {
   test("below 80x24 a single resize line, recovering on resize", async () => {
     const app = await renderApp();
     setSize(app.stdout, 79, 30);
-    await tick();
+    await app.settled();
     expect(app.frame().trim()).toBe("resize to at least 80x24 (now 79x30)");
     setSize(app.stdout, 100, 23);
-    await tick();
+    await app.settled();
     expect(app.frame().split("\n")).toHaveLength(1);
     expect(app.frame()).toContain("resize to at least 80x24");
     setSize(app.stdout, 100, 30);
-    await tick();
+    await app.settled();
     expect(app.frame()).toContain("Heartbeat");
     expect(app.frame()).not.toContain("resize to");
   });

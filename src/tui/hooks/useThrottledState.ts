@@ -9,6 +9,8 @@ export const DEFAULT_FRAME_MS = 80;
  */
 export interface FrameBatcher {
   schedule(flush: () => void): void;
+  /** Whether a flush is queued for the next frame (tests wait on this instead of on time). */
+  busy(): boolean;
   dispose(): void;
 }
 
@@ -35,6 +37,9 @@ export function createFrameBatcher(frameMs: number = DEFAULT_FRAME_MS): FrameBat
       const wait = Math.max(0, lastFlushAt + frameMs - Date.now());
       timer = setTimeout(flushAll, wait);
       timer.unref?.();
+    },
+    busy() {
+      return timer !== undefined;
     },
     dispose() {
       disposed = true;

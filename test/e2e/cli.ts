@@ -74,3 +74,23 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits until the live daemons of `db` have beaten `beats` more times (seen through `ctl status`: a
+ * daemon's last beat got younger). Use it where a test checks that nothing more happens: it waits
+ * until the daemon demonstrably ran its loops again, however slow the machine, rather than for a
+ * fixed time in which a starved daemon may have done nothing.
+ */
+export async function waitForBeats(db: string, beats: number, timeoutMs = 60_000): Promise<void> {
+  type Beats = { daemons: Array<{ daemonId: string; alive: boolean; lastBeatAgoMs: number }> };
+  const ages = () => new Map(runCliJson<Beats>(["ctl", "status", "--db", db]).daemons.filter((d) => d.alive).map((d) => [d.daemonId, d.lastBeatAgoMs]));
+  let last = ages();
+  if (last.size === 0) throw new Error(`no live daemon on ${db} to wait for`);
+  const seen = new Map<string, number>();
+  await waitFor(`${beats} more heartbeats of the daemon(s) on ${db}`, () => {
+    const now = ages();
+    for (const [id, age] of now) if (age < (last.get(id) ?? Infinity)) seen.set(id, (seen.get(id) ?? 0) + 1);
+    last = now;
+    return [...last.keys()].every((id) => (seen.get(id) ?? 0) >= beats);
+  }, timeoutMs, 100);
+}

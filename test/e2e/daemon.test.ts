@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, type DaemonProc } from "./cli.js";
+import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, waitForBeats, type DaemonProc } from "./cli.js";
 
 interface Status {
   replay: { position: number; total: number; speedMs: number; paused: boolean };
@@ -88,8 +88,9 @@ describe("the headless daemon, as real processes", () => {
     }, 120_000, 500);
     expect(done.vault.length).toBeGreaterThanOrEqual(done.buckets.filter((b) => b.count >= done.threshold).length);
     expectHonestVault(vaultRows(db));
-    // Settled means settled: nothing is enqueued again once the traces stop growing.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Settled means settled: nothing is enqueued again once the traces stop growing, however many
+    // times the daemon goes round its loops (two more heartbeats, not a fixed time).
+    await waitForBeats(db, 2);
     const later = status(db);
     expect(later.jobs.counts).toEqual(done.jobs.counts);
     expect(later.vault.map((v) => `${v.bucket} ${v.verdict}`)).toEqual(done.vault.map((v) => `${v.bucket} ${v.verdict}`));

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { STORED_TRACE_REFUSED } from "../../convex/lib/traceRules.js";
 import { tracesOf, writeLegacy } from "../worker/legacyState.js";
-import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, type DaemonProc } from "./cli.js";
+import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, waitForBeats, type DaemonProc } from "./cli.js";
 
 /**
  * A 50 MB trace written into the state by a version before the trace limits used to kill the daemon
@@ -66,7 +66,8 @@ it("a daemon on a state holding a 50 MB trace fails that job at once with the re
   const again = startDaemonProc(db, ["--speed", "50"]);
   procs.push(again);
   await waitFor("the restarted daemon to be alive", () => jobs(db).daemons.some((x) => x.alive), 30_000, 300);
-  await new Promise((r) => setTimeout(r, 3000));
+  // The restarted daemon goes round its loops (two more heartbeats) and still leaves the job alone.
+  await waitForBeats(db, 2);
   expect(again.child.exitCode).toBeNull();
   const after = jobs(db).jobs.recent.find((j) => j.bucket === COUNTRY)!;
   expect(after).toMatchObject({ status: "failed", attempts: 1 });

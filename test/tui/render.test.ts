@@ -53,7 +53,9 @@ test("runConsole: alternate screen while running; q leaves it, runs onExit, then
       events.push(`exit:${stdout.output.includes("console closed")}`);
     },
   });
-  await tick(300);
+  // Until the first full frame is on screen: a wait on what was written, not on time.
+  const deadline = Date.now() + 20_000;
+  while (!stdout.output.includes("Heartbeat") && Date.now() < deadline) await tick(10);
   expect(stdout.output).toContain("\u001B[?1049h");
   expect(stdout.output).toContain("Heartbeat");
   // The replay moved on while the console ran.

@@ -17,7 +17,7 @@ export const KEYS = {
   ctrlC: "\u0003",
 };
 
-// Generous by default: under a loaded CI machine a re-render after a pushed update can take a while.
+/** A pause between two looks at some state (polling); never a wait that a test's expectation relies on. */
 export const tick = (ms = 200) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Terminal test doubles report 100 columns and no rows; tests size them like a real terminal. */
@@ -25,20 +25,6 @@ export function setSize(stdout: { emit(event: string): boolean }, columns: numbe
   Object.defineProperty(stdout, "columns", { value: columns, configurable: true });
   Object.defineProperty(stdout, "rows", { value: rows, configurable: true });
   stdout.emit("resize");
-}
-
-/** Waits until no new frame was written for `quietMs` (at most `maxMs`): the UI has settled. */
-export async function settle(frames: readonly unknown[], quietMs = 40, maxMs = 1500): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  let count = frames.length;
-  let quietSince = Date.now();
-  while (Date.now() < deadline) {
-    await tick(10);
-    if (frames.length !== count) {
-      count = frames.length;
-      quietSince = Date.now();
-    } else if (Date.now() - quietSince >= quietMs) return;
-  }
 }
 
 /** Counts every input event ink emits (rendered next to the App, it sees what the App's useInput sees, in the same emit). */

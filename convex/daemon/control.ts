@@ -4,6 +4,7 @@ import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import { requireAdmin } from "../lib/auth.js";
 import { userError } from "../lib/errors.js";
+import type { CheckedTrace } from "../lib/traceRules.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
 import { MAX_SPEED_MS, MIN_SPEED_MS } from "../lib/pacing.js";
 import { bumpedSha, INITIAL_SHA, shaAfterReport } from "../lib/sha.js";
@@ -288,15 +289,7 @@ export const inject = mutation({
     requireAdmin(adminToken);
     checkBucketKey(bucket);
     checkInt(n, "n", 1, MAX_INJECT);
-    let templates: Array<{
-      bucket: string;
-      input: unknown;
-      output: unknown;
-      model: string;
-      latencyMs: number;
-      tokensIn: number;
-      tokensOut: number;
-    }> = await ctx.db
+    let templates: Array<Omit<CheckedTrace, "ts">> = await ctx.db
       .query("replay_source")
       .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
       .take(n);

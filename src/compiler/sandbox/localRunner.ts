@@ -1,4 +1,5 @@
 import type { Stage2Output, Stage2Runner } from "../types.js";
+import { mergeStage2Outputs } from "./merge.js";
 import { sharedPool, type WorkerPool } from "./workerPool.js";
 
 /** Inputs per worker job: large enough to amortise a message, small enough to report progress. */
@@ -25,7 +26,7 @@ export function createLocalStage2Runner(pool: WorkerPool = sharedPool()): Stage2
           return result;
         }),
       );
-      return mergeChunks(results, chunks.map((chunk) => chunk.length));
+      return mergeStage2Outputs(results);
     },
   };
 }
@@ -50,20 +51,4 @@ function allFailed(n: number, err: unknown, passes = 2): Stage2Output {
     failed: Array.from({ length: n }, (_, i) => i),
     firstError: err instanceof Error ? err.message : String(err),
   };
-}
-
-function mergeChunks(results: readonly Stage2Output[], sizes: readonly number[]): Stage2Output {
-  const merged: Stage2Output = { outputs: [], secondOutputs: [], abstained: [], secondAbstained: [], errors: 0, failed: [] };
-  let offset = 0;
-  results.forEach((result, index) => {
-    merged.abstained.push(...result.abstained.map((i) => i + offset));
-    merged.secondAbstained.push(...result.secondAbstained.map((i) => i + offset));
-    merged.outputs.push(...result.outputs);
-    merged.secondOutputs.push(...result.secondOutputs);
-    merged.errors += result.errors;
-    merged.failed.push(...result.failed.map((i) => i + offset));
-    merged.firstError ??= result.firstError;
-    offset += sizes[index];
-  });
-  return merged;
 }

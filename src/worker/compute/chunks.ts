@@ -31,19 +31,4 @@ export function checkStage2Output(value: unknown, nInputs: number): Stage2Output
 
 const isIndexList = (value: unknown, n: number): value is number[] => Array.isArray(value) && value.every((i) => Number.isInteger(i) && i >= 0 && i < n);
 
-/** Join chunk outputs (in chunk order) into one output for all inputs: arrays are
- * concatenated, failure indexes shifted by each chunk's offset, error counts summed. */
-export function mergeStage2Outputs(parts: readonly Stage2Output[]): Stage2Output {
-  const merged: Stage2Output = { outputs: [], secondOutputs: [], abstained: [], secondAbstained: [], errors: 0, failed: [] };
-  for (const part of parts) {
-    const offset = merged.outputs.length;
-    merged.abstained.push(...part.abstained.map((i) => i + offset));
-    merged.secondAbstained.push(...part.secondAbstained.map((i) => i + offset));
-    merged.outputs.push(...part.outputs);
-    merged.secondOutputs.push(...part.secondOutputs);
-    merged.errors += part.errors;
-    merged.failed.push(...part.failed.map((i) => i + offset));
-    if (merged.firstError === undefined && part.firstError !== undefined) merged.firstError = part.firstError;
-  }
-  return merged;
-}
+export { mergeStage2Outputs } from "../../compiler/sandbox/merge.js";

@@ -29,17 +29,6 @@ function shuffleOrder(n: number, seed: number): number[] {
 
 /** One pass in a brand-new QuickJS runtime (its own heap, memory and time limits). */
 async function runPass(code: string, inputsJson: string, order: number[], timeoutMs: number): Promise<{ answers: (string | null)[]; firstError: string | null }> {
-  try {
-    return await runPassUnguarded(code, inputsJson, order, timeoutMs);
-  } catch (err) {
-    // The WebAssembly module itself gave up (a stack overflow in the interpreter aborts it): the
-    // program failed every call, and the next pass gets a fresh module rather than a broken one.
-    module = null;
-    return { answers: order.map(() => null), firstError: `sandbox aborted: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
-
-async function runPassUnguarded(code: string, inputsJson: string, order: number[], timeoutMs: number): Promise<{ answers: (string | null)[]; firstError: string | null }> {
   const runtime = (await quickjs()).newRuntime();
   runtime.setMemoryLimit(MEMORY_LIMIT_BYTES);
   runtime.setMaxStackSize(STACK_LIMIT_BYTES);

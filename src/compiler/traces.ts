@@ -267,16 +267,7 @@ export async function loadTraceFile(file: string, options: ReadOptions = {}): Pr
 /** The compiler's view of a checked trace: `ts` as an ISO time (the line's own text when it was one). */
 export function compilerTrace(entry: TraceFileEntry): Trace {
   const t = entry.trace!;
-  return {
-    bucket: t.bucket,
-    input: t.input,
-    output: t.output,
-    model: t.model,
-    latencyMs: t.latencyMs,
-    tokensIn: t.tokensIn,
-    tokensOut: t.tokensOut,
-    ts: entry.tsText ?? new Date(t.ts ?? 0).toISOString(),
-  };
+  return { ...t, ts: entry.tsText ?? new Date(t.ts ?? 0).toISOString() };
 }
 
 function checkedEntry({ line, text, bytes, problem }: RawLine): TraceFileEntry | null {

@@ -6,18 +6,12 @@ import type { BackendClient } from "../backend/client.js";
 import type { TraceFormat } from "../compiler/traceFormats.js";
 import { ProblemList, readTraceFile, TraceFormatError, type TraceFileEntry } from "../compiler/traces.js";
 
-export interface SeedTrace {
+/** A replay-source row: a checked trace with its content key; a file's trace always has a `ts`. */
+export type SeedTrace = Omit<CheckedTrace, "ts"> & {
   /** Identifies the trace by content, so the replay source never holds it twice. */
   key: string;
-  bucket: string;
-  input: unknown;
-  output: unknown;
-  model: string;
-  latencyMs: number;
-  tokensIn: number;
-  tokensOut: number;
   ts: number;
-}
+};
 
 /** Traces per loadSeed call (the mutation's own limit), and bytes per call (MAX_BATCH_BYTES). */
 const BATCH = 500;
@@ -32,17 +26,7 @@ export class SeedFileError extends Error {
 /** The replay-source row of a checked trace; `ts` is always set for a file's trace. */
 export function seedTrace(t: CheckedTrace): SeedTrace {
   const ts = t.ts ?? 0;
-  return {
-    key: contentKey(t.bucket, t.input, t.output, t.model, ts),
-    bucket: t.bucket,
-    input: t.input,
-    output: t.output,
-    model: t.model,
-    latencyMs: t.latencyMs,
-    tokensIn: t.tokensIn,
-    tokensOut: t.tokensOut,
-    ts,
-  };
+  return { key: contentKey(t.bucket, t.input, t.output, t.model, ts), ...t, ts };
 }
 
 function contentKey(...parts: unknown[]): string {

@@ -1,0 +1,35 @@
+/**
+ * The agent runtime's public shapes (`compile-daemon/runtime`). A call site hands the runtime its
+ * bucket, its input and a way to ask the model; the runtime answers from the vault when a verified
+ * function does not abstain, and otherwise asks the model and records the call as a trace.
+ */
+
+/** What the model said, with what it cost; the runtime measures latency itself when absent. */
+export interface ModelReply {
+  output: unknown;
+  model?: string;
+  tokensIn?: number;
+  tokensOut?: number;
+  latencyMs?: number;
+}
+
+/** Asks the model. Called at most once per `runtime.call` on the caller's path (a deferred call). */
+export type CallModel = () => Promise<ModelReply>;
+
+/** How a call was answered. */
+export type CallSource = "served" | "deferred";
+
+export interface CallResult {
+  output: unknown;
+  source: CallSource;
+  /** The vault entry that answered (served) or abstained (deferred with an entry). */
+  entryId?: string;
+}
+
+/** The part of the runtime a call site or an adapter needs. */
+export interface AgentRuntime {
+  /** The answer: the compiled function's when it does not abstain, the model's otherwise. */
+  call(bucket: string, input: unknown, callModel: CallModel): Promise<unknown>;
+  /** The same, saying how the answer was produced. */
+  callDetailed(bucket: string, input: unknown, callModel: CallModel): Promise<CallResult>;
+}

@@ -21,6 +21,7 @@ import type * as daemon_ingest from "../daemon/ingest.js";
 import type * as daemon_replay from "../daemon/replay.js";
 import type * as daemon_triggers from "../daemon/triggers.js";
 import type * as daemon_vault from "../daemon/vault.js";
+import type * as lib_adminMutation from "../lib/adminMutation.js";
 import type * as lib_auth from "../lib/auth.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_events from "../lib/events.js";
@@ -49,6 +50,7 @@ declare const fullApi: ApiFromModules<{
   "daemon/replay": typeof daemon_replay;
   "daemon/triggers": typeof daemon_triggers;
   "daemon/vault": typeof daemon_vault;
+  "lib/adminMutation": typeof lib_adminMutation;
   "lib/auth": typeof lib_auth;
   "lib/errors": typeof lib_errors;
   "lib/events": typeof lib_events;

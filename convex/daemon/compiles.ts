@@ -1,8 +1,8 @@
 import { v } from "convex/values";
-import { internalMutation, mutation, query } from "../_generated/server.js";
+import { internalMutation, query } from "../_generated/server.js";
 import type { MutationCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
-import { requireAdmin } from "../lib/auth.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
 import { jobStatusFor, retriesOnGrowth } from "../lib/verdicts.js";
@@ -115,11 +115,10 @@ function leaseArg(leaseMs: number): number {
   return checkInt(leaseMs, "leaseMs", 1, MAX_LEASE_MS);
 }
 
-export const enqueue = mutation({
+export const enqueue = adminMutation({
   // reason is free text (VOLUME | CODE_CHANGE | MANUAL by convention) so new triggers need no schema change
-  args: { adminToken: v.string(), bucket: v.string(), sha: v.string(), reason: v.string() },
-  handler: async (ctx, { adminToken, bucket, sha, reason }) => {
-    requireAdmin(adminToken);
+  args: { bucket: v.string(), sha: v.string(), reason: v.string() },
+  handler: async (ctx, { bucket, sha, reason }) => {
     checkBucketKey(bucket);
     checkText(sha, "sha");
     checkText(reason, "reason", 40);
@@ -127,10 +126,9 @@ export const enqueue = mutation({
   },
 });
 
-export const claim = mutation({
-  args: { adminToken: v.string(), owner: v.string(), leaseMs: v.number() },
-  handler: async (ctx, { adminToken, owner, leaseMs }) => {
-    requireAdmin(adminToken);
+export const claim = adminMutation({
+  args: { owner: v.string(), leaseMs: v.number() },
+  handler: async (ctx, { owner, leaseMs }) => {
     checkText(owner, "owner");
     const lease = leaseArg(leaseMs);
     const job = await ctx.db
@@ -159,10 +157,9 @@ export const claim = mutation({
   },
 });
 
-export const renew = mutation({
-  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), leaseMs: v.number() },
-  handler: async (ctx, { adminToken, jobId, claimToken, leaseMs }) => {
-    requireAdmin(adminToken);
+export const renew = adminMutation({
+  args: { jobId: v.id("pending_compiles"), claimToken: v.string(), leaseMs: v.number() },
+  handler: async (ctx, { jobId, claimToken, leaseMs }) => {
     const lease = leaseArg(leaseMs);
     await requireClaim(ctx, jobId, claimToken);
     const leaseUntil = Date.now() + lease;
@@ -171,16 +168,14 @@ export const renew = mutation({
   },
 });
 
-export const setStage = mutation({
+export const setStage = adminMutation({
   args: {
-    adminToken: v.string(),
     jobId: v.id("pending_compiles"),
     claimToken: v.string(),
     stage: v.string(),
     progress: v.optional(v.number()),
   },
-  handler: async (ctx, { adminToken, jobId, claimToken, stage, progress }) => {
-    requireAdmin(adminToken);
+  handler: async (ctx, { jobId, claimToken, stage, progress }) => {
     checkText(stage, "stage", 100);
     if (progress !== undefined && !(progress >= 0 && progress <= 1)) {
       throw userError(`progress must be a number from 0 to 1, got ${JSON.stringify(progress)}`);
@@ -195,15 +190,13 @@ export const setStage = mutation({
   },
 });
 
-export const complete = mutation({
+export const complete = adminMutation({
   args: {
-    adminToken: v.string(),
     jobId: v.id("pending_compiles"),
     claimToken: v.string(),
     entry: vaultEntryValidator,
   },
-  handler: async (ctx, { adminToken, jobId, claimToken, entry }) => {
-    requireAdmin(adminToken);
+  handler: async (ctx, { jobId, claimToken, entry }) => {
     const job = await requireClaim(ctx, jobId, claimToken);
     // Vault write and job transition commit together: no entry without a finished job, or vice versa.
     const vaultId = await writeVaultEntry(ctx, { bucket: job.bucket, sha: job.sha, jobId }, entry);
@@ -269,11 +262,10 @@ async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, verd
   });
 }
 
-export const fail = mutation({
+export const fail = adminMutation({
   // final: another attempt cannot change the outcome (a stored trace breaks the trace limits): fail now.
-  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string(), error: v.string(), final: v.optional(v.boolean()) },
-  handler: async (ctx, { adminToken, jobId, claimToken, error, final }) => {
-    requireAdmin(adminToken);
+  args: { jobId: v.id("pending_compiles"), claimToken: v.string(), error: v.string(), final: v.optional(v.boolean()) },
+  handler: async (ctx, { jobId, claimToken, error, final }) => {
     const job = await requireClaim(ctx, jobId, claimToken);
     const exhausted = final === true || job.attempts >= job.maxAttempts;
     const line = error.split("\n")[0].slice(0, 2000);
@@ -296,10 +288,9 @@ export const fail = mutation({
 });
 
 /** Graceful shutdown: hand the job back without spending an attempt. */
-export const release = mutation({
-  args: { adminToken: v.string(), jobId: v.id("pending_compiles"), claimToken: v.string() },
-  handler: async (ctx, { adminToken, jobId, claimToken }) => {
-    requireAdmin(adminToken);
+export const release = adminMutation({
+  args: { jobId: v.id("pending_compiles"), claimToken: v.string() },
+  handler: async (ctx, { jobId, claimToken }) => {
     const job = await requireClaim(ctx, jobId, claimToken);
     await ctx.db.patch(jobId, {
       status: "pending",

@@ -1,8 +1,8 @@
 import { v } from "convex/values";
-import { internalMutation, mutation, query } from "../_generated/server.js";
+import { internalMutation, query } from "../_generated/server.js";
 import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
-import { requireAdmin } from "../lib/auth.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import type { CheckedTrace } from "../lib/traceRules.js";
 import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
@@ -38,20 +38,18 @@ const RESET_FOLLOW_UP_MS = 15_000;
 /** Vault entries one CODE_CHANGE re-enqueues (one per call site in practice). */
 const REENQUEUE_LIMIT = 500;
 
-export const pause = mutation({
-  args: { adminToken: v.string() },
-  handler: async (ctx, { adminToken }) => {
-    requireAdmin(adminToken);
+export const pause = adminMutation({
+  args: {},
+  handler: async (ctx) => {
     const row = await ensureReplayRow(ctx);
     if (!row.paused) await ctx.db.patch(row._id, { paused: true });
     return null;
   },
 });
 
-export const start = mutation({
-  args: { adminToken: v.string() },
-  handler: async (ctx, { adminToken }) => {
-    requireAdmin(adminToken);
+export const start = adminMutation({
+  args: {},
+  handler: async (ctx) => {
     const row = await ensureReplayRow(ctx);
     // lastTickAt 0: resume with one trace at once, not a burst for the paused time.
     if (row.paused) await ctx.db.patch(row._id, { paused: false, lastTickAt: 0 });
@@ -59,10 +57,9 @@ export const start = mutation({
   },
 });
 
-export const speed = mutation({
-  args: { adminToken: v.string(), speedMs: v.number() },
-  handler: async (ctx, { adminToken, speedMs }) => {
-    requireAdmin(adminToken);
+export const speed = adminMutation({
+  args: { speedMs: v.number() },
+  handler: async (ctx, { speedMs }) => {
     checkInt(speedMs, "speedMs", MIN_SPEED_MS, MAX_SPEED_MS);
     const row = await ensureReplayRow(ctx);
     await ctx.db.patch(row._id, { speedMs });
@@ -75,10 +72,9 @@ export const speed = mutation({
  * MIN_SPEED_MS..MAX_SPEED_MS, in one transaction. Reading and writing in the same mutation means two
  * quick presses compose (1000 -> 500 -> 250) instead of both reading 1000 and both writing 500.
  */
-export const nudgeSpeed = mutation({
-  args: { adminToken: v.string(), direction: v.union(v.literal("faster"), v.literal("slower")) },
-  handler: async (ctx, { adminToken, direction }) => {
-    requireAdmin(adminToken);
+export const nudgeSpeed = adminMutation({
+  args: { direction: v.union(v.literal("faster"), v.literal("slower")) },
+  handler: async (ctx, { direction }) => {
     const row = await ensureReplayRow(ctx);
     const next = direction === "faster" ? row.speedMs / 2 : row.speedMs * 2;
     const speedMs = Math.min(MAX_SPEED_MS, Math.max(MIN_SPEED_MS, Math.round(next)));
@@ -176,10 +172,9 @@ async function resetEstimate(ctx: MutationCtx): Promise<number> {
  * A follow-up is scheduled too, so a reset whose caller died half way is still finished by whatever
  * runs the scheduler. The seed itself (replay_source) stays, so the replay can run again from 0.
  */
-export const reset = mutation({
-  args: { adminToken: v.string(), all: v.optional(v.boolean()) },
-  handler: async (ctx, { adminToken, all }) => {
-    requireAdmin(adminToken);
+export const reset = adminMutation({
+  args: { all: v.optional(v.boolean()) },
+  handler: async (ctx, { all }) => {
     const row = await ensureReplayRow(ctx);
     await ctx.db.patch(row._id, { position: 0, cursorSeq: undefined, lastTickAt: 0 });
     const estimate = await resetEstimate(ctx);
@@ -194,10 +189,9 @@ export const reset = mutation({
 });
 
 /** One more bounded batch of a reset (see reset): deletes only rows from before it ran. */
-export const resetBatch = mutation({
-  args: { adminToken: v.string(), cutoffs: cutoffsValidator },
-  handler: async (ctx, { adminToken, cutoffs }) => {
-    requireAdmin(adminToken);
+export const resetBatch = adminMutation({
+  args: { cutoffs: cutoffsValidator },
+  handler: async (ctx, { cutoffs }) => {
     return await clearUpTo(ctx, cutoffs);
   },
 });
@@ -253,19 +247,17 @@ async function changeSha(
   return { changed: true, oldSha, sha, requeued };
 }
 
-export const bumpSha = mutation({
-  args: { adminToken: v.string() },
-  handler: async (ctx, { adminToken }) => {
-    requireAdmin(adminToken);
+export const bumpSha = adminMutation({
+  args: {},
+  handler: async (ctx) => {
     return await changeSha(ctx, bumpedSha, "bump");
   },
 });
 
 /** The worker's code watch reports the agent's content sha (on every change and on its poll). */
-export const reportSha = mutation({
-  args: { adminToken: v.string(), sha: v.string() },
-  handler: async (ctx, { adminToken, sha }) => {
-    requireAdmin(adminToken);
+export const reportSha = adminMutation({
+  args: { sha: v.string() },
+  handler: async (ctx, { sha }) => {
     checkText(sha, "sha");
     return await changeSha(ctx, (current) => shaAfterReport(current, sha), "report");
   },
@@ -283,10 +275,9 @@ export const codeState = query({
  * Adds `n` traces to a bucket by copying its seed traces cyclically (or, with no seed, its recorded
  * traces): the quickest way to push a call site over the VOLUME threshold by hand.
  */
-export const inject = mutation({
-  args: { adminToken: v.string(), bucket: v.string(), n: v.number() },
-  handler: async (ctx, { adminToken, bucket, n }) => {
-    requireAdmin(adminToken);
+export const inject = adminMutation({
+  args: { bucket: v.string(), n: v.number() },
+  handler: async (ctx, { bucket, n }) => {
     checkBucketKey(bucket);
     checkInt(n, "n", 1, MAX_INJECT);
     let templates: Array<Omit<CheckedTrace, "ts">> = await ctx.db

@@ -1,6 +1,6 @@
 import { v } from "convex/values";
-import { mutation, query } from "../_generated/server.js";
-import { requireAdmin } from "../lib/auth.js";
+import { query } from "../_generated/server.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { checkText } from "../lib/validate.js";
 
 const heartbeatStatus = v.union(
@@ -11,9 +11,8 @@ const heartbeatStatus = v.union(
 );
 
 /** Upserts the daemon's row; lastBeatAt is server time so ages compare across machines. */
-export const beat = mutation({
+export const beat = adminMutation({
   args: {
-    adminToken: v.string(),
     daemonId: v.string(),
     pid: v.number(),
     host: v.string(),
@@ -24,8 +23,7 @@ export const beat = mutation({
     backend: v.string(),
     compute: v.string(),
   },
-  handler: async (ctx, { adminToken, ...beat }) => {
-    requireAdmin(adminToken);
+  handler: async (ctx, { ...beat }) => {
     checkText(beat.daemonId, "daemonId");
     const doc = { ...beat, lastBeatAt: Date.now() };
     const existing = await ctx.db

@@ -1,9 +1,9 @@
 import { v } from "convex/values";
-import { mutation, query } from "../_generated/server.js";
+import { query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { traceFields } from "../schema.js";
-import { requireAdmin } from "../lib/auth.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkTrace, checkTraceBatch, compileThreshold } from "../lib/validate.js";
 import { checkTraceValue, problemText, STORED_TRACE_REFUSED } from "../lib/traceRules.js";
@@ -231,10 +231,9 @@ export async function writeEventRows(ctx: MutationCtx, inserted: Inserted[], sou
   }
 }
 
-export const ingestInline = mutation({
-  args: { adminToken: v.string(), trace: traceValidator },
-  handler: async (ctx, { adminToken, trace }) => {
-    requireAdmin(adminToken);
+export const ingestInline = adminMutation({
+  args: { trace: traceValidator },
+  handler: async (ctx, { trace }) => {
     checkTrace(trace);
     const row = await ingestTrace(ctx, trace, "ingest", true);
     await writeEventRows(ctx, [row], "ingest");
@@ -242,10 +241,9 @@ export const ingestInline = mutation({
   },
 });
 
-export const ingestBatch = mutation({
-  args: { adminToken: v.string(), traces: v.array(traceValidator) },
-  handler: async (ctx, { adminToken, traces }) => {
-    requireAdmin(adminToken);
+export const ingestBatch = adminMutation({
+  args: { traces: v.array(traceValidator) },
+  handler: async (ctx, { traces }) => {
     if (traces.length > MAX_BATCH) {
       throw userError(`traces: at most ${MAX_BATCH} per batch, got ${traces.length}; split the batch`);
     }

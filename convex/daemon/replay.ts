@@ -1,9 +1,9 @@
 import { v } from "convex/values";
-import { internalMutation, mutation, query } from "../_generated/server.js";
+import { internalMutation, query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc } from "../_generated/dataModel.js";
 import { traceFields } from "../schema.js";
-import { requireAdmin } from "../lib/auth.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkTrace, MAX_BATCH_BYTES } from "../lib/validate.js";
 import { checkTraceValue, problemText } from "../lib/traceRules.js";
@@ -139,10 +139,9 @@ export const state = query({
  * Loads seed traces into the replay source. Idempotent per seq, so a seeding run that died halfway
  * can simply be run again.
  */
-export const loadSeed = mutation({
-  args: { adminToken: v.string(), traces: v.array(seedTraceValidator) },
-  handler: async (ctx, { adminToken, traces }) => {
-    requireAdmin(adminToken);
+export const loadSeed = adminMutation({
+  args: { traces: v.array(seedTraceValidator) },
+  handler: async (ctx, { traces }) => {
     if (traces.length > MAX_SEED_BATCH) {
       throw userError(`traces: at most ${MAX_SEED_BATCH} per call, got ${traces.length}; split the seed`);
     }

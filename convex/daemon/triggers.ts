@@ -1,9 +1,9 @@
 import { v } from "convex/values";
 import type { Infer } from "convex/values";
-import { internalMutation, mutation, query } from "../_generated/server.js";
+import { internalMutation, query } from "../_generated/server.js";
 import type { MutationCtx } from "../_generated/server.js";
 import { triggerKind } from "../schema.js";
-import { requireAdmin } from "../lib/auth.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { checkInt, checkText } from "../lib/validate.js";
 import { DEFAULT_TRIGGER_KEEP, PRUNE_BATCH } from "../lib/events.js";
 import { addToCounter, readCounter, TRIGGER_ROWS } from "../model/counters.js";
@@ -43,16 +43,14 @@ export const recent = query({
 });
 
 /** Rows the worker observes itself: BOOT, STEP, TRIGGER:CODE_CHANGE (file watch), TRIGGER:RECOVERY. */
-export const record = mutation({
+export const record = adminMutation({
   args: {
-    adminToken: v.string(),
     kind: triggerKind,
     bucket: v.optional(v.string()),
     jobId: v.optional(v.string()),
     detail: v.string(),
   },
-  handler: async (ctx, { adminToken, kind, bucket, jobId, detail }) => {
-    requireAdmin(adminToken);
+  handler: async (ctx, { kind, bucket, jobId, detail }) => {
     checkText(detail, "detail", 2000);
     await writeTrigger(ctx, { kind, bucket, jobId, detail });
     return null;

@@ -1,10 +1,10 @@
 import { v } from "convex/values";
 import type { Infer } from "convex/values";
-import { mutation, query } from "../_generated/server.js";
+import { query } from "../_generated/server.js";
 import type { MutationCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vaultEntryFields } from "../schema.js";
-import { requireAdmin } from "../lib/auth.js";
+import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkInt } from "../lib/validate.js";
 
@@ -67,10 +67,9 @@ export const unpublished = query({
   },
 });
 
-export const markPublished = mutation({
-  args: { adminToken: v.string(), vaultId: v.id("vault_index") },
-  handler: async (ctx, { adminToken, vaultId }) => {
-    requireAdmin(adminToken);
+export const markPublished = adminMutation({
+  args: { vaultId: v.id("vault_index") },
+  handler: async (ctx, { vaultId }) => {
     const entry = await ctx.db.get(vaultId);
     if (entry === null) throw userError(`vault entry ${vaultId} does not exist`);
     // Idempotent: a sink that retries after a lost reply keeps the first publish time.

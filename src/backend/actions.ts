@@ -50,16 +50,12 @@ export const SPEED_MIN_MS = 1;
 export const SPEED_MAX_MS = 60_000;
 export const INJECT_MAX = 1000;
 
-function token(client: BackendClient): string {
-  return client.adminToken ?? "";
-}
-
 /**
  * One mutation computes the new pause from the stored one, so two quick presses compose
  * (1000 -> 500 -> 250) rather than both reading 1000 and writing 500.
  */
 async function nudgeSpeed(client: BackendClient, direction: "faster" | "slower"): Promise<string> {
-  const result = await client.mutation(api.daemon.control.nudgeSpeed, { adminToken: token(client), direction });
+  const result = await client.mutation(api.daemon.control.nudgeSpeed, { direction });
   // A stand-in client in tests may answer nothing.
   return result ? `speed ${result.speedMs} ms per trace` : `speed: ${direction}`;
 }
@@ -72,7 +68,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     help: "pause the replay and stop claiming compile jobs",
     ctl: { usage: "pause", args: [] },
     async run(client) {
-      await client.mutation(api.daemon.control.pause, { adminToken: token(client) });
+      await client.mutation(api.daemon.control.pause, {});
       return "paused";
     },
   },
@@ -83,7 +79,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     help: "resume the replay and job claiming",
     ctl: { usage: "start", args: [] },
     async run(client) {
-      await client.mutation(api.daemon.control.start, { adminToken: token(client) });
+      await client.mutation(api.daemon.control.start, {});
       return "running";
     },
   },
@@ -94,7 +90,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     help: "pretend the agent's code changed: CODE_CHANGE re-enqueues compiled buckets",
     ctl: { usage: "bump-sha", args: [] },
     async run(client) {
-      const result = await client.mutation(api.daemon.control.bumpSha, { adminToken: token(client) });
+      const result = await client.mutation(api.daemon.control.bumpSha, {});
       return `code sha bumped${describeSha(result)}`;
     },
   },
@@ -109,7 +105,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     async run(client, ctx) {
       if (!ctx.bucket) throw new Error("inject needs a bucket");
       const n = ctx.n ?? 10;
-      await client.mutation(api.daemon.control.inject, { adminToken: token(client), bucket: ctx.bucket, n });
+      await client.mutation(api.daemon.control.inject, { bucket: ctx.bucket, n });
       return `injected ${n} into ${ctx.bucket}`;
     },
   },
@@ -120,7 +116,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     ctl: { usage: "speed <ms>", args: ["ms"] },
     async run(client, ctx) {
       if (ctx.speedMs === undefined) throw new Error("speed needs a value in ms");
-      await client.mutation(api.daemon.control.speed, { adminToken: token(client), speedMs: ctx.speedMs });
+      await client.mutation(api.daemon.control.speed, { speedMs: ctx.speedMs });
       return `speed ${ctx.speedMs} ms per trace`;
     },
   },
@@ -165,14 +161,14 @@ export const RESET_ALL_CONFIRM = "Reset the replay and clear traces, buckets, jo
  * scheduler would also finish it, later, should this caller die half way.)
  */
 export async function runReset(client: BackendClient, all: boolean, onProgress?: (p: ResetProgress) => void): Promise<{ deleted: number }> {
-  const first = await client.mutation(api.daemon.control.reset, { adminToken: token(client), all });
+  const first = await client.mutation(api.daemon.control.reset, { all });
   // A stand-in client in tests may answer nothing: then there is nothing more to do.
   if (!first) return { deleted: 0 };
   let { deleted, done } = first;
   const estimate = first.estimate;
   onProgress?.({ deleted, estimate: Math.max(estimate, deleted), done });
   while (!done) {
-    const next = await client.mutation(api.daemon.control.resetBatch, { adminToken: token(client), cutoffs: first.cutoffs });
+    const next = await client.mutation(api.daemon.control.resetBatch, { cutoffs: first.cutoffs });
     deleted += next.deleted;
     done = next.done;
     onProgress?.({ deleted, estimate: Math.max(estimate, deleted), done });

@@ -3,6 +3,8 @@ import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex
 /** The subset of ConvexClient the app needs; implemented over real Convex and over the embedded runtime. */
 export type QueryRef = FunctionReference<"query", "public">;
 export type MutationRef = FunctionReference<"mutation", "public">;
+/** A mutation's arguments as a caller gives them: the client adds the admin token itself. */
+export type CallerArgs<M extends MutationRef> = Omit<FunctionArgs<M>, "adminToken">;
 
 export type ConnectionState =
   | { kind: "embedded"; path: string; connected: true }
@@ -11,10 +13,12 @@ export type ConnectionState =
 export interface BackendClient {
   /** "embedded" or "convex": shown in the heartbeat and the footer. */
   readonly backendName: string;
-  /** The admin token public state-changing mutations expect (read from the state file or COMPILE_ADMIN_TOKEN). */
-  readonly adminToken: string | undefined;
   query<Q extends QueryRef>(ref: Q, args: FunctionArgs<Q>): Promise<FunctionReturnType<Q>>;
-  mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>>;
+  /**
+   * Every public mutation is admin-guarded (convex/lib/adminMutation.ts); the client adds the token
+   * it holds (the state file's, or COMPILE_ADMIN_TOKEN), so callers never thread it.
+   */
+  mutation<M extends MutationRef>(ref: M, args: CallerArgs<M>): Promise<FunctionReturnType<M>>;
   /** Calls onResult with the first result and again each time the result changes. Returns unsubscribe. */
   onUpdate<Q extends QueryRef>(
     ref: Q,

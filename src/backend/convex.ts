@@ -1,6 +1,6 @@
 import { ConvexClient } from "convex/browser";
 import type { FunctionArgs, FunctionReturnType } from "convex/server";
-import type { BackendClient, ConnectionState, MutationRef, QueryRef } from "./client.js";
+import type { BackendClient, CallerArgs, ConnectionState, MutationRef, QueryRef } from "./client.js";
 
 export interface ConvexBackendOptions {
   url: string;
@@ -17,7 +17,7 @@ export interface ConvexBackendOptions {
  */
 export class ConvexBackend implements BackendClient {
   readonly backendName = "convex";
-  readonly adminToken: string | undefined;
+  private readonly adminToken: string | undefined;
   private readonly client: ConvexClient;
   private lastError: string | undefined;
   private readonly stopWatching: () => void;
@@ -47,8 +47,9 @@ export class ConvexBackend implements BackendClient {
     return this.client.query(ref, args);
   }
 
-  mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>> {
-    return this.client.mutation(ref, args);
+  mutation<M extends MutationRef>(ref: M, args: CallerArgs<M>): Promise<FunctionReturnType<M>> {
+    // CallerArgs<M> plus the token is FunctionArgs<M>; TypeScript cannot see through the Omit.
+    return this.client.mutation(ref, { ...args, adminToken: this.adminToken ?? "" } as FunctionArgs<M>);
   }
 
   onUpdate<Q extends QueryRef>(

@@ -29,9 +29,8 @@ export async function seedIfEmpty(client: BackendClient, agentDir: string): Prom
   const r = await loadSeed(client, traces);
   // The default pace (1 trace/s) would keep a newcomer waiting ~2 minutes for the first VOLUME;
   // a first run replays faster so the whole pipeline shows within a minute.
-  await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs: FIRST_RUN_SPEED_MS });
+  await client.mutation(api.daemon.control.speed, { speedMs: FIRST_RUN_SPEED_MS });
   await client.mutation(api.daemon.triggers.record, {
-    adminToken: client.adminToken ?? "",
     kind: "BOOT",
     detail: `empty store: loaded ${r.inserted} seed traces from ${file}; replaying at ${FIRST_RUN_SPEED_MS} ms/trace (ctl speed to change)`,
   });
@@ -85,7 +84,7 @@ export async function startDaemonProcess(
   });
   onOpen?.(client);
   await seedIfEmpty(client, g.agent);
-  if (speedMs !== undefined) await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs });
+  if (speedMs !== undefined) await client.mutation(api.daemon.control.speed, { speedMs });
   const daemon = await startDaemon({ client, agentDir: g.agent, version: VERSION, logger });
 
   let shuttingDown = false;

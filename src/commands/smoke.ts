@@ -68,7 +68,7 @@ async function runSmoke(agentDir: string, timeoutMs: number, json: boolean): Pro
   try {
     const seeded = await seedIfEmpty(client, agentCopy);
     log(`seeded ${seeded} traces into ${dir}/state.db; primary compute points at 127.0.0.1:${port} (nothing listens)`);
-    await client.mutation(api.daemon.control.speed, { adminToken: client.adminToken ?? "", speedMs: 5 });
+    await client.mutation(api.daemon.control.speed, { speedMs: 5 });
     daemon = await startDaemon({ client, agentDir: agentCopy, version: VERSION, logger: quiet, env, heartbeatMs: 500, codePollMs: 2000 });
 
     let vaultCount = 0;

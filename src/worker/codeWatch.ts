@@ -49,7 +49,6 @@ export class CodeWatch {
         const sha = await this.opts.computeSha(this.opts.agentDir);
         if (sha === this.lastSha) return;
         const result = await this.opts.client.mutation(api.daemon.control.reportSha, {
-          adminToken: this.opts.client.adminToken ?? "",
           sha,
         });
         const changed = this.lastSha !== undefined || Boolean(result && typeof result === "object" && "changed" in result && result.changed);

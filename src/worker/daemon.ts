@@ -30,7 +30,6 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { client, logger } = opts;
   const env = opts.env ?? process.env;
-  const adminToken = client.adminToken ?? "";
   let status: DaemonStatus = "running";
   let lastError: string | undefined;
   const reportError = (e: Error) => {
@@ -41,7 +40,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const compute = await createComputeProvider(env, {
     onRecovery: async (reason: string) => {
       logger.event({ type: "recovery", reason });
-      await client.mutation(api.daemon.triggers.record, { adminToken, kind: "TRIGGER:RECOVERY", detail: reason }).catch((e: unknown) => reportError(asError(e)));
+      await client.mutation(api.daemon.triggers.record, { kind: "TRIGGER:RECOVERY", detail: reason }).catch((e: unknown) => reportError(asError(e)));
     },
   });
 
@@ -59,7 +58,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   );
 
   await client.mutation(api.daemon.triggers.record, {
-    adminToken,
     kind: "BOOT",
     detail: `daemon ${heartbeat.daemonId} v${opts.version} on ${client.backendName}, compute ${compute.current()}`,
   });

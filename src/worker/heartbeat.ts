@@ -48,7 +48,6 @@ export class Heartbeat {
   private async send(): Promise<void> {
     const f = this.facts();
     await this.client.mutation(api.daemon.heartbeat.beat, {
-      adminToken: this.client.adminToken ?? "",
       daemonId: this.daemonId,
       pid: process.pid,
       host: hostname(),

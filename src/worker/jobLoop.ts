@@ -79,7 +79,6 @@ export class JobLoop {
     const { client } = this.opts;
     try {
       const job = await client.mutation(api.daemon.compiles.claim, {
-        adminToken: client.adminToken ?? "",
         owner: this.opts.owner,
         leaseMs: this.leaseMs,
       });
@@ -93,7 +92,7 @@ export class JobLoop {
   private async runOne(job: ClaimedJob): Promise<void> {
     const { client } = this.opts;
     const abort = new AbortController();
-    const fenced = { adminToken: client.adminToken ?? "", jobId: job.jobId as never, claimToken: job.claimToken };
+    const fenced = { jobId: job.jobId as never, claimToken: job.claimToken };
     this.opts.onJob({ phase: "claimed", job });
     const renew = setInterval(() => {
       client.mutation(api.daemon.compiles.renew, { ...fenced, leaseMs: this.leaseMs }).catch((e: unknown) => {

@@ -51,7 +51,7 @@ export class NiaPublisher {
       for (const entry of entries) {
         try {
           await this.sink.publish(entry);
-          await this.client.mutation(api.daemon.vault.markPublished, { adminToken: this.client.adminToken ?? "", vaultId: entry._id });
+          await this.client.mutation(api.daemon.vault.markPublished, { vaultId: entry._id });
           this.logger.event({ type: "nia", bucket: entry.bucket, published: true });
         } catch (e) {
           // Logged and left unpublished: the next flush (timer or new entry) retries it.

@@ -41,7 +41,7 @@ const PROGRESS_EVERY_MS = 150;
  */
 export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<Verdict> {
   const { client, signal } = deps;
-  const fenced = { adminToken: client.adminToken ?? "", jobId: job.jobId as never, claimToken: job.claimToken };
+  const fenced = { jobId: job.jobId as never, claimToken: job.claimToken };
   let writes: Promise<unknown> = Promise.resolve();
   let lastProgressAt = 0;
   const setStage = (stage: string, progress?: number): Promise<unknown> => {

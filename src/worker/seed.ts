@@ -141,7 +141,7 @@ export async function loadSeedFile(client: BackendClient, plan: SeedPlan): Promi
       );
     }
     index++;
-    const r = await client.mutation(api.daemon.replay.loadSeed, { adminToken: client.adminToken ?? "", traces: batch.traces });
+    const r = await client.mutation(api.daemon.replay.loadSeed, { traces: batch.traces });
     result.inserted += r.inserted;
     result.skipped += r.skipped;
     result.total = r.total;
@@ -167,7 +167,7 @@ export async function loadSeed(client: BackendClient, traces: SeedTrace[]): Prom
   const result: SeedResult = { inserted: 0, skipped: 0, total: 0 };
   const batcher = new Batcher();
   const send = async (batch: SeedTrace[]): Promise<void> => {
-    const r = await client.mutation(api.daemon.replay.loadSeed, { adminToken: client.adminToken ?? "", traces: batch });
+    const r = await client.mutation(api.daemon.replay.loadSeed, { traces: batch });
     result.inserted += r.inserted;
     result.skipped += r.skipped;
     result.total = r.total;

@@ -16,7 +16,6 @@ describe.skipIf(reason !== undefined)(`real Convex deployment${reason ? ` (skipp
       expect(typeof state.position).toBe("number");
       const daemonId = `live-test-${process.pid}`;
       await client.mutation(api.daemon.heartbeat.beat, {
-        adminToken: token!,
         daemonId,
         pid: process.pid,
         host: "live-test",
@@ -28,7 +27,12 @@ describe.skipIf(reason !== undefined)(`real Convex deployment${reason ? ` (skipp
       });
       const beats = await client.query(api.daemon.heartbeat.status, {});
       expect(beats.some((b) => b.daemonId === daemonId)).toBe(true);
-      await expect(client.mutation(api.daemon.control.pause, { adminToken: "wrong" })).rejects.toThrow(/unauthorized/);
+      const intruder = new ConvexBackend({ url: url!, adminToken: "wrong" });
+      try {
+        await expect(intruder.mutation(api.daemon.control.pause, {})).rejects.toThrow(/unauthorized/);
+      } finally {
+        await intruder.close();
+      }
     } finally {
       await client.close();
     }

@@ -184,7 +184,7 @@ describe("read-only opens write nothing", () => {
     await rw.close();
     const ro = await openBackend({ dbPath: db.path, convexUrl: "", readOnly: true });
     expect((await ro.query(api.daemon.replay.state, {})).position).toBe(0);
-    await expect(ro.mutation(api.daemon.control.pause, { adminToken: ro.adminToken ?? "" })).rejects.toThrow(/open read-only/);
+    await expect(ro.mutation(api.daemon.control.pause, {})).rejects.toThrow(/open read-only/);
     await ro.close();
   });
 });

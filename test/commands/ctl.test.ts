@@ -33,10 +33,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function withBackend<T>(fn: (c: BackendClient, token: string) => Promise<T>): Promise<T> {
+async function withBackend<T>(fn: (c: BackendClient) => Promise<T>): Promise<T> {
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
   try {
-    return await fn(client, client.adminToken ?? "");
+    return await fn(client);
   } finally {
     await client.close();
   }
@@ -48,16 +48,15 @@ function trace(bucket: string, i: number) {
 
 /** n traces over buckets A and B, plus one vault entry (whose family is `family`). */
 async function fill(n: number, family = "constant"): Promise<void> {
-  await withBackend(async (c, adminToken) => {
+  await withBackend(async (c) => {
     for (let i = 0; i < n; i += 1000) {
       const traces = Array.from({ length: Math.min(1000, n - i) }, (_, j) => trace((i + j) % 2 ? A : B, i + j));
-      await c.mutation(api.daemon.ingest.ingestBatch, { adminToken, traces });
+      await c.mutation(api.daemon.ingest.ingestBatch, { traces });
     }
-    await c.mutation(api.daemon.compiles.enqueue, { adminToken, bucket: A, sha: "initial", reason: "MANUAL" });
-    const job = await c.mutation(api.daemon.compiles.claim, { adminToken, owner: "t", leaseMs: 10_000 });
+    await c.mutation(api.daemon.compiles.enqueue, { bucket: A, sha: "initial", reason: "MANUAL" });
+    const job = await c.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
     if (!job) throw new Error("no job to complete");
     await c.mutation(api.daemon.compiles.complete, {
-      adminToken,
       jobId: job.jobId,
       claimToken: job.claimToken,
       entry: {

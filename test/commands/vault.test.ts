@@ -65,16 +65,15 @@ let db: string;
 beforeAll(async () => {
   db = path.join(mkdtempSync(path.join(tmpdir(), "vault-cmd-")), "state.db");
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
-  const adminToken = client.adminToken ?? "";
   const entries: Array<[string, Record<string, unknown>]> = [
     ...(Object.entries(BUCKETS) as Array<[Verdict, string]>).map(([verdict, bucket]): [string, Record<string, unknown>] => [bucket, entry(verdict)]),
     ...Object.entries(ODD).map(([bucket, make]): [string, Record<string, unknown>] => [bucket, make(entry("compiled"))]),
   ];
   for (const [bucket, e] of entries) {
-    await client.mutation(api.daemon.compiles.enqueue, { adminToken, bucket, sha: "s1", reason: "MANUAL" });
-    const job = await client.mutation(api.daemon.compiles.claim, { adminToken, owner: "t", leaseMs: 10_000 });
+    await client.mutation(api.daemon.compiles.enqueue, { bucket, sha: "s1", reason: "MANUAL" });
+    const job = await client.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
     if (!job) throw new Error("no job");
-    await client.mutation(api.daemon.compiles.complete, { adminToken, jobId: job.jobId, claimToken: job.claimToken, entry: e as ReturnType<typeof entry> });
+    await client.mutation(api.daemon.compiles.complete, { jobId: job.jobId, claimToken: job.claimToken, entry: e as ReturnType<typeof entry> });
   }
   await client.close();
   // The reproduction: the state file edited with sqlite3 after the entry was verified.

@@ -47,7 +47,6 @@ afterEach(async () => {
 
 async function fill(db: string, n: number): Promise<void> {
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
-  const adminToken = client.adminToken ?? "";
   for (let i = 0; i < n; i += 1000) {
     const traces = Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
       bucket: `acme:site_${(i + j) % 4}:v1`,
@@ -59,7 +58,7 @@ async function fill(db: string, n: number): Promise<void> {
       tokensOut: 2,
       ts: 1_700_000_000_000 + i + j,
     }));
-    await client.mutation(api.daemon.ingest.ingestBatch, { adminToken, traces });
+    await client.mutation(api.daemon.ingest.ingestBatch, { traces });
   }
   await client.close();
 }

@@ -61,17 +61,14 @@ const CODE = "export default function compiled(input) {\n  return input;\n}\n";
 /** A state file with a few traces and one compiled vault entry. */
 async function populate(db: string): Promise<void> {
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
-  const adminToken = client.adminToken ?? "";
   const bucket = "acme:extract_company:v1";
   await client.mutation(api.daemon.ingest.ingestBatch, {
-    adminToken,
     traces: Array.from({ length: 5 }, (_, i) => ({ bucket, input: { i }, output: { i }, model: "m", latencyMs: 1, tokensIn: 1, tokensOut: 1, ts: 1_700_000_000_000 + i })),
   });
-  await client.mutation(api.daemon.compiles.enqueue, { adminToken, bucket, sha: "initial", reason: "MANUAL" });
-  const job = await client.mutation(api.daemon.compiles.claim, { adminToken, owner: "t", leaseMs: 10_000 });
+  await client.mutation(api.daemon.compiles.enqueue, { bucket, sha: "initial", reason: "MANUAL" });
+  const job = await client.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
   if (!job) throw new Error("no job");
   await client.mutation(api.daemon.compiles.complete, {
-    adminToken,
     jobId: job.jobId,
     claimToken: job.claimToken,
     entry: {

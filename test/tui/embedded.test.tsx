@@ -41,8 +41,7 @@ async function waitFor(frame: () => string, text: string, ms = 3000): Promise<vo
 }
 
 test("panes fill from real subscriptions; p pauses and R y resets through real mutations", async () => {
-  const token = client.adminToken ?? "";
-  await client.mutation(api.daemon.ingest.ingestBatch, { adminToken: token, traces: Array.from({ length: 35 }, (_, i) => trace(i)) });
+  await client.mutation(api.daemon.ingest.ingestBatch, { traces: Array.from({ length: 35 }, (_, i) => trace(i)) });
 
   const app = await renderApp({ client: client as never, columns: 120, rows: 32 });
   await waitFor(app.frame, "acme:classify_lead_tier:v1");

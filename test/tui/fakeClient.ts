@@ -8,7 +8,6 @@ import type { BackendClient, ConnectionState, MutationRef, QueryRef } from "../.
  */
 export class FakeClient implements BackendClient {
   readonly backendName = "embedded";
-  readonly adminToken = "test-token";
   readonly mutations: { name: string; args: Record<string, unknown> }[] = [];
   readonly subscriptions = new Map<string, number>();
   connection: ConnectionState = { kind: "embedded", path: ".compile/state.db", connected: true };

@@ -8,7 +8,6 @@ import { KEYS, renderApp } from "./helpers.js";
 
 afterEach(() => cleanup());
 
-const TOKEN = { adminToken: "test-token" };
 
 describe("control actions (the table ctl uses)", () => {
   test.each([
@@ -18,7 +17,7 @@ describe("control actions (the table ctl uses)", () => {
   ])("%s calls %s with the admin token and shows feedback", async (key, name, feedback) => {
     const { press, client, frame } = await renderApp();
     await press(key);
-    expect(client.mutations).toEqual([{ name, args: TOKEN }]);
+    expect(client.mutations).toEqual([{ name, args: {} }]);
     expect(frame()).toContain(feedback);
   });
 
@@ -27,13 +26,13 @@ describe("control actions (the table ctl uses)", () => {
     client.mutationResults.set("daemon/control:nudgeSpeed", [{ speedMs: 500, previousMs: 1000 }, { speedMs: 250, previousMs: 500 }, { speedMs: 500, previousMs: 250 }]);
     const { press, frame } = await renderApp({ client });
     await press("+");
-    expect(client.mutations).toEqual([{ name: "daemon/control:nudgeSpeed", args: { ...TOKEN, direction: "faster" } }]);
+    expect(client.mutations).toEqual([{ name: "daemon/control:nudgeSpeed", args: { direction: "faster" } }]);
     expect(frame()).toContain("✓ speed 500 ms per trace");
     // Two quick presses: two nudges, each resolved by the backend against the stored pause.
     await press("+", "-");
     expect(client.mutations.slice(1)).toEqual([
-      { name: "daemon/control:nudgeSpeed", args: { ...TOKEN, direction: "faster" } },
-      { name: "daemon/control:nudgeSpeed", args: { ...TOKEN, direction: "slower" } },
+      { name: "daemon/control:nudgeSpeed", args: { direction: "faster" } },
+      { name: "daemon/control:nudgeSpeed", args: { direction: "slower" } },
     ]);
     expect(client.mutations.some((m) => m.name === "daemon/control:speed")).toBe(false);
   });
@@ -56,7 +55,7 @@ describe("reset asks first, default No", () => {
     expect(frame()).toContain("y yes  n/enter/esc no (default)");
     expect(client.mutations).toEqual([]);
     await press("y");
-    expect(client.mutations).toEqual([{ name: "daemon/control:reset", args: { ...TOKEN, all: false } }]);
+    expect(client.mutations).toEqual([{ name: "daemon/control:reset", args: { all: false } }]);
     expect(frame()).toContain("✓ reset (vault kept)");
   });
 
@@ -96,7 +95,7 @@ describe("reset runs to its end, batch by batch, as ctl reset does", () => {
     release?.();
     await settled();
     expect(client.mutations.map((m) => m.name)).toEqual(["daemon/control:reset", "daemon/control:resetBatch", "daemon/control:resetBatch"]);
-    expect(client.mutations[1].args).toEqual({ adminToken: "test-token", cutoffs });
+    expect(client.mutations[1].args).toEqual({ cutoffs });
     expect(frame()).toContain("✓ reset (vault kept): 10,000 rows deleted");
   });
 });
@@ -110,14 +109,14 @@ describe("inject prompts for a number into the selected bucket", () => {
     expect(frame()).toContain("25█");
     expect(client.mutations).toEqual([]);
     await press(KEYS.enter);
-    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { ...TOKEN, bucket: "acme:draft_reply:v1", n: 25 } }]);
+    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { bucket: "acme:draft_reply:v1", n: 25 } }]);
     expect(frame()).toContain("✓ injected 25 into acme:draft_reply:v1");
   });
 
   test("enter on an empty prompt takes the default; backspace edits; letters are ignored", async () => {
     const { press, client } = await renderApp();
     await press("i", "7", "x", KEYS.backspace, KEYS.enter);
-    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { ...TOKEN, bucket: "acme:classify_lead_tier:v1", n: 10 } }]);
+    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { bucket: "acme:classify_lead_tier:v1", n: 10 } }]);
   });
 
   test("out of range is refused and the prompt stays open; esc cancels", async () => {
@@ -136,7 +135,7 @@ describe("inject prompts for a number into the selected bucket", () => {
   test("a number and enter arriving in one chunk (a paste) are typed and submitted", async () => {
     const { press, client } = await renderApp();
     await press("i", "42\r");
-    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { ...TOKEN, bucket: "acme:classify_lead_tier:v1", n: 42 } }]);
+    expect(client.mutations).toEqual([{ name: "daemon/control:inject", args: { bucket: "acme:classify_lead_tier:v1", n: 42 } }]);
   });
 
   test("with no buckets it says so instead of prompting", async () => {

@@ -32,11 +32,10 @@ it("claims only while running: pause holds pending jobs back, start lets the loo
   cpSync(path.join(ROOT, "data/acme-agent"), agent, { recursive: true });
   client = await openBackend({ dbPath: path.join(dir, "state.db"), convexUrl: "", runCrons: false, runScheduler: false });
   const c = client;
-  const adminToken = c.adminToken ?? "";
   await loadSeed(c, await readSeedFile(path.join(agent, "traces/seed.jsonl")));
-  await c.mutation(api.daemon.control.pause, { adminToken });
+  await c.mutation(api.daemon.control.pause, {});
   // 40 injected traces cross the threshold: VOLUME enqueues one job while paused.
-  await c.mutation(api.daemon.control.inject, { adminToken, bucket: "acme:route_ticket:v1", n: 40 });
+  await c.mutation(api.daemon.control.inject, { bucket: "acme:route_ticket:v1", n: 40 });
   expect(await c.query(api.daemon.compiles.pending, {})).toHaveLength(1);
 
   const phases: string[] = [];
@@ -53,7 +52,7 @@ it("claims only while running: pause holds pending jobs back, start lets the loo
   expect(phases).toEqual([]);
   expect(await c.query(api.daemon.compiles.pending, {})).toHaveLength(1);
 
-  await c.mutation(api.daemon.control.start, { adminToken });
+  await c.mutation(api.daemon.control.start, {});
   await waitUntil("the job to finish", async () => (await c.query(api.daemon.vault.list, {})).length === 1);
   expect(phases.filter((p) => p === "claimed")).toHaveLength(1);
   expect(phases).toContain("done");

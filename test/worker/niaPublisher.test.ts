@@ -22,12 +22,10 @@ afterEach(async () => {
 });
 
 async function vaultEntry(c: BackendClient, bucket: string): Promise<void> {
-  const adminToken = c.adminToken ?? "";
-  await c.mutation(api.daemon.compiles.enqueue, { adminToken, bucket, sha: "s1", reason: "MANUAL" });
-  const job = await c.mutation(api.daemon.compiles.claim, { adminToken, owner: "t", leaseMs: 10_000 });
+  await c.mutation(api.daemon.compiles.enqueue, { bucket, sha: "s1", reason: "MANUAL" });
+  const job = await c.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
   if (!job) throw new Error("no job");
   await c.mutation(api.daemon.compiles.complete, {
-    adminToken,
     jobId: job.jobId,
     claimToken: job.claimToken,
     entry: { verdict: "compiled", scores: { schema: 1, det: 1, oracle: 1 }, family: "lookup", code: "export default function compiled(input) { return 1; }", nTraces: 30, reasons: [] },

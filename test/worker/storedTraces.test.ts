@@ -109,8 +109,7 @@ describe("a too-large trace already in the state", () => {
     await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: tracesOf(TICKET, 4)[3], blobBytes: 10 }));
 
     c = client = await open(db, true);
-    const adminToken = c.adminToken ?? "";
-    await c.mutation(api.daemon.control.speed, { adminToken, speedMs: 10 });
+    await c.mutation(api.daemon.control.speed, { speedMs: 10 });
     await waitUntil("the replay to finish", async () => {
       const s = await c.query(api.daemon.replay.state, {});
       return s.total === 5 && s.position === 5;
@@ -120,7 +119,7 @@ describe("a too-large trace already in the state", () => {
     const notes = (await c.query(api.daemon.triggers.recent, { limit: 200 })).filter((r) => r.kind === "TRIGGER:SCHEDULE").map((r) => r.detail);
     expect(notes.some((d) => d.includes(`skipped 1 that break the trace limits (seed seq ${String(badSeq)}: the trace is at least 2,097,`))).toBe(true);
 
-    expect(await reason(c.mutation(api.daemon.control.inject, { adminToken, bucket: "acme:blob:v1", n: 3 }))).toMatch(/^trace: the trace is at least 2,097,\d{3} bytes as JSON/);
+    expect(await reason(c.mutation(api.daemon.control.inject, { bucket: "acme:blob:v1", n: 3 }))).toMatch(/^trace: the trace is at least 2,097,\d{3} bytes as JSON/);
     expect((await c.query(api.daemon.ingest.buckets, {})).buckets.map((b) => b.key)).toEqual([TICKET]);
   });
 });
@@ -128,9 +127,8 @@ describe("a too-large trace already in the state", () => {
 describe("the functions that write traces check them with the file readers' rules", () => {
   it("ingestInline, ingestBatch and loadSeed refuse what seed --file refuses, naming the field; nothing is written", async () => {
     const c = (client = await open(await freshState(), false));
-    const adminToken = c.adminToken ?? "";
     const [t] = tracesOf(TICKET, 1);
-    const inline = (trace: Record<string, unknown>) => reason(c.mutation(api.daemon.ingest.ingestInline, { adminToken, trace: trace as never }));
+    const inline = (trace: Record<string, unknown>) => reason(c.mutation(api.daemon.ingest.ingestInline, { trace: trace as never }));
 
     expect(await inline({ ...t, latencyMs: Infinity })).toBe("trace.latencyMs: must be a finite number >= 0, got Infinity");
     expect(await inline({ ...t, ts: -5 })).toMatch(/^trace\.ts: epoch milliseconds must be a finite number from 0/);
@@ -145,11 +143,11 @@ describe("the functions that write traces check them with the file readers' rule
 
     const batch = tracesOf(TICKET, 5);
     batch[3] = { ...batch[3], tokensIn: -1 };
-    expect(await reason(c.mutation(api.daemon.ingest.ingestBatch, { adminToken, traces: batch }))).toBe("traces[3].tokensIn: must be a finite number >= 0, got -1");
+    expect(await reason(c.mutation(api.daemon.ingest.ingestBatch, { traces: batch }))).toBe("traces[3].tokensIn: must be a finite number >= 0, got -1");
     // five traces of ~0.9 MiB each: every one within the limit, together over what one call may carry
     const heavy = tracesOf(TICKET, 5).map((x) => ({ ...x, input: Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`f${i}`, "y".repeat(62_000)])) }));
-    expect(await reason(c.mutation(api.daemon.ingest.ingestBatch, { adminToken, traces: heavy }))).toMatch(/^traces: 4,\d{3},\d{3} bytes of traces in one call; at most 4,194,304: split the batch$/);
-    expect(await reason(c.mutation(api.daemon.replay.loadSeed, { adminToken, traces: [{ ...seedTrace(checkTraceValue(t, "stored").trace!), latencyMs: -1 }] }))).toBe(
+    expect(await reason(c.mutation(api.daemon.ingest.ingestBatch, { traces: heavy }))).toMatch(/^traces: 4,\d{3},\d{3} bytes of traces in one call; at most 4,194,304: split the batch$/);
+    expect(await reason(c.mutation(api.daemon.replay.loadSeed, { traces: [{ ...seedTrace(checkTraceValue(t, "stored").trace!), latencyMs: -1 }] }))).toBe(
       "traces[0].latencyMs: must be a finite number >= 0, got -1",
     );
     expect((await c.query(api.daemon.ingest.buckets, {})).buckets).toEqual([]);

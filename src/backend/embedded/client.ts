@@ -1,5 +1,5 @@
 import { getFunctionName, type FunctionArgs, type FunctionReturnType } from "convex/server";
-import type { BackendClient, ConnectionState, MutationRef, QueryRef } from "../client.js";
+import type { BackendClient, CallerArgs, ConnectionState, MutationRef, QueryRef } from "../client.js";
 import { openEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from "./runtime.js";
 
 /** BackendClient over the embedded runtime: public functions only, like a Convex client. */
@@ -8,17 +8,15 @@ export class EmbeddedClient implements BackendClient {
 
   constructor(readonly runtime: EmbeddedRuntime) {}
 
-  /** The state file's admin token: the file's token always wins over COMPILE_ADMIN_TOKEN in the shell. */
-  get adminToken(): string | undefined {
-    return this.runtime.adminToken;
-  }
 
   async query<Q extends QueryRef>(ref: Q, args: FunctionArgs<Q>): Promise<FunctionReturnType<Q>> {
     return (await this.runtime.query(getFunctionName(ref), args as Record<string, unknown>)) as FunctionReturnType<Q>;
   }
 
-  async mutation<M extends MutationRef>(ref: M, args: FunctionArgs<M>): Promise<FunctionReturnType<M>> {
-    return (await this.runtime.mutation(getFunctionName(ref), args as Record<string, unknown>)) as FunctionReturnType<M>;
+  /** Adds the state file's admin token (which always wins over COMPILE_ADMIN_TOKEN in the shell). */
+  async mutation<M extends MutationRef>(ref: M, args: CallerArgs<M>): Promise<FunctionReturnType<M>> {
+    const withToken = { ...args, adminToken: this.runtime.adminToken ?? "" };
+    return (await this.runtime.mutation(getFunctionName(ref), withToken)) as FunctionReturnType<M>;
   }
 
   onUpdate<Q extends QueryRef>(

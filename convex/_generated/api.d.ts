@@ -31,6 +31,7 @@ import type * as lib_traceRules from "../lib/traceRules.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_verdicts from "../lib/verdicts.js";
 import type * as lib_volume from "../lib/volume.js";
+import type * as model_code from "../model/code.js";
 import type * as model_counters from "../model/counters.js";
 
 /**
@@ -60,6 +61,7 @@ declare const fullApi: ApiFromModules<{
   "lib/validate": typeof lib_validate;
   "lib/verdicts": typeof lib_verdicts;
   "lib/volume": typeof lib_volume;
+  "model/code": typeof model_code;
   "model/counters": typeof model_counters;
 }>;
 export declare const api: FilterApi<

@@ -8,7 +8,7 @@ import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
 import { jobStatusFor, retriesOnGrowth } from "../lib/verdicts.js";
 import type { Verdict } from "../lib/verdicts.js";
 import { retryAt } from "../lib/volume.js";
-import { currentSha } from "./ingest.js";
+import { currentSha } from "../model/code.js";
 import { writeTrigger } from "./triggers.js";
 import { vaultEntryValidator, writeVaultEntry } from "./vault.js";
 import type { VaultEntryInput } from "./vault.js";
@@ -306,6 +306,7 @@ export const release = adminMutation({
   },
 });
 
+/** Cron `reapLeases`: expired leases back to pending (or failed after maxAttempts). */
 export const reap = internalMutation({
   args: {},
   handler: async (ctx) => ({ reaped: await reapExpired(ctx, Date.now()) }),

@@ -9,9 +9,9 @@ import { checkBucketKey, checkInt, checkTrace, checkTraceBatch, compileThreshold
 import { checkTraceValue, problemText, STORED_TRACE_REFUSED } from "../lib/traceRules.js";
 import type { TraceInput } from "../lib/validate.js";
 import { MAX_EVENT_ROWS } from "../lib/events.js";
-import { INITIAL_SHA } from "../lib/sha.js";
 import { retriesOnGrowth } from "../lib/verdicts.js";
 import { retryAt } from "../lib/volume.js";
+import { currentSha } from "../model/code.js";
 import { TRACE_SEQ } from "../model/counters.js";
 import { enqueueJob, liveJob } from "./compiles.js";
 import { writeTrigger } from "./triggers.js";
@@ -35,11 +35,6 @@ export interface Inserted {
 }
 
 /** The sha compiles are keyed by now: the last one the worker reported (or bumped), else "initial". */
-export async function currentSha(ctx: QueryCtx): Promise<string> {
-  const row = await ctx.db.query("code_state").first();
-  return row?.sha ?? INITIAL_SHA;
-}
-
 /**
  * The one path into proxy_traces (ingest, replay, inject): assigns the global seq, bumps the
  * bucket's counters and applies the VOLUME rule, all in the caller's transaction. Every trace is

@@ -8,12 +8,11 @@ import { userError } from "../lib/errors.js";
 import { checkTrace, MAX_BATCH_BYTES } from "../lib/validate.js";
 import { checkTraceValue, problemText } from "../lib/traceRules.js";
 import { DEFAULT_SPEED_MS, replayPlan } from "../lib/pacing.js";
-import { DEFAULT_TRIGGER_KEEP, seqRange } from "../lib/events.js";
+import { seqRange } from "../lib/events.js";
 import { addToCounter, readCounter, REPLAY_SOURCE_ROWS } from "../model/counters.js";
 import { ingestTrace, writeEventRows } from "./ingest.js";
 import type { Inserted } from "./ingest.js";
-import { reapExpired } from "./compiles.js";
-import { pruneTriggers, writeTrigger } from "./triggers.js";
+import { writeTrigger } from "./triggers.js";
 
 export const MAX_SEED_BATCH = 500;
 
@@ -51,11 +50,7 @@ export async function ensureReplayRow(ctx: MutationCtx): Promise<Doc<"replay_sta
 export const tick = internalMutation({
   args: {},
   handler: async (ctx) => {
-    const now = Date.now();
-    await reapExpired(ctx, now);
-    const moved = await replayDue(ctx, now);
-    await pruneTriggers(ctx, DEFAULT_TRIGGER_KEEP);
-    return { replayed: moved };
+    return { replayed: await replayDue(ctx, Date.now()) };
   },
 });
 

@@ -104,6 +104,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         return (buckets as Array<{ key: string; count: number; sinceCompile: number }>).find((b) => b.key === key);
       },
       tick: () => h.mutation(internal.daemon.replay.tick, {}),
+      reap: () => h.mutation(internal.daemon.compiles.reap, {}),
       state: () => h.query(api.daemon.replay.state, {}),
       traces: (bucket: string, limit = 5000) => h.query(api.daemon.ingest.traces, { bucket, limit }),
       load: (traces: ReturnType<typeof seed>[]) => h.mutation(api.daemon.replay.loadSeed, { adminToken: TOKEN, traces }),
@@ -607,10 +608,10 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         const { jobId } = await m.enqueue(A);
         const old = await m.claim("w1", 1000);
         setNow(T0 + 990);
-        await m.tick();
+        await m.reap();
         expect((await m.jobs())[0].status).toBe("running");
         setNow(T0 + 1010);
-        await m.tick();
+        await m.reap();
         const [job] = await m.jobs();
         expect(job).toMatchObject({ status: "pending", attempts: 1 });
         expect(job.error).toContain("lease of w1 expired");
@@ -636,7 +637,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         const r = await h.mutation(api.daemon.compiles.renew, { adminToken: TOKEN, jobId, claimToken: fresh.claimToken, leaseMs: 2000 });
         near(r.leaseUntil, T0 + 3500);
         setNow(T0 + 3000);
-        await m.tick();
+        await m.reap();
         expect((await m.jobs())[0].status).toBe("running");
         await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: fresh.claimToken, entry: entry() });
         expect((await m.jobs())[0].status).toBe("done");
@@ -662,7 +663,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         for (let i = 0; i < 3; i++) {
           await m.claim("w", 100);
           setNow(Date.now() + 150);
-          await m.tick();
+          await m.reap();
         }
         const [job] = await m.jobs();
         expect(job).toMatchObject({ status: "failed", attempts: 3 });

@@ -6,7 +6,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { generateTraces } from "../data/acme-agent/scripts/generate-seed.js";
-import { closeSandboxes, compileBucket, createLocalStage2Runner, parseTraces, scanRepo, synthesize, syntheticInputs, type Trace } from "../src/compiler/index.js";
+import { closeSandboxes, compileBucket, createLocalStage2Runner, scanRepo, synthesize, syntheticInputs, type Trace } from "../src/compiler/index.js";
+import type { CheckedTrace } from "../src/contract/documents.js";
+import { parseTraces } from "../src/contract/traceReader.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = [30, 300, 3000];
@@ -25,7 +27,7 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: 
   return { ms: performance.now() - started, value };
 }
 
-function tracesOf(name: string, n: number): Trace[] {
+function tracesOf(name: string, n: number): CheckedTrace[] {
   return parseTraces(generateTraces(42 + n, { [name]: n }).join("\n"));
 }
 

@@ -1,17 +1,7 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { traceFields } from "./lib/traceShape.js"; // one recorded LLM call
 
-// One recorded LLM call, as the agent's proxy (or the replay) saw it.
-export const traceFields = {
-  bucket: v.string(), // "acme:classify_lead_tier:v1"
-  input: v.any(),
-  output: v.any(),
-  model: v.string(),
-  latencyMs: v.number(),
-  tokensIn: v.number(),
-  tokensOut: v.number(),
-  ts: v.number(), // when the call happened (ms since epoch), as recorded
-};
 
 export const jobStatus = v.union(
   v.literal("pending"),

@@ -5,7 +5,7 @@ import { internal } from "../_generated/api.js";
 import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import type { CheckedTrace } from "../lib/traceRules.js";
-import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
+import { checkBucketKey, checkInt, checkText, MAX_INJECT } from "../lib/validate.js";
 import { MAX_SPEED_MS, MIN_SPEED_MS } from "../lib/pacing.js";
 import { bumpedSha, INITIAL_SHA, shaAfterReport } from "../lib/sha.js";
 import { readCounter, REPLAY_SOURCE_ROWS, TRIGGER_ROWS } from "../model/counters.js";
@@ -15,7 +15,6 @@ import type { Inserted } from "./ingest.js";
 import { ensureReplayRow } from "./replay.js";
 import { writeTrigger } from "./triggers.js";
 
-export const MAX_INJECT = 1000;
 /** Documents one reset transaction deletes at most. */
 export const RESET_BATCH_DOCS = 4000;
 /**

@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
-import { traceFields } from "../schema.js";
+import { traceValidator } from "../lib/traceShape.js";
 import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkTrace, checkTraceBatch, compileThreshold } from "../lib/validate.js";
@@ -15,11 +15,6 @@ import { currentSha } from "../model/code.js";
 import { TRACE_SEQ } from "../model/counters.js";
 import { enqueueJob, liveJob } from "./compiles.js";
 import { writeTrigger } from "./triggers.js";
-
-export const traceValidator = v.object({
-  ...traceFields,
-  ts: v.optional(v.number()), // when the call happened; defaults to arrival time
-});
 
 export const MAX_BATCH = 1000;
 export const MAX_TRACES_QUERY = 5000;

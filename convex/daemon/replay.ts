@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { internalMutation, query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc } from "../_generated/dataModel.js";
-import { traceFields } from "../schema.js";
+import { seedTraceValidator, traceOf } from "../lib/traceShape.js";
 import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkTrace, MAX_BATCH_BYTES } from "../lib/validate.js";
@@ -16,12 +16,6 @@ import { writeTrigger } from "./triggers.js";
 
 export const MAX_SEED_BATCH = 500;
 
-const seedTraceValidator = v.object({
-  // Omitted: append after the last seed (then `key` is required and dedupes instead of seq).
-  seq: v.optional(v.number()),
-  key: v.optional(v.string()),
-  ...traceFields,
-});
 
 /** The replay_state row, or null before the first control action / seed load. */
 export async function replayRow(ctx: QueryCtx): Promise<Doc<"replay_state"> | null> {
@@ -81,16 +75,7 @@ async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
   // not replayed: refusing the tick would stop the replay for good, every second.
   const skipped: string[] = [];
   for (const s of seeds) {
-    const trace = {
-      bucket: s.bucket,
-      input: s.input,
-      output: s.output,
-      model: s.model,
-      latencyMs: s.latencyMs,
-      tokensIn: s.tokensIn,
-      tokensOut: s.tokensOut,
-      ts: s.ts,
-    };
+    const trace = traceOf(s);
     const { problems } = checkTraceValue(trace, "stored");
     if (problems.length > 0) {
       skipped.push(`seed seq ${s.seq}: ${problemText(problems[0])}`);

@@ -5,7 +5,7 @@
  * check every argument with the same rules, so the file readers and the backend can never disagree
  * about a trace.
  *
- * Pure and free of imports on purpose: convex/ functions, the CLI and the compiler all load it.
+ * Pure (a type import only): convex/ functions and the CLI's readers (through src/contract) load it.
  *
  * The limits keep one trace small enough for every reader (Convex's own document limit is 1 MiB;
  * a compile holds thousands of traces and runs 1000 mutations of their inputs): a trace at most
@@ -15,6 +15,10 @@
  * built from the trace would drop it silently (or change their prototype), so a stored trace would
  * not be the recorded one.
  */
+
+import type { CheckedTrace } from "./traceShape.js";
+
+export type { CheckedTrace };
 
 export const TRACE_LIMITS = {
   /** A trace's JSON ({bucket, input, output, model, latencyMs, tokensIn, tokensOut, ts}), UTF-8 bytes. */
@@ -55,17 +59,6 @@ export interface TraceProblem {
   message: string;
 }
 
-/** A trace as stored: `ts` in milliseconds since the epoch. */
-export interface CheckedTrace {
-  bucket: string;
-  input: unknown;
-  output: unknown;
-  model: string;
-  latencyMs: number;
-  tokensIn: number;
-  tokensOut: number;
-  ts?: number;
-}
 
 export interface TraceCheck {
   /** The trace with only its own fields (others are ignored), when there is no problem. */

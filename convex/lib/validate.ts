@@ -67,6 +67,9 @@ export function checkTraceBatch(traces: TraceInput[], path = "traces"): void {
   }
 }
 
+/** The most traces one `inject` copies (ctl inject, the console's `i`). */
+export const MAX_INJECT = 1000;
+
 export const DEFAULT_THRESHOLD = 30;
 
 /**

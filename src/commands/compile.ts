@@ -64,7 +64,7 @@ function humanReport(result: CompileResult): string {
  * and field of each problem.
  */
 async function readTraces(file: string, formatName: string | undefined): Promise<Trace[]> {
-  const { loadTraceFile } = await import("../compiler/traces.js");
+  const { loadTraceFile } = await import("../contract/traceReader.js");
   const { refusedTraceFile, TraceFormatError, traceFormat, UnknownTraceFormatError, unknownTraceFormat, unreadableTraceFile } = await import("./traceFile.js");
   const format = traceFormat(formatName);
   try {
@@ -105,7 +105,8 @@ export function registerCompile(program: Command): void {
       const flags = cmd.optsWithGlobals<CompileFlags>();
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${flags.seed}`);
-      const { closeSandboxes, compileBucket, groupByBucket } = await compiler();
+      const { closeSandboxes, compileBucket } = await compiler();
+      const { groupByBucket } = await import("../contract/traceReader.js");
       const traces = await readTraces(flags.traces, flags.format);
       const groups = groupByBucket(traces);
       if (groups.size === 0) throw new UsageError(`${flags.traces}: no traces`);

@@ -1,16 +1,6 @@
 import type { Command } from "commander";
-import { api } from "../../convex/_generated/api.js";
-import {
-  CONTROL_ACTIONS,
-  INJECT_MAX,
-  RESET_ALL_CONFIRM,
-  resetProgressText,
-  SPEED_MAX_MS,
-  SPEED_MIN_MS,
-  type ActionContext,
-  type ControlAction,
-  type ResetProgress,
-} from "../backend/actions.js";
+import { api } from "../contract/api.js";
+import { ActionArgError, CONTROL_ACTIONS, ctlUsage, parseActionArgs, resetProgressText, type ActionContext, type ResetProgress } from "../contract/actions.js";
 import type { BackendClient } from "../backend/client.js";
 import { printable } from "../backend/printable.js";
 import { shortSha } from "../backend/sha.js";
@@ -18,8 +8,6 @@ import { globals, printJson, printTable, withClient } from "./common.js";
 import { askYesNo, isInteractive } from "./confirm.js";
 import { Cancelled, UsageError } from "./errors.js";
 import { figureColumns, fixed } from "./vaultFigures.js";
-
-const BUCKET_KEY = /^[a-z0-9][a-z0-9_-]*:[a-z0-9_]+:v\d+$/;
 
 /** `ctl` subcommands are generated from the same action table as the console's keys. */
 export function registerCtl(program: Command): void {
@@ -43,41 +31,38 @@ export function registerCtl(program: Command): void {
     });
 
   for (const action of CONTROL_ACTIONS) {
-    if (!action.ctl) continue;
-    const sub = ctl.command(action.ctl.usage).description(action.help);
-    if (action.id === "reset") {
-      sub
-        .option("--all", "also clear the vault (every compiled function)")
-        .option("-y, --yes", "do not ask for confirmation (required when stdin or stdout is not a terminal)")
-        .addHelpText(
-          "after",
-          "\nAt a terminal it asks first (default No); elsewhere it needs --yes. It runs to the end in bounded\n" +
-            "transactions, with or without a daemon running, and reports progress on stderr.\n" +
-            "\nExamples:\n  compile-daemon ctl reset\n  compile-daemon ctl reset --all --yes --db /tmp/x.db",
-        );
-    }
-    if (action.id === "inject") sub.addHelpText("after", "\nExample:\n  compile-daemon ctl inject acme:classify_lead_tier:v1 5");
-    if (action.id === "speed") sub.addHelpText("after", "\nExample:\n  compile-daemon ctl speed 50");
+    const spec = action.ctl;
+    if (!spec) continue;
+    const sub = ctl.command(ctlUsage(action)).description(action.help);
+    for (const option of spec.options ?? []) sub.option(option.flags, option.help);
+    if (action.confirm) sub.option("-y, --yes", "do not ask for confirmation (required when stdin or stdout is not a terminal)");
+    sub.addHelpText("after", `${spec.notes ? `\n${spec.notes}\n` : ""}\nExample${spec.examples.length > 1 ? "s" : ""}:\n${spec.examples.map((e) => `  ${e}`).join("\n")}`);
     sub.action(async (...params: unknown[]) => {
       const cmd = params[params.length - 1] as Command;
-      const opts = params[params.length - 2] as { all?: boolean; yes?: boolean };
-      const positional = params.slice(0, action.ctl!.args.length) as string[];
-      const ctx = parseActionArgs(action, positional);
-      if (action.id === "reset") ctx.all = Boolean(opts.all);
-      const g = globals(cmd);
-      // Refused before the state file is opened: a script without --yes changes nothing.
-      const question = confirmQuestion(action, ctx);
-      if (question && !opts.yes && !isInteractive()) {
-        throw new UsageError(`ctl ${action.id}${ctx.all ? " --all" : ""} deletes ${ctx.all ? "the vault, " : ""}traces, buckets, jobs and triggers; not at a terminal, so pass --yes to confirm`);
+      const opts = params[params.length - 2] as Record<string, unknown>;
+      const positional = params.slice(0, spec.args.length) as string[];
+      let ctx: ActionContext;
+      try {
+        ctx = parseActionArgs(action, positional);
+      } catch (e) {
+        throw e instanceof ActionArgError ? new UsageError(e.message) : e;
       }
-      const progress = action.id === "reset" ? progressWriter(process.stderr) : undefined;
+      for (const option of spec.options ?? []) ctx[option.field] = Boolean(opts[option.field]);
+      const g = globals(cmd);
+      const yes = Boolean(opts.yes);
+      // Refused before the state file is opened: a script without --yes changes nothing.
+      if (action.confirm && !yes && !isInteractive()) {
+        const flags = (spec.options ?? []).filter((o) => ctx[o.field]).map((o) => ` ${o.flags}`).join("");
+        throw new UsageError(`ctl ${action.id}${flags} deletes ${action.confirm.deletes(ctx)}; not at a terminal, so pass --yes to confirm`);
+      }
+      const progress = action.reportsProgress ? progressWriter(process.stderr) : undefined;
       let message: string;
       try {
         message = await withClient(
           cmd,
           async (client) => {
-            if (question && !opts.yes) {
-              const ok = await askYesNo(`${question} (${await describeTarget(client, g.db, ctx.all ?? false)})`);
+            if (action.confirm && !yes) {
+              const ok = await askYesNo(`${action.confirm.question(ctx)} (${await describeTarget(client, g.db, ctx.all ?? false)})`);
               if (!ok) throw new Cancelled(`${action.id} cancelled: nothing was changed`);
             }
             return action.run(client, { ...ctx, onProgress: progress?.update });
@@ -91,12 +76,6 @@ export function registerCtl(program: Command): void {
       else process.stdout.write(`${message}\n`);
     });
   }
-}
-
-/** The question an action asks before it runs, or undefined (only reset asks). */
-function confirmQuestion(action: ControlAction, ctx: ActionContext): string | undefined {
-  if (!action.confirm) return undefined;
-  return action.id === "reset" && ctx.all ? RESET_ALL_CONFIRM : action.confirm;
 }
 
 /** "state file .compile/state.db: 1,250 traces in 4 buckets, 4 vault entries kept": what a yes deletes. */
@@ -137,25 +116,6 @@ function progressWriter(err: NodeJS.WriteStream): { update: (p: ResetProgress) =
       else if (pending) err.write(`${pending}\n`);
     },
   };
-}
-
-/** Checks ctl arguments before anything is opened, so bad input changes nothing. */
-export function parseActionArgs(action: ControlAction, args: string[]): ActionContext {
-  if (action.id === "speed") {
-    const ms = /^\d+$/.test(args[0] ?? "") ? Number(args[0]) : NaN;
-    if (!Number.isInteger(ms) || ms < SPEED_MIN_MS || ms > SPEED_MAX_MS) {
-      throw new UsageError(`speed must be an integer number of ms between ${SPEED_MIN_MS} and ${SPEED_MAX_MS}, got "${args[0]}"`);
-    }
-    return { speedMs: ms };
-  }
-  if (action.id === "inject") {
-    const [bucket, nText] = args;
-    if (!BUCKET_KEY.test(bucket)) throw new UsageError(`bucket must look like acme:classify_lead_tier:v1, got "${bucket}"`);
-    const n = /^\d+$/.test(nText ?? "") ? Number(nText) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > INJECT_MAX) throw new UsageError(`n must be an integer between 1 and ${INJECT_MAX}, got "${nText}"`);
-    return { bucket, n };
-  }
-  return {};
 }
 
 export async function readStatus(client: BackendClient) {

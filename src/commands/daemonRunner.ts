@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { stat } from "node:fs/promises";
-import { api } from "../../convex/_generated/api.js";
+import { api } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { openBackend } from "../backend/open.js";
 import { startDaemon, type Daemon } from "../worker/daemon.js";

@@ -1,6 +1,6 @@
-import { safeText } from "../../convex/lib/traceRules.js";
-import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from "../compiler/traceFormats.js";
-import { TraceFormatError, UnknownTraceFormatError } from "../compiler/traces.js";
+import { safeText } from "../contract/rules.js";
+import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from "../contract/traceFormats.js";
+import { TraceFormatError, UnknownTraceFormatError } from "../contract/traceReader.js";
 import { UsageError } from "./errors.js";
 
 /** The --format option's help, shared by `seed` and `compile`. */

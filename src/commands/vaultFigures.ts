@@ -1,5 +1,5 @@
-import { selectiveOf } from "../../convex/lib/verdicts.js";
-import type { Selective, Verdict } from "../../convex/lib/verdicts.js";
+import { selectiveOf } from "../contract/rules.js";
+import type { Selective, Verdict } from "../contract/documents.js";
 
 /** The vault fields the command-line tables read (a vault_index document has them all). */
 export interface VaultFigures {

@@ -117,11 +117,6 @@ export function compactKey(value: unknown): string {
     .replace(/[^\p{L}\p{N}]+/gu, "");
 }
 
-/** Emits the call of a normaliser on an accessor. */
-export function normalisedKeySource(normaliser: KeyNormaliser, accessor: string): string {
-  return normaliser === "exact" ? `String(${accessor})` : `${normaliser}(${accessor})`;
-}
-
 export type Helper = "wordsOf" | "textFeatures" | "trimLower" | "compactKey" | "slugify";
 
 /** JS source of each helper, exactly mirroring the TypeScript above. */

@@ -10,7 +10,6 @@ export { loadFixtures } from "./fixtures.js";
 export { compileBucket, MIN_TRACES, SYNTHETIC_COUNT } from "./compileBucket.js";
 export { synthesize, type Synthesis } from "./synthesize.js";
 export { syntheticInputs } from "./synthetic.js";
-export { parseTraces, groupByBucket, TraceFormatError } from "./traces.js";
 export { inferSchema } from "./schema.js";
 export { checkAllowlist, type AllowlistResult } from "./allowlist.js";
 export { createLocalStage2Runner } from "./sandbox/localRunner.js";

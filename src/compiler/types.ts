@@ -1,13 +1,14 @@
-/** One recorded LLM call, as the proxy stores it and as traces files carry it (one per line). */
+/**
+ * What the compiler learns from: one recorded call's input and the model's output, in time order.
+ * Any trace (src/contract's CheckedTrace, a stored row) is one; the compiler reads no other field
+ * and imports nothing of ours (DESIGN §1), so it names only these.
+ */
 export interface Trace {
   bucket: string;
   input: unknown;
   output: unknown;
-  model: string;
-  latencyMs: number;
-  tokensIn: number;
-  tokensOut: number;
-  ts: string;
+  /** When the call happened: ms since the epoch or an ISO time. */
+  ts?: number | string;
 }
 
 /** A `defineCall({ name, version, input, output, prompt })` found in the agent's source. */

@@ -1,6 +1,6 @@
 import React, { memo, useEffect, useMemo, useState } from "react";
 import { Box, useInput, type Key } from "ink";
-import { CONTROL_ACTIONS, resetProgressText, type ActionContext, type ControlAction } from "../backend/actions.js";
+import { CONTROL_ACTIONS, resetProgressText, type ActionContext, type ControlAction } from "../contract/actions.js";
 import type { BackendClient } from "../backend/client.js";
 import { BucketsPane } from "./components/BucketsPane.js";
 import { Footer, FOOTER_HEIGHT, type Feedback, type FooterProps } from "./components/Footer.js";
@@ -315,7 +315,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
     const hint = refused ? `✗ a whole number from ${spec.min} to ${spec.max}` : `(${spec.min}-${spec.max}, enter = ${spec.default})`;
     line = { prompt: `${pending.action.label}${where}: ${spec.label}? ${hint}`, value: pending.value };
   } else if (mode === "confirm" && pending) {
-    line = { prompt: `${pending.action.confirm} [y/N]` };
+    line = { prompt: `${pending.action.confirm?.question({}) ?? ""} [y/N]` };
   } else if (mode === "filter") {
     line = { prompt: "filter triggers:", value: filter };
   }

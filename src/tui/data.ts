@@ -1,5 +1,4 @@
-import { api } from "../../convex/_generated/api.js";
-import type { Doc } from "../../convex/_generated/dataModel.js";
+import { api } from "../contract/api.js";
 
 /** The queries the console subscribes to, fixed by contract with convex/daemon. */
 export const QUERIES = {
@@ -17,28 +16,9 @@ export const QUERIES = {
 export const TRIGGER_LIMIT = 200;
 export const RECENT_JOBS_LIMIT = 20;
 
-export type TriggerEvent = Doc<"trigger_events">;
-export type Heartbeat = Doc<"daemon_heartbeat">;
-export type Bucket = Doc<"buckets">;
-export type CompileJob = Doc<"pending_compiles">;
-export type VaultEntry = Doc<"vault_index">;
+export type { Bucket, BucketsView, CodeStateView, CompileJob, Heartbeat, ReplayView, TriggerEvent, VaultEntry } from "../contract/documents.js";
+import type { VaultEntry } from "../contract/documents.js";
 export type VaultVerdict = VaultEntry["verdict"];
 
-export interface ReplayView {
-  position: number;
-  total: number;
-  speedMs: number;
-  paused: boolean;
-  lastTickAt?: number;
-}
 
-export interface BucketsView {
-  threshold: number;
-  buckets: Bucket[];
-}
 
-export interface CodeStateView {
-  sha: string;
-  bumps?: number;
-  changedAt?: number;
-}

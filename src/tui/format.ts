@@ -1,6 +1,6 @@
 /** Pure text helpers for the panes: fixed widths, ages, bars. No React here. */
 
-import { VERDICTS } from "../../convex/lib/verdicts.js";
+import { VERDICTS } from "../contract/rules.js";
 import { printable } from "../backend/printable.js";
 
 export { printable };

@@ -1,5 +1,5 @@
 import type { Key } from "ink";
-import type { ControlAction } from "../backend/actions.js";
+import type { ControlAction } from "../contract/actions.js";
 
 /**
  * The console's keymap: CONTROL_ACTIONS (shared with `ctl`) plus the UI-only keys below. One table

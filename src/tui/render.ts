@@ -1,6 +1,6 @@
 import { createElement } from "react";
 import { render } from "ink";
-import { api } from "../../convex/_generated/api.js";
+import { api } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { App } from "./App.js";
 import type { VaultVerdict } from "./data.js";

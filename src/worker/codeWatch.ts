@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from "chokidar";
-import { api } from "../../convex/_generated/api.js";
+import { api } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { asError } from "./heartbeat.js";
 

@@ -1,4 +1,4 @@
-import { api } from "../../convex/_generated/api.js";
+import { api } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { treeSha } from "../compiler/treeSha.js";
 import { CodeWatch } from "./codeWatch.js";

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { api } from "../../convex/_generated/api.js";
+import { api } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 
 export type DaemonStatus = "running" | "paused" | "stopping" | "stopped";

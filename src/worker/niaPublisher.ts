@@ -1,4 +1,4 @@
-import { api } from "../../convex/_generated/api.js";
+import { api } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 import { asError } from "./heartbeat.js";
 import type { Logger } from "./log.js";

@@ -1,7 +1,7 @@
-import { api } from "../../convex/_generated/api.js";
-import { isUsable } from "../../convex/lib/verdicts.js";
-import { errorLine } from "../../convex/lib/errors.js";
-import { checkTraceValue, problemText, STORED_TRACE_REFUSED } from "../../convex/lib/traceRules.js";
+import { api } from "../contract/api.js";
+import { isUsable } from "../contract/rules.js";
+import { errorLine } from "../contract/rules.js";
+import { checkTraceValue, problemText, STORED_TRACE_REFUSED } from "../contract/rules.js";
 import type { BackendClient } from "../backend/client.js";
 import { compileBucket } from "../compiler/compileBucket.js";
 import { runEnvelope } from "../compiler/envelope.js";

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { api } from "../../convex/_generated/api.js";
-import { checkTraceValue, type CheckedTrace } from "../../convex/lib/traceRules.js";
-import { MAX_BATCH_BYTES } from "../../convex/lib/validate.js";
+import { api } from "../contract/api.js";
+import type { CheckedTrace } from "../contract/documents.js";
+import { checkTraceValue } from "../contract/rules.js";
+import { MAX_BATCH_BYTES } from "../contract/rules.js";
 import type { BackendClient } from "../backend/client.js";
-import type { TraceFormat } from "../compiler/traceFormats.js";
-import { ProblemList, readTraceFile, TraceFormatError, type TraceFileEntry } from "../compiler/traces.js";
+import type { TraceFormat } from "../contract/traceFormats.js";
+import { ProblemList, readTraceFile, TraceFormatError, type TraceFileEntry } from "../contract/traceReader.js";
 
 /** A replay-source row: a checked trace with its content key; a file's trace always has a `ts`. */
 export type SeedTrace = Omit<CheckedTrace, "ts"> & {

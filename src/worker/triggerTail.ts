@@ -1,5 +1,5 @@
-import { api } from "../../convex/_generated/api.js";
-import type { Doc } from "../../convex/_generated/dataModel.js";
+import { api } from "../contract/api.js";
+import type { Doc } from "../contract/api.js";
 import type { BackendClient } from "../backend/client.js";
 
 /**

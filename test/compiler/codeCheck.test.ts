@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, checkAllowlist, groupByBucket, parseTraces, synthesize } from "../../src/compiler/index.js";
+import { canonicalJson, checkAllowlist, synthesize } from "../../src/compiler/index.js";
+import { groupByBucket, parseTraces } from "../../src/contract/traceReader.js";
 import { checkCode, CODE_LIMITS, codeHash, regexProblem } from "../../src/compiler/codeCheck.js";
 import { emitProgram, type ProgramPart } from "../../src/compiler/emit.js";
 import { HELPER_SOURCE } from "../../src/compiler/features.js";

@@ -10,7 +10,7 @@ export function rng(seed: number): () => number {
 }
 
 export function trace(bucket: string, input: unknown, output: unknown, i: number): Trace {
-  return { bucket, input, output, model: "test-model", latencyMs: 900, tokensIn: 50, tokensOut: 5, ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() };
+  return { bucket, input, output, ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() };
 }
 
 const PLANS = ["free", "pro", "team", "enterprise"];

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { canonicalJson, checkAllowlist, closeSandboxes, groupByBucket, parseTraces, scanRepo, synthesize, syntheticInputs } from "../../src/compiler/index.js";
+import { canonicalJson, checkAllowlist, closeSandboxes, scanRepo, synthesize, syntheticInputs } from "../../src/compiler/index.js";
+import { groupByBucket, parseTraces } from "../../src/contract/traceReader.js";
 import { validatorFor } from "../../src/compiler/schema.js";
 import { evaluateOnce } from "../../src/compiler/sandbox/localRunner.js";
 

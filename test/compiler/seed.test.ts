@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { groundTruth } from "../../data/acme-agent/scripts/generate-seed.js";
-import { canonicalJson, closeSandboxes, compileBucket, parseTraces, scanRepo, synthesize, type CompileResult, type Trace } from "../../src/compiler/index.js";
+import { canonicalJson, closeSandboxes, compileBucket, scanRepo, synthesize, type CompileResult, type Trace } from "../../src/compiler/index.js";
+import { parseTraces } from "../../src/contract/traceReader.js";
 import { compactKey } from "../../src/compiler/features.js";
 import { evaluateOnce } from "../../src/compiler/sandbox/localRunner.js";
 

@@ -8,7 +8,7 @@ import { api } from "../../convex/_generated/api.js";
 import { openBackend } from "../../src/backend/open.js";
 import { UsageError } from "../../src/commands/errors.js";
 import { registerSeed } from "../../src/commands/seed.js";
-import { loadTraceFile, TraceFormatError } from "../../src/compiler/traces.js";
+import { loadTraceFile, TraceFormatError } from "../../src/contract/traceReader.js";
 import { runCliJson, startDaemonProc, type DaemonProc } from "./cli.js";
 
 /**

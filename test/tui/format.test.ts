@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { bar, duration, fit, fitRight, verdictCounts, windowStart, wrapText } from "../../src/tui/format.js";
 import { hintsFor, packHints, resolveKey, UI_KEYS } from "../../src/tui/keymap.js";
-import { CONTROL_ACTIONS } from "../../src/backend/actions.js";
+import { CONTROL_ACTIONS } from "../../src/contract/actions.js";
 import type { Key } from "ink";
 
 describe("format", () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { cleanup } from "ink-testing-library";
-import { CONTROL_ACTIONS } from "../../src/backend/actions.js";
+import { CONTROL_ACTIONS } from "../../src/contract/actions.js";
 import { UI_KEYS } from "../../src/tui/keymap.js";
 import { FakeClient } from "./fakeClient.js";
 import { fullData } from "./fixtures.js";

@@ -1,6 +1,6 @@
 import { getFunctionName, type FunctionArgs, type FunctionReturnType } from "convex/server";
 import type { BackendClient, CallerArgs, ConnectionState, MutationRef, QueryRef } from "../client.js";
-import { openEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from "./runtime.js";
+import type { EmbeddedRuntime } from "./runtime.js";
 
 /** BackendClient over the embedded runtime: public functions only, like a Convex client. */
 export class EmbeddedClient implements BackendClient {
@@ -40,8 +40,4 @@ export class EmbeddedClient implements BackendClient {
   close(): Promise<void> {
     return this.runtime.close();
   }
-}
-
-export function openEmbeddedClient(opts: EmbeddedRuntimeOptions): EmbeddedClient {
-  return new EmbeddedClient(openEmbeddedRuntime(opts));
 }

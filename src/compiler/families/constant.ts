@@ -24,6 +24,3 @@ export function constantModel(label: string, count: number, total: number): Mode
   };
 }
 
-export function fitConstant(examples: readonly Example[]): Model {
-  return constantLearner.fit(examples) as Model;
-}

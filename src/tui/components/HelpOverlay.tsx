@@ -1,6 +1,6 @@
 import React from "react";
 import { Box, Text } from "ink";
-import type { ControlAction } from "../../backend/actions.js";
+import type { ControlAction } from "../../contract/actions.js";
 import { fit, wrapText } from "../format.js";
 import { UI_KEYS } from "../keymap.js";
 import { KIND_STYLES, VERDICT_STYLES, useTheme } from "../theme.js";

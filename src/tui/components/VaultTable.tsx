@@ -1,6 +1,6 @@
 import React from "react";
 import { Text } from "ink";
-import { selectiveOf } from "../../../convex/lib/verdicts.js";
+import { selectiveOf } from "../../contract/rules.js";
 import type { VaultEntry } from "../data.js";
 import { fit, printable, score, shortSha, verdictCounts, windowStart } from "../format.js";
 import { useTheme, VERDICT_STYLES } from "../theme.js";

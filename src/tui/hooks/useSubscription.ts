@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { getFunctionName, type FunctionArgs, type FunctionReturnType } from "convex/server";
+import { getFunctionName, type FunctionArgs, type FunctionReturnType } from "../../contract/api.js";
 import type { BackendClient, QueryRef } from "../../backend/client.js";
 import { useThrottledState } from "./useThrottledState.js";
 

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileBucket, closeSandboxes } from "../../src/compiler/index.js";
-import { derivedBucket, detectRecord, TRACE_FORMATS, type TraceFormat } from "../../src/compiler/traceFormats.js";
-import { loadTraceFile, readTraceFile, TraceFormatError, UnknownTraceFormatError } from "../../src/compiler/traces.js";
-import type { Trace } from "../../src/compiler/types.js";
+import { derivedBucket, detectRecord, TRACE_FORMATS, type TraceFormat } from "../../src/contract/traceFormats.js";
+import { loadTraceFile, readTraceFile, TraceFormatError, UnknownTraceFormatError } from "../../src/contract/traceReader.js";
+import type { CheckedTrace } from "../../convex/lib/traceShape.js";
 import { readSeedFile } from "../../src/worker/seed.js";
 
 /**
@@ -39,8 +39,10 @@ const tempFile = (text: string, name = `t${n++}.jsonl`): string => {
   return f;
 };
 /** The JSON Lines twin of a fixture: the same calls in our own format. */
-const twin = (c: (typeof CASES)[number]): Trace[] => CALLS.map((call) => ({ bucket: c.bucket, model: c.model, ...call }));
-const twinFile = (c: (typeof CASES)[number]): string => tempFile(`${twin(c).map((t) => JSON.stringify(t)).join("\n")}\n`, `${c.format}.twin.jsonl`);
+const twinLines = (c: (typeof CASES)[number]) => CALLS.map((call) => ({ bucket: c.bucket, model: c.model, ...call }));
+/** What the reader gives for the twin (and so for the fixture): times as ms since the epoch. */
+const twin = (c: (typeof CASES)[number]): CheckedTrace[] => twinLines(c).map((t) => ({ ...t, ts: Date.parse(t.ts) }));
+const twinFile = (c: (typeof CASES)[number]): string => tempFile(`${twinLines(c).map((t) => JSON.stringify(t)).join("\n")}\n`, `${c.format}.twin.jsonl`);
 
 describe("the trace reader on real formats", () => {
   it("derives a readable bucket that passes the trace rules, a new one when the prompt changes", () => {
@@ -61,7 +63,7 @@ describe("the trace reader on real formats", () => {
       expect(await loadTraceFile(twinFile(c))).toEqual(twin(c));
       // seed --file reads through the same reader
       const seeded = await readSeedFile(fixture);
-      expect(seeded.map((t) => [t.bucket, t.input, t.output, t.model, t.ts])).toEqual(twin(c).map((t) => [t.bucket, t.input, t.output, t.model, Date.parse(t.ts)]));
+      expect(seeded.map((t) => [t.bucket, t.input, t.output, t.model, t.ts])).toEqual(twin(c).map((t) => [t.bucket, t.input, t.output, t.model, t.ts]));
     });
   }
 
@@ -155,9 +157,9 @@ describe("the trace reader on real formats", () => {
     };
     const traces = await loadTraceFile(tempFile(`${JSON.stringify(doc)}\n`));
     expect(traces.map((t) => [t.input, t.output, t.model, t.latencyMs, t.tokensIn, t.ts])).toEqual([
-      ["refund please", "billing", "gpt-4o", 250, 0, "2026-11-30T10:00:00.000Z"],
-      ["what is 2+2?", 4, "gpt-4o", 250, 12, "2026-11-30T10:00:01.000Z"],
-      ["weather in Paris", [{ name: "weather", arguments: { city: "Paris" } }], "gpt-4o", 250, 0, "2026-11-30T10:00:02.000Z"],
+      ["refund please", "billing", "gpt-4o", 250, 0, Date.parse("2026-11-30T10:00:00.000Z")],
+      ["what is 2+2?", 4, "gpt-4o", 250, 12, Date.parse("2026-11-30T10:00:01.000Z")],
+      ["weather in Paris", [{ name: "weather", arguments: { city: "Paris" } }], "gpt-4o", 250, 0, Date.parse("2026-11-30T10:00:02.000Z")],
     ]);
     // the system prompt "Route." makes the first call its own bucket
     expect(new Set(traces.map((t) => t.bucket)).size).toBe(2);

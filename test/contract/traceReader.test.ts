@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkTraceLine, checkTraceValue, nestingOf, parseIsoTime, problemText, stringBytes, TRACE_LIMITS } from "../../convex/lib/traceRules.js";
 import { checkTrace } from "../../convex/lib/validate.js";
-import { loadTraceFile, parseTraces, readTraceFile, TraceFormatError } from "../../src/compiler/traces.js";
+import { loadTraceFile, parseTraces, readTraceFile, TraceFormatError } from "../../src/contract/traceReader.js";
 import { readSeedFile } from "../../src/worker/seed.js";
 
 /**
@@ -205,12 +205,13 @@ describe("the file readers", () => {
     expect(fromStream.map((l) => l.slice(f.length + 1).split(":")[0])).toEqual(["3", "4", "7", "8"]);
   });
 
-  it("keep a good file's traces in order, ts as written (ISO) or converted (epoch ms); CRLF, BOM and blank lines are fine", async () => {
+  it("keep a good file's traces in order, ts written as ISO or epoch ms read as epoch ms; CRLF, BOM and blank lines are fine", async () => {
     const f = file(`\ufeff${line()}\r\n\r\n${line({ ts: 1796029217192 })}\r\n`);
     const traces = await loadTraceFile(f);
-    expect(traces.map((t) => t.ts)).toEqual([GOOD.ts, "2026-11-30T09:00:17.192Z"]);
-    expect(traces[0]).toEqual(GOOD);
-    expect(parseTraces(`\ufeff${line()}\n`)).toEqual([GOOD]);
+    expect(traces.map((t) => t.ts)).toEqual([Date.parse(GOOD.ts), 1796029217192]);
+    const stored = { ...GOOD, ts: Date.parse(GOOD.ts) };
+    expect(traces[0]).toEqual(stored);
+    expect(parseTraces(`\ufeff${line()}\n`)).toEqual([stored]);
   });
 
   it("do not hold an over-long line: it is counted and refused", async () => {

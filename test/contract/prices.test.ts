@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { calcPrice, findProvider, type ModelInfo } from "@pydantic/genai-prices";
-import { costOf, parsePriceOverride, priceOf, type ModelPrice } from "../../src/runtime/prices.js";
+import { costOf, parsePriceOverride, priceOf, type ModelPrice } from "../../src/contract/prices.js";
 
 /** What the package itself charges for `tokens` input (or output) tokens of `model`, scaled to a million. */
 function packagePerMTok(model: string, kind: "input" | "output", at?: Date, tokens = 1000): number {
@@ -215,7 +215,7 @@ describe("offline", () => {
   });
 
   test("the module never asks the package to update its data", () => {
-    const source = readFileSync(new URL("../../src/runtime/prices.ts", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../../src/contract/prices.ts", import.meta.url), "utf8");
     expect(source).not.toMatch(/updatePrices\s*\(|waitForUpdate\s*\(|enableAutoUpdate/);
   });
 });

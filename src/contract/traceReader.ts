@@ -2,7 +2,6 @@ import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { checkTraceLine, checkTraceValue, nestingOf, problemText, safeText, TRACE_LIMITS, type CheckedTrace, type TraceProblem } from "../../convex/lib/traceRules.js";
 import { convertRecord, detectRecord, documentRecords, TRACE_FORMATS, type TraceFormat } from "./traceFormats.js";
-import type { Trace } from "./types.js";
 
 /**
  * The traces file format (JSON Lines, one trace a line, blank lines skipped), read the same way by
@@ -237,8 +236,8 @@ function checkedValue(line: number, record: number | undefined, value: unknown):
 }
 
 /** Parses JSON Lines text (blank lines skipped). Throws TraceFormatError listing the bad lines. */
-export function parseTraces(text: string, file = ""): Trace[] {
-  const traces: Trace[] = [];
+export function parseTraces(text: string, file = ""): CheckedTrace[] {
+  const traces: CheckedTrace[] = [];
   const problems = new ProblemList();
   const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -246,29 +245,24 @@ export function parseTraces(text: string, file = ""): Trace[] {
     const entry = checkedEntry({ line: i + 1, text: line, bytes: Buffer.byteLength(line, "utf8") });
     if (!entry) continue;
     problems.add(entry.line, entry.problems);
-    if (entry.trace) traces.push(compilerTrace(entry));
+    if (entry.trace) traces.push(entry.trace);
   }
   problems.throwIfAny(file);
   return traces;
 }
 
 /** Every trace of a file for the compiler; throws TraceFormatError (every record checked first) if any record is bad. */
-export async function loadTraceFile(file: string, options: ReadOptions = {}): Promise<Trace[]> {
-  const traces: Trace[] = [];
+export async function loadTraceFile(file: string, options: ReadOptions = {}): Promise<CheckedTrace[]> {
+  const traces: CheckedTrace[] = [];
   const problems = new ProblemList();
   for await (const entry of readTraceFile(file, options)) {
     problems.add(entry.line, entry.problems, entry.record);
-    if (entry.trace && problems.total === 0) traces.push(compilerTrace(entry));
+    if (entry.trace && problems.total === 0) traces.push(entry.trace);
   }
   problems.throwIfAny(file);
   return traces;
 }
 
-/** The compiler's view of a checked trace: `ts` as an ISO time (the line's own text when it was one). */
-export function compilerTrace(entry: TraceFileEntry): Trace {
-  const t = entry.trace!;
-  return { ...t, ts: entry.tsText ?? new Date(t.ts ?? 0).toISOString() };
-}
 
 function checkedEntry({ line, text, bytes, problem }: RawLine): TraceFileEntry | null {
   if (problem !== undefined) return { line, trace: null, problems: [{ field: "", message: problem }], bytes: 0 };
@@ -343,8 +337,8 @@ async function* fileLines(file: string): AsyncGenerator<RawLine> {
 }
 
 /** Buckets in order of first appearance, so output follows the file. */
-export function groupByBucket(traces: readonly Trace[]): Map<string, Trace[]> {
-  const groups = new Map<string, Trace[]>();
+export function groupByBucket<T extends { bucket: string }>(traces: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
   for (const trace of traces) {
     const group = groups.get(trace.bucket);
     if (group) group.push(trace);

@@ -17,8 +17,6 @@
  * had calls whose money was saved) is unknown, and so is the money total; the total also carries the
  * sum over the priced buckets and the names of the unpriced ones, so the table can say both.
  */
-import { printableValue } from "../backend/printable.js";
-import { wilsonInterval } from "../compiler/stats.js";
 import { costOf, priceOf, type ModelPrice, type PriceOverrides, type Usd } from "./prices.js";
 
 export type { Usd } from "./prices.js";
@@ -55,9 +53,8 @@ export interface BucketInfo {
 
 export interface ShadowAgreement {
   rate: number;
-  /** Wilson 95% interval: a handful of shadow calls must not read as certainty. */
-  lower: number;
-  upper: number;
+  /** How many shadow checks the rate rests on (a handful must not read as certainty; the drift test judges it). */
+  checks: number;
 }
 
 /** Calls to repay the compile; "never" when nothing is saved per call; "unknown" when a cost is. */
@@ -219,7 +216,6 @@ function figures(
 ): SavingsFigures {
   const calls = sums.served + sums.deferred;
   const savingPerCallUsd: Usd = money === "unknown" || calls === 0 ? "unknown" : money / calls;
-  const interval = wilsonInterval(sums.shadowAgree, sums.shadowed);
   return {
     calls,
     served: sums.served,
@@ -227,7 +223,7 @@ function figures(
     shadowed: sums.shadowed,
     shadowAgree: sums.shadowAgree,
     coverage: calls === 0 ? undefined : sums.served / calls,
-    shadowAgreement: sums.shadowed === 0 ? undefined : { rate: sums.shadowAgree / sums.shadowed, ...interval },
+    shadowAgreement: sums.shadowed === 0 ? undefined : { rate: sums.shadowAgree / sums.shadowed, checks: sums.shadowed },
     tokensInAvoided: sums.tokensIn,
     tokensOutAvoided: sums.tokensOut,
     moneyAvoidedUsd: money,
@@ -250,88 +246,4 @@ function checkRow(row: UsageWindow): void {
 
 function isAmount(x: number): boolean {
   return Number.isFinite(x) && x >= 0;
-}
-
-// ---- text for the command line ----
-
-/**
- * Dollars for people: cents from $1 up, three significant digits below (a call costs a fraction of a
- * cent, and "$0.00" would read as free), "unknown" as it is.
- */
-export function formatUsd(x: Usd): string {
-  if (x === "unknown") return "unknown";
-  if (!Number.isFinite(x)) throw new RangeError(`not a sum of money: ${x}`);
-  const sign = x < 0 ? "-" : "";
-  const abs = Math.abs(x);
-  if (abs === 0) return "$0.00";
-  if (abs >= 0.995) return `${sign}$${abs.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  const decimals = Math.min(20, Math.max(2, 2 - Math.floor(Math.log10(abs))));
-  return `${sign}$${abs.toFixed(decimals)}`;
-}
-
-/**
- * The savings table as plain aligned text (the layout of `vault list`: a header, a dashed rule, two
- * spaces between columns, cells escaped for the terminal), then the total line and notes.
- */
-export function formatSavingsTable(report: SavingsReport): string {
-  if (report.buckets.length === 0) return "(none)\n";
-  const lines = [...report.buckets.map((b) => cells(b, b.bucket, b.models.join(",") || "-")), cells(report.total, "total", "")];
-  const header = Object.keys(lines[0]);
-  const body = lines.map((l) => header.map((k) => printableValue(l[k])));
-  const widths = header.map((h, i) => body.reduce((w, row) => Math.max(w, row[i].length), h.length));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd() + "\n";
-  const rule = line(widths.map((w) => "-".repeat(w)));
-  const bucketLines = body.slice(0, -1).map(line).join("");
-  return line(header) + rule + bucketLines + rule + line(body[body.length - 1]) + notes(report);
-}
-
-function cells(f: SavingsFigures, bucket: string, model: string): Record<string, string> {
-  return {
-    bucket,
-    model,
-    calls: count(f.calls),
-    served: count(f.served),
-    coverage: f.coverage === undefined ? "-" : f.coverage.toFixed(3),
-    shadowed: count(f.shadowed),
-    "shadow agree": f.shadowAgreement === undefined ? "-" : `${f.shadowAgreement.rate.toFixed(3)} (${f.shadowAgreement.lower.toFixed(3)}-${f.shadowAgreement.upper.toFixed(3)})`,
-    "tokens avoided in/out": `${count(f.tokensInAvoided)}/${count(f.tokensOutAvoided)}`,
-    saved: formatUsd(f.moneyAvoidedUsd),
-    "per call": formatUsd(f.savingPerCallUsd),
-    "latency saved": formatDuration(f.latencyMsAvoided),
-    compile: formatUsd(f.compileCostUsd),
-    "break-even": typeof f.breakEvenCalls === "number" ? `${count(Math.ceil(f.breakEvenCalls))} calls` : f.breakEvenCalls,
-  };
-}
-
-function notes(report: SavingsReport): string {
-  const out: string[] = [];
-  const unpriced = report.total.unpricedBuckets;
-  if (unpriced.length > 0) {
-    const models = report.prices.filter((p) => p.price === "unknown").map((p) => p.model);
-    out.push(
-      `saved is unknown for ${unpriced.length} bucket(s) (${unpriced.join(", ")}): ${models.length ? `no price for ${models.join(", ")}` : "no model recorded"}; ` +
-        `add --price MODEL=IN/OUT (USD per million tokens). The priced buckets saved ${formatUsd(report.total.moneyAvoidedPricedUsd)}.`,
-    );
-  }
-  for (const { model, price } of report.prices) {
-    if (price === "unknown") continue;
-    const from = price.source === "override" ? "--price" : `genai-prices ${price.provider ?? "?"}/${price.modelMatched ?? "?"}`;
-    out.push(`price ${model}: $${price.inputPerMTok} in, $${price.outputPerMTok} out per million tokens (${from})`);
-  }
-  out.push("saved counts served calls that were not shadowed (a shadow call still asks the model); latency counts every served call.");
-  out.push("per call = saved / calls (served + deferred); break-even = compile / per call, in calls at the same coverage and shadow rate.");
-  return out.map((l) => printableValue(l) + "\n").join("");
-}
-
-function count(x: number): string {
-  return Math.round(x).toLocaleString("en-US");
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return ms < 1000 ? `${Math.round(ms)}ms` : `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  return `${h}h${String(m % 60).padStart(2, "0")}m`;
 }

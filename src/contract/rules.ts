@@ -1,0 +1,19 @@
+/**
+ * Rules and limits shared with convex/lib: the backend enforces them, the CLI, console and runtime
+ * check or explain them with the same code, so the two never disagree.
+ */
+export {
+  BUCKET_KEY_RE,
+  checkTraceLine,
+  checkTraceValue,
+  nestingOf,
+  problemText,
+  safeText,
+  STORED_TRACE_REFUSED,
+  TRACE_LIMITS,
+  type TraceProblem,
+} from "../../convex/lib/traceRules.js";
+export { MAX_BATCH_BYTES, MAX_INJECT } from "../../convex/lib/validate.js";
+export { MAX_SPEED_MS, MIN_SPEED_MS } from "../../convex/lib/pacing.js";
+export { isUsable, selectiveOf, VERDICTS } from "../../convex/lib/verdicts.js";
+export { errorLine } from "../../convex/lib/errors.js";

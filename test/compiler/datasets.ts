@@ -9,8 +9,11 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function trace(bucket: string, input: unknown, output: unknown, i: number): Trace {
-  return { bucket, input, output, ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() };
+/** A whole recorded call (a file of these passes the trace rules); the compiler reads only its Trace part. */
+export type FullTrace = Trace & { model: string; latencyMs: number; tokensIn: number; tokensOut: number };
+
+export function trace(bucket: string, input: unknown, output: unknown, i: number): FullTrace {
+  return { bucket, input, output, model: "test-model", latencyMs: 900, tokensIn: 50, tokensOut: 5, ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() };
 }
 
 const PLANS = ["free", "pro", "team", "enterprise"];

@@ -6,7 +6,7 @@
  * 500 (10,000 calls at the default 5% shadow rate). Seeded and deterministic; no timing.
  * Prints a table, then one JSON line. Run: npx tsx bench/shadow.ts
  */
-import { DRIFT_TEST, initialDriftState, updateDrift, type DriftState } from "../src/runtime/drift.js";
+import { DRIFT_TEST, initialDriftState, updateDrift, type DriftState } from "../convex/lib/drift.js";
 
 const RUNS = 200;
 const STABLE = 0.97;

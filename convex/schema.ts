@@ -19,6 +19,7 @@ export const triggerKind = v.union(
   v.literal("TRIGGER:VOLUME"),
   v.literal("TRIGGER:CODE_CHANGE"),
   v.literal("TRIGGER:RECOVERY"),
+  v.literal("TRIGGER:DRIFT"),
 );
 
 /**
@@ -69,6 +70,50 @@ export const vaultEntryFields = {
   envelope: v.optional(v.any()),
 };
 
+/** Absent on a vault entry = active: entries written before demotion existed are served as before. */
+export const vaultStatusValidator = v.union(v.literal("active"), v.literal("demoted"));
+
+/** Why and when the drift test took an entry out of service. */
+export const demotionValidator = v.object({ evidence: v.string(), at: v.number() });
+
+/**
+ * A vault entry's drift test (convex/lib/drift.ts DriftState, Page's CUSUM over its shadow checks),
+ * folded one check at a time by runtime.report. Folding the entry's shadow_checks rows oldest first
+ * with driftFromChecks gives the same state (rows written while the entry existed under this code).
+ */
+export const driftStateValidator = v.object({
+  n: v.number(),
+  disagree: v.number(),
+  cusum: v.number(),
+  runChecks: v.number(),
+  runDisagree: v.number(),
+  demoted: v.boolean(),
+});
+
+/** Where a stored trace came from: the seed replay, ctl inject, a client's ingest, or the agent runtime's deferred calls. */
+export const traceSourceValidator = v.union(v.literal("replay"), v.literal("inject"), v.literal("ingest"), v.literal("runtime"));
+
+/**
+ * One bucket's calls through the agent runtime in one window, as the runtime sums them. The runtime
+ * reports deltas; runtime.report adds them into the one usage row of (bucket, windowStart).
+ * shadowed is a subset of served, shadowAgree of shadowed. The "avoided" figures are summed over the
+ * served calls (what the model would have taken, estimated from the bucket's trace averages).
+ */
+export const usageFields = {
+  bucket: v.string(),
+  /** Start of the window, ms since the epoch (the runtime chooses the window length). */
+  windowStart: v.number(),
+  served: v.number(),
+  deferred: v.number(),
+  shadowed: v.number(),
+  shadowAgree: v.number(),
+  tokensInAvoided: v.number(),
+  tokensOutAvoided: v.number(),
+  latencyMsAvoided: v.number(),
+  /** The model the served calls stood in for, when the runtime knew it (last reported wins). */
+  model: v.optional(v.string()),
+};
+
 export default defineSchema({
   // The seed traces in replay order; replay_state.position indexes into seq.
   replay_source: defineTable({
@@ -84,7 +129,7 @@ export default defineSchema({
 
   proxy_traces: defineTable({
     ...traceFields,
-    source: v.union(v.literal("replay"), v.literal("inject"), v.literal("ingest")),
+    source: traceSourceValidator,
     seq: v.number(), // global insertion counter, strictly increasing
   })
     .index("by_seq", ["seq"])
@@ -95,6 +140,15 @@ export default defineSchema({
     count: v.number(),
     sinceCompile: v.number(),
     lastTraceAt: v.number(),
+    // Running sums over the traces inserted since these fields exist (rows from before lack them):
+    // what an average trace of the bucket costs, so the runtime can estimate what a served call
+    // avoided. summedTraces counts the traces in the sums (count also holds the older ones).
+    summedTraces: v.optional(v.number()),
+    tokensInSum: v.optional(v.number()),
+    tokensOutSum: v.optional(v.number()),
+    latencyMsSum: v.optional(v.number()),
+    /** The model of the bucket's latest trace. */
+    model: v.optional(v.string()),
   }).index("by_key", ["key"]),
 
   pending_compiles: defineTable({
@@ -129,6 +183,12 @@ export default defineSchema({
     jobId: v.optional(v.id("pending_compiles")),
     writtenAt: v.number(),
     publishedAt: v.optional(v.number()), // set once the Nia sink accepted it
+    // Served by the agent runtime while active (absent = active) and usable (compiled/partial).
+    // Demoted by the drift test on its shadow checks: kept for the record, never served again; the
+    // recompile writes a new entry for (bucket, sha) beside it.
+    status: v.optional(vaultStatusValidator),
+    demotion: v.optional(demotionValidator),
+    drift: v.optional(driftStateValidator),
   })
     .index("by_bucket_sha", ["bucket", "sha"])
     .index("by_bucket", ["bucket"])
@@ -169,6 +229,19 @@ export default defineSchema({
   })
     .index("by_at", ["at"])
     .index("by_kind_at", ["kind", "at"]),
+
+  // One row per shadow check of a served call (append-only): the drift test's evidence.
+  shadow_checks: defineTable({
+    bucket: v.string(),
+    entryId: v.id("vault_index"),
+    agree: v.boolean(),
+    at: v.number(),
+  }).index("by_entry", ["entryId"]),
+
+  // One row per bucket per window: the runtime's served/deferred/shadowed counters and what serving avoided.
+  usage: defineTable(usageFields)
+    .index("by_bucket_window", ["bucket", "windowStart"])
+    .index("by_window", ["windowStart"]), // newest windows first, across buckets
 
   code_state: defineTable({
     sha: v.string(),

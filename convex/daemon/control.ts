@@ -87,17 +87,20 @@ export const nudgeSpeed = adminMutation({
  * go first, so the first transaction already leaves no bucket counter or job from before the reset
  * for a replay restarting meanwhile to build on; traces, the big one, go last.
  */
-const RESET_ORDER = ["buckets", "pending_compiles", "vault_index", "trigger_events", "proxy_traces"] as const;
+const RESET_ORDER = ["buckets", "pending_compiles", "vault_index", "usage", "shadow_checks", "trigger_events", "proxy_traces"] as const;
 type ResetTable = (typeof RESET_ORDER)[number];
 
+/** usage and shadow_checks are optional: cutoffs handed out before those tables existed still finish their reset. */
 const cutoffsValidator = v.object({
   proxy_traces: v.number(),
   buckets: v.number(),
   pending_compiles: v.number(),
   trigger_events: v.number(),
   vault_index: v.number(),
+  usage: v.optional(v.number()),
+  shadow_checks: v.optional(v.number()),
 });
-type Cutoffs = Record<ResetTable, number>;
+type Cutoffs = Partial<Record<ResetTable, number>>;
 
 /**
  * Per table, the _creationTime of its newest document when the reset ran (-1: empty or kept). A
@@ -105,8 +108,8 @@ type Cutoffs = Record<ResetTable, number>;
  * ingests) survive. Reading the newest row also puts the range above it in this transaction's read
  * set: a concurrent insert conflicts and retries rather than slipping under the cutoff.
  */
-async function resetCutoffs(ctx: MutationCtx, all: boolean): Promise<Cutoffs> {
-  const cutoffs: Cutoffs = { proxy_traces: -1, buckets: -1, pending_compiles: -1, trigger_events: -1, vault_index: -1 };
+async function resetCutoffs(ctx: MutationCtx, all: boolean): Promise<Required<Cutoffs>> {
+  const cutoffs = { proxy_traces: -1, buckets: -1, pending_compiles: -1, trigger_events: -1, vault_index: -1, usage: -1, shadow_checks: -1 } satisfies Cutoffs;
   for (const table of RESET_ORDER) {
     if (table === "vault_index" && !all) continue;
     const newest = await ctx.db.query(table).withIndex("by_creation_time").order("desc").first();
@@ -124,7 +127,7 @@ async function clearUpTo(ctx: MutationCtx, cutoffs: Cutoffs): Promise<{ done: bo
   let deleted = 0;
   let bytes = 0;
   for (const table of RESET_ORDER) {
-    const cutoff = cutoffs[table];
+    const cutoff = cutoffs[table] ?? -1;
     if (cutoff < 0) continue;
     // Sizes differ by table (a bucket row is tiny, a trace may be 1 MiB): each table is sized on its own.
     let tableDocs = 0;
@@ -165,8 +168,8 @@ async function resetEstimate(ctx: MutationCtx): Promise<number> {
 }
 
 /**
- * Rewinds the replay and clears traces, buckets, jobs, the trigger stream and counters (`all`: the
- * vault too), in bounded transactions: this one rewinds and deletes a first batch; the caller runs
+ * Rewinds the replay and clears traces, buckets, jobs, the trigger stream, counters, the runtime's
+ * usage windows and shadow checks (`all`: the vault too, whose entries carry their drift state), in bounded transactions: this one rewinds and deletes a first batch; the caller runs
  * resetBatch with the returned cutoffs until it says done (ctl and the console do, with progress).
  * A follow-up is scheduled too, so a reset whose caller died half way is still finished by whatever
  * runs the scheduler. The seed itself (replay_source) stays, so the replay can run again from 0.

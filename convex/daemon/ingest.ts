@@ -1,4 +1,6 @@
 import { v } from "convex/values";
+import type { Infer } from "convex/values";
+import type { traceSourceValidator } from "../schema.js";
 import { query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
@@ -19,7 +21,7 @@ import { writeTrigger } from "./triggers.js";
 export const MAX_BATCH = 1000;
 export const MAX_TRACES_QUERY = 5000;
 
-export type TraceSource = "replay" | "inject" | "ingest";
+export type TraceSource = Infer<typeof traceSourceValidator>;
 
 export interface Inserted {
   seq: number;
@@ -31,8 +33,8 @@ export interface Inserted {
 
 /** The sha compiles are keyed by now: the last one the worker reported (or bumped), else "initial". */
 /**
- * The one path into proxy_traces (ingest, replay, inject): assigns the global seq, bumps the
- * bucket's counters and applies the VOLUME rule, all in the caller's transaction. Every trace is
+ * The one path into proxy_traces (ingest, replay, inject, runtime): assigns the global seq, bumps the
+ * bucket's counters and cost sums and applies the VOLUME rule, all in the caller's transaction. Every trace is
  * checked against the trace rules (convex/lib/traceRules.ts) unless the caller already did (`checked`):
  * a copy of a stored row written before the limits (inject) is refused, not multiplied.
  */
@@ -51,6 +53,33 @@ export async function ingestTraces(ctx: MutationCtx, traces: TraceInput[], sourc
   return out;
 }
 
+/** A bucket row's running sums (schema: buckets), what the runtime's serving query averages. */
+interface TraceSums {
+  summedTraces: number;
+  tokensInSum: number;
+  tokensOutSum: number;
+  latencyMsSum: number;
+  model?: string;
+}
+
+function sumsOf(row: Doc<"buckets"> | null): TraceSums {
+  return {
+    summedTraces: row?.summedTraces ?? 0,
+    tokensInSum: row?.tokensInSum ?? 0,
+    tokensOutSum: row?.tokensOutSum ?? 0,
+    latencyMsSum: row?.latencyMsSum ?? 0,
+    ...(row?.model === undefined ? {} : { model: row.model }),
+  };
+}
+
+function addToSums(sums: TraceSums, trace: TraceInput): void {
+  sums.summedTraces += 1;
+  sums.tokensInSum += trace.tokensIn;
+  sums.tokensOutSum += trace.tokensOut;
+  sums.latencyMsSum += trace.latencyMs;
+  sums.model = trace.model;
+}
+
 interface BucketState {
   id: Id<"buckets">;
   count: number;
@@ -59,6 +88,8 @@ interface BucketState {
   lastTraceAt: number;
   /** the values last written to the row (an insert or an earlier finish) */
   written: { count: number; sinceCompile: number } | null;
+  /** running sums of the traces' cost (rows from before them start at 0) and the latest model */
+  sums: TraceSums;
   /** vault_index entry for (bucket, sha), read once per run when first needed */
   vaulted?: Doc<"vault_index"> | null;
   /** whether a pending/running job exists for (bucket, sha) (read once, then known: this run enqueues it) */
@@ -101,12 +132,14 @@ export class TraceIngest {
     return ++this.seqRow.value;
   }
 
-  private async bucket(key: string, now: number): Promise<BucketState> {
+  private async bucket(trace: TraceInput, now: number): Promise<BucketState> {
+    const key = trace.bucket;
     let b = this.buckets.get(key);
     if (b !== undefined) {
       b.count += 1;
       b.sinceCompile += 1;
       b.lastTraceAt = now;
+      addToSums(b.sums, trace);
       return b;
     }
     const row = await this.ctx.db
@@ -114,10 +147,14 @@ export class TraceIngest {
       .withIndex("by_key", (q) => q.eq("key", key))
       .unique();
     if (row === null) {
-      const id = await this.ctx.db.insert("buckets", { key, count: 1, sinceCompile: 1, lastTraceAt: now });
-      b = { id, count: 1, sinceCompile: 1, lastTraceAt: now, written: { count: 1, sinceCompile: 1 } };
+      const sums = sumsOf(null);
+      addToSums(sums, trace);
+      const id = await this.ctx.db.insert("buckets", { key, count: 1, sinceCompile: 1, lastTraceAt: now, ...sums });
+      b = { id, count: 1, sinceCompile: 1, lastTraceAt: now, written: { count: 1, sinceCompile: 1 }, sums };
     } else {
-      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, lastTraceAt: now, written: null };
+      const sums = sumsOf(row);
+      addToSums(sums, trace);
+      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, lastTraceAt: now, written: null, sums };
     }
     this.buckets.set(key, b);
     return b;
@@ -139,7 +176,7 @@ export class TraceIngest {
       source: this.source,
       seq,
     });
-    const b = await this.bucket(trace.bucket, now);
+    const b = await this.bucket(trace, now);
     const { sinceCompile, count } = b;
 
     const inserted: Inserted = { seq, bucket: trace.bucket, traceId };
@@ -151,16 +188,19 @@ export class TraceIngest {
     // once. Any other verdict (waiting, partial, rejected) is not the last word: it is retried each
     // time the bucket's traces have grown by half since that attempt (30 -> 45 -> 68 -> ...), so more
     // evidence gets a fresh verdict while a call site that can never compile (open-ended) costs only a
-    // logarithmic number of attempts.
+    // logarithmic number of attempts. A demoted entry (TRIGGER:DRIFT) is not the last word either:
+    // its DRIFT recompile is normally live already; should that one fail, growth retries it too.
+    // The newest entry of (bucket, sha) is the one that counts (a demoted one may sit beside it).
     const sha = (this.sha ??= await currentSha(ctx));
     if (b.vaulted === undefined) {
       b.vaulted = await ctx.db
         .query("vault_index")
         .withIndex("by_bucket_sha", (q) => q.eq("bucket", trace.bucket).eq("sha", sha))
+        .order("desc")
         .first();
     }
     const vaulted = b.vaulted;
-    if (vaulted && !retriesOnGrowth(vaulted.verdict)) return inserted;
+    if (vaulted && vaulted.status !== "demoted" && !retriesOnGrowth(vaulted.verdict)) return inserted;
     const retryPoint = vaulted ? retryAt(vaulted.nTraces) : undefined;
     if (retryPoint === undefined ? sinceCompile < threshold : count < retryPoint) return inserted;
     b.live ??= (await liveJob(ctx, trace.bucket, sha)) !== null;
@@ -175,7 +215,7 @@ export class TraceIngest {
       jobId,
       detail:
         vaulted
-          ? `retry of a ${vaulted.verdict} call site: ${count} traces, up from ${vaulted.nTraces} (sha ${sha})`
+          ? `retry of a ${vaulted.status === "demoted" ? "demoted" : vaulted.verdict} call site: ${count} traces, up from ${vaulted.nTraces} (sha ${sha})`
           : `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`,
     });
     inserted.volumeJobId = jobId;
@@ -193,7 +233,7 @@ export class TraceIngest {
     for (const b of this.buckets.values()) {
       const w = b.written;
       if (w !== null && w.count === b.count && w.sinceCompile === b.sinceCompile) continue;
-      await ctx.db.patch(b.id, { count: b.count, sinceCompile: b.sinceCompile, lastTraceAt: b.lastTraceAt });
+      await ctx.db.patch(b.id, { count: b.count, sinceCompile: b.sinceCompile, lastTraceAt: b.lastTraceAt, ...b.sums });
       b.written = { count: b.count, sinceCompile: b.sinceCompile };
     }
   }

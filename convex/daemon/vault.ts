@@ -13,8 +13,11 @@ export const vaultEntryValidator = v.object(vaultEntryFields);
 export type VaultEntryInput = Infer<typeof vaultEntryValidator>;
 
 /**
- * Writes the entry for (bucket, sha), replacing an existing one: a retried or re-run job must leave
- * one entry per (bucket, sha), because that entry is what suppresses further VOLUME fires.
+ * Writes the entry for (bucket, sha), replacing the existing one: a retried or re-run job must leave
+ * one live entry per (bucket, sha), because that entry is what suppresses further VOLUME fires. The
+ * exception is a demoted entry (TRIGGER:DRIFT): it stays as the record of why it went, and the
+ * recompile's result is a new entry beside it, the newest of (bucket, sha), which the runtime then
+ * serves (runtime.serving). A replaced entry keeps its drift test only when its code did not change.
  */
 export async function writeVaultEntry(
   ctx: MutationCtx,
@@ -25,10 +28,12 @@ export async function writeVaultEntry(
   const existing = await ctx.db
     .query("vault_index")
     .withIndex("by_bucket_sha", (q) => q.eq("bucket", key.bucket).eq("sha", key.sha))
+    .order("desc")
     .first();
-  if (existing !== null) {
+  if (existing !== null && existing.status !== "demoted") {
     // publishedAt is dropped: the new content has not been published yet.
-    await ctx.db.replace(existing._id, doc);
+    const drift = existing.code === entry.code ? existing.drift : undefined;
+    await ctx.db.replace(existing._id, drift === undefined ? doc : { ...doc, drift });
     return existing._id;
   }
   return await ctx.db.insert("vault_index", doc);

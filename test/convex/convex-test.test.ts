@@ -17,6 +17,7 @@ const modules: Record<string, () => Promise<unknown>> = {
   "../../convex/daemon/heartbeat.ts": () => import("../../convex/daemon/heartbeat.js"),
   "../../convex/daemon/control.ts": () => import("../../convex/daemon/control.js"),
   "../../convex/daemon/triggers.ts": () => import("../../convex/daemon/triggers.js"),
+  "../../convex/daemon/runtime.ts": () => import("../../convex/daemon/runtime.js"),
 };
 
 // The deployment environment is process.env in convex-test: set exactly the variables the

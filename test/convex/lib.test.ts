@@ -115,7 +115,7 @@ describe("convex/ source rules", () => {
       expect(src, f).not.toMatch(/\.collect\(\)/);
       // singletons (replay_state, code_state) may be read with .first(); the tables that grow may not
       expect(src, f).not.toMatch(
-        /\.query\("(proxy_traces|trigger_events|pending_compiles|replay_source|vault_index|buckets|daemon_heartbeat)"\)\s*\.(filter|order|take|first|unique|paginate)\(/,
+        /\.query\("(proxy_traces|trigger_events|pending_compiles|replay_source|vault_index|buckets|daemon_heartbeat|usage|shadow_checks)"\)\s*\.(filter|order|take|first|unique|paginate)\(/,
       );
       expect(src, f).not.toMatch(/ctx\.db\.query\([^)]*\)\s*\.filter\(/);
     }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api.js";
 import type { ConvexHarness, HarnessFactory } from "./harness.js";
+import { driftFromChecks } from "../../convex/lib/drift.js";
 
 /**
  * The behaviour of convex/ as the rest of the daemon relies on it, written only against
@@ -173,6 +174,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
           [api.daemon.compiles.release, { jobId: fakeJob, claimToken: "x" }],
           [api.daemon.heartbeat.beat, { daemonId: "d", pid: 1, host: "h", version: "0", startedAt: T0, status: "running", backend: "b", compute: "local" }],
           [api.daemon.triggers.record, { kind: "BOOT", detail: "x" }],
+          [api.daemon.runtime.report, { traces: [trace(A, 1)], usage: [], checks: [] }],
         ];
         for (const [ref, args] of calls) {
           for (const adminToken of bad) {
@@ -899,6 +901,246 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await h.query(api.daemon.control.codeState, {})).sha).toBe(b.sha);
         expect((await h.mutation(api.daemon.control.reportSha, { adminToken: TOKEN, sha: "beef" })).changed).toBe(true);
         expect(await m.triggers("TRIGGER:CODE_CHANGE")).toHaveLength(3);
+      });
+    });
+
+    describe("agent runtime", () => {
+      const C = "acme:summarize_call:v1";
+      const D = "acme:extract_fields:v1";
+      type Verdict = "compiled" | "partial" | "waiting" | "rejected";
+
+      /** Enqueues, claims and completes a job for (bucket, sha): the entry the worker would write. */
+      async function compile(bucket: string, verdict: Verdict = "compiled", code = `export default function compiled(input) { return ${JSON.stringify(bucket)}; }`, sha = "initial") {
+        const { jobId } = await m.enqueue(bucket, sha);
+        const c = await m.claim();
+        expect(c.jobId).toBe(jobId);
+        const { vaultId } = await h.mutation(api.daemon.compiles.complete, {
+          adminToken: TOKEN,
+          jobId,
+          claimToken: c.claimToken,
+          entry: { ...entry(verdict, code), codeHash: `hash-of-${code.length}-${bucket}` },
+        });
+        return vaultId as string;
+      }
+
+      const serving = () => h.query(api.daemon.runtime.serving, {});
+      const report = (r: { traces?: Trace[]; usage?: Array<Record<string, unknown>>; checks?: Array<{ bucket: string; entryId: string; agree: boolean }> }) =>
+        h.mutation(api.daemon.runtime.report, { adminToken: TOKEN, traces: r.traces ?? [], usage: r.usage ?? [], checks: r.checks ?? [] });
+      const usageRows = (args: { bucket?: string; limit?: number } = {}) => h.query(api.daemon.runtime.usage, args);
+      const checksOf = (entryId: string) => h.query(api.daemon.runtime.shadowChecks, { entryId, limit: 5000 });
+      const delta = (bucket: string, windowStart: number, over: Record<string, unknown> = {}) => ({
+        bucket,
+        windowStart,
+        served: 10,
+        deferred: 2,
+        shadowed: 1,
+        shadowAgree: 1,
+        tokensInAvoided: 1200,
+        tokensOutAvoided: 80,
+        latencyMsAvoided: 8000,
+        model: "gpt-4o-mini",
+        ...over,
+      });
+      const checks = (bucket: string, entryId: string, agrees: boolean[]) => agrees.map((agree) => ({ bucket, entryId, agree }));
+      const vaultEntry = async (id: string) => (await m.vault()).find((e) => e._id === id);
+
+      it("serving returns the current sha's newest active compiled/partial entries, with trace averages", async () => {
+        await m.batch([trace(A, 0), trace(A, 1), trace(A, 2)]);
+        const a = await compile(A, "compiled");
+        const b = await compile(B, "partial");
+        await compile(C, "waiting");
+        await compile(D, "rejected");
+        const view = await serving();
+        expect(view.sha).toBe("initial");
+        expect(view.entries).toEqual([
+          { entryId: a, bucket: A, verdict: "compiled", code: expect.any(String), codeHash: expect.any(String), family: "lookup" },
+          { entryId: b, bucket: B, verdict: "partial", code: expect.any(String), codeHash: expect.any(String), family: "lookup" },
+        ]);
+        // A has traces: its averages (latency 800, 801, 802); B has none, so its costs are unknown, not 0.
+        expect(view.buckets).toEqual([{ bucket: A, model: "gpt-4o-mini", avgTokensIn: 120, avgTokensOut: 8, avgLatencyMs: 801 }]);
+        // Entries of another sha are not served.
+        const { sha } = await h.mutation(api.daemon.control.bumpSha, { adminToken: TOKEN });
+        const after = await serving();
+        expect(after.sha).toBe(sha);
+        expect(after.entries).toEqual([]);
+      });
+
+      it("an entry without verified code (no codeHash) is not served", async () => {
+        const { jobId } = await m.enqueue(A);
+        const c = await m.claim();
+        await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: c.claimToken, entry: entry("compiled") });
+        expect((await serving()).entries).toEqual([]);
+      });
+
+      it("report inserts traces through the ingest path: source runtime, EVENT rows, VOLUME still fires", async () => {
+        const traces = Array.from({ length: 30 }, (_, i) => trace(A, i));
+        const r = await report({ traces });
+        expect(r).toEqual({ inserted: 30, demoted: [] });
+        const rows = (await m.traces(A)) as Array<{ source: string; seq: number }>;
+        expect(rows.map((t) => t.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        expect(rows.every((t) => t.source === "runtime")).toBe(true);
+        const events = await m.triggers("TRIGGER:EVENT");
+        expect(events).toHaveLength(21); // 20 rows, then one summary
+        expect(events[0].detail).toBe("+10 more runtime traces (up to seq 30)");
+        const volume = await m.triggers("TRIGGER:VOLUME");
+        expect(volume).toHaveLength(1);
+        expect((await m.jobs()).map((j) => [j.bucket, j.reason, j.uptoSeq])).toEqual([[A, "VOLUME", 30]]);
+        const bucket = await m.bucket(A);
+        expect(bucket).toMatchObject({ count: 30, sinceCompile: 0, summedTraces: 30, tokensInSum: 3600, tokensOutSum: 240, model: "gpt-4o-mini" });
+        expect((bucket as unknown as { latencyMsSum: number }).latencyMsSum).toBe(30 * 800 + 435);
+      });
+
+      it("report adds usage deltas into one row per (bucket, window); usage lists newest windows first", async () => {
+        const W0 = T0 - 120_000;
+        const W1 = T0 - 60_000;
+        await report({ usage: [delta(A, W0), delta(A, W0, { served: 5, shadowed: 0, shadowAgree: 0, model: "gpt-4o" }), delta(B, W0)] });
+        await report({ usage: [delta(A, W0), delta(A, W1, { served: 1, deferred: 0, shadowed: 1, shadowAgree: 0 })] });
+        const rows = await usageRows();
+        expect(rows).toHaveLength(3);
+        expect(rows[0]).toMatchObject({ bucket: A, windowStart: W1, served: 1, deferred: 0, shadowed: 1, shadowAgree: 0 });
+        const a0 = rows.find((r: { bucket: string; windowStart: number }) => r.bucket === A && r.windowStart === W0);
+        expect(a0).toMatchObject({ served: 25, deferred: 6, shadowed: 2, shadowAgree: 2, tokensInAvoided: 3600, tokensOutAvoided: 240, latencyMsAvoided: 24000, model: "gpt-4o-mini" });
+        expect((await usageRows({ bucket: B })).map((r: { served: number }) => r.served)).toEqual([10]);
+        expect(await usageRows({ limit: 1 })).toHaveLength(1);
+        expect(await refusal(usageRows({ limit: 0 }))).toMatch(/limit must be an integer/);
+      });
+
+      it("a stream of disagreeing checks demotes once: TRIGGER:DRIFT, a DRIFT recompile, no longer served", async () => {
+        const a = await compile(A);
+        expect((await serving()).entries.map((e: { entryId: string }) => e.entryId)).toEqual([a]);
+        // ln 3 per disagreement against h = 9.2: eight are not enough, the ninth demotes.
+        expect(await report({ checks: checks(A, a, Array(8).fill(false)) })).toEqual({ inserted: 0, demoted: [] });
+        expect((await vaultEntry(a))?.drift).toMatchObject({ n: 8, disagree: 8, demoted: false });
+        expect((await serving()).entries).toHaveLength(1);
+        setNow(T0 + 500);
+        expect(await report({ checks: checks(A, a, [false, false, false]) })).toEqual({ inserted: 0, demoted: [a] });
+
+        const demoted = await vaultEntry(a);
+        expect(demoted).toMatchObject({ status: "demoted", verdict: "compiled", drift: { n: 9, disagree: 9, demoted: true } });
+        near(demoted?.demotion.at, T0 + 500);
+        expect(demoted?.demotion.evidence).toMatch(/agreement 0\/9 = 0\.00 over the last 9 shadow checks; .*CUSUM 9\.89 ≥ h 9\.20/);
+        const drift = await m.triggers("TRIGGER:DRIFT");
+        expect(drift).toHaveLength(1);
+        expect(drift[0]).toMatchObject({ bucket: A, detail: demoted?.demotion.evidence });
+        const jobs = (await m.jobs()).filter((j) => j.status === "pending");
+        expect(jobs.map((j) => [j.bucket, j.sha, j.reason])).toEqual([[A, "initial", "DRIFT"]]);
+        expect(drift[0].jobId).toBe(jobs[0]._id);
+        expect((await serving()).entries).toEqual([]);
+
+        // Further checks are recorded and change nothing.
+        expect(await report({ checks: checks(A, a, [false, true, false, true]) })).toEqual({ inserted: 0, demoted: [] });
+        expect((await vaultEntry(a))?.drift).toEqual(demoted?.drift);
+        expect(await m.triggers("TRIGGER:DRIFT")).toHaveLength(1);
+        expect((await m.jobs()).filter((j) => j.reason === "DRIFT")).toHaveLength(1);
+        const rows = (await checksOf(a)) as Array<{ agree: boolean; bucket: string }>;
+        expect(rows).toHaveLength(15);
+        // The stored drift state is what folding the entry's checks gives.
+        expect(driftFromChecks(rows.reverse().map((r) => r.agree)).state).toEqual(demoted?.drift);
+
+        // The recompile writes a new entry beside the demoted one, and that one is served.
+        // (compile's enqueue dedupes to the pending DRIFT job, which it then claims and completes.)
+        const fresh = await compile(A, "compiled", "export default function compiled(input) { return 'v2'; }");
+        expect(fresh).not.toBe(a);
+        const vault = (await m.vault()).filter((e) => e.bucket === A);
+        expect(vault.map((e) => [e._id, e.status ?? "active"]).sort()).toEqual([[a, "demoted"], [fresh, "active"]].sort());
+        expect((await serving()).entries.map((e: { entryId: string; code: string }) => [e.entryId, e.code])).toEqual([[fresh, "export default function compiled(input) { return 'v2'; }"]]);
+        expect(await h.query(api.daemon.vault.get, { bucket: A })).toMatchObject({ _id: fresh });
+      });
+
+      it("a DRIFT recompile is enqueued even when a compiled entry exists and earlier jobs are done; a live job is reused", async () => {
+        const a = await compile(A);
+        const b = await compile(B);
+        await m.enqueue(B, "initial", "MANUAL"); // a live job for B: the DRIFT recompile reuses it
+        const r = await report({ checks: [...checks(A, a, Array(9).fill(false)), ...checks(B, b, Array(9).fill(false))] });
+        expect(r.demoted.sort()).toEqual([a, b].sort());
+        const live = (await m.jobs()).filter((j) => j.status === "pending");
+        expect(live.map((j) => [j.bucket, j.reason]).sort()).toEqual([[A, "DRIFT"], [B, "MANUAL"]].sort());
+        const rows = await m.triggers("TRIGGER:DRIFT");
+        expect(rows.map((t) => t.bucket).sort()).toEqual([A, B].sort());
+        expect(rows.find((t) => t.bucket === B)?.jobId).toBe(live.find((j) => j.bucket === B)?._id);
+      });
+
+      it("a demoted call site whose DRIFT recompile failed gets VOLUME again as its traces grow", async () => {
+        const a = await compile(A); // learnt from 30 traces: retried at 45
+        await report({ traces: Array.from({ length: 45 }, (_, i) => trace(A, i)) });
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(0); // compiled settles the call site
+        await report({ checks: checks(A, a, Array(9).fill(false)) });
+        const c = await m.claim();
+        expect(c.reason).toBe("DRIFT");
+        await h.mutation(api.daemon.compiles.fail, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, error: "boom", final: true });
+        await report({ traces: [trace(A, 99)] });
+        const volume = await m.triggers("TRIGGER:VOLUME");
+        expect(volume).toHaveLength(1);
+        expect(volume[0].detail).toMatch(/retry of a demoted call site: 46 traces, up from 30/);
+      });
+
+      it("agreeing checks never demote, nor does a steady 95 % agreement", async () => {
+        const a = await compile(A);
+        const b = await compile(B, "partial");
+        const steady = Array.from({ length: 600 }, (_, i) => i % 20 !== 7); // 1 disagreement in 20
+        for (let i = 0; i < 3; i++) {
+          const r = await report({ checks: [...checks(A, a, Array(200).fill(true)), ...checks(B, b, steady.slice(i * 200, (i + 1) * 200))] });
+          expect(r.demoted).toEqual([]);
+        }
+        expect((await vaultEntry(a))?.drift).toMatchObject({ n: 600, disagree: 0, cusum: 0, demoted: false });
+        expect((await vaultEntry(b))?.drift).toMatchObject({ n: 600, disagree: 30, demoted: false });
+        expect((await vaultEntry(b))?.status).toBeUndefined();
+        expect((await serving()).entries).toHaveLength(2);
+        expect(await m.triggers("TRIGGER:DRIFT")).toHaveLength(0);
+      });
+
+      it("refuses a bad report with a one-line reason and writes nothing", async () => {
+        const a = await compile(A);
+        await report({ traces: [trace(A, 1)], usage: [delta(A, T0)], checks: checks(A, a, [true]) });
+        const state = async () => ({ ...(await snapshot()), usage: await usageRows(), checks: await checksOf(a) });
+        const before = await state();
+        const ok = { traces: [trace(A, 2)], usage: [delta(A, T0)], checks: checks(A, a, Array(9).fill(false)) };
+        const jobId = (await m.jobs())[0]._id as string;
+        const cases: Array<[Parameters<typeof report>[0], RegExp]> = [
+          [{ ...ok, traces: [trace(A, 3), { ...trace(A, 4), bucket: "no key" }] }, /traces\[1\]\.bucket/],
+          [{ ...ok, usage: [delta("nope", T0)] }, /usage\[0\]\.bucket: bad bucket key "nope"/],
+          [{ ...ok, usage: [delta(A, T0, { served: -1 })] }, /usage\[0\]\.served must be an integer from 0/],
+          [{ ...ok, usage: [delta(A, T0, { served: 1.5 })] }, /usage\[0\]\.served must be an integer/],
+          [{ ...ok, usage: [delta(A, T0, { latencyMsAvoided: -3 })] }, /usage\[0\]\.latencyMsAvoided must be a finite number >= 0/],
+          [{ ...ok, usage: [delta(A, T0, { shadowed: 11 })] }, /usage\[0\]: shadowed \(11\) exceeds served \(10\)/],
+          [{ ...ok, usage: [delta(A, T0, { windowStart: -60_000 })] }, /usage\[0\]\.windowStart must be an integer/],
+          [{ ...ok, checks: [{ bucket: "x", entryId: a, agree: false }] }, /checks\[0\]\.bucket: bad bucket key/],
+          [{ ...ok, checks: [...checks(A, a, [true]), { bucket: B, entryId: a, agree: false }] }, /checks\[1\]: vault entry .* belongs to acme:classify_lead_tier:v1, not acme:route_ticket:v1/],
+          // An id of another table, or no id at all: refused by the argument validator (its wording differs per backend).
+          [{ ...ok, checks: [{ bucket: A, entryId: jobId, agree: false }] }, /(expected Id<|Expected ID for table )"vault_index"/],
+          [{ ...ok, checks: [{ bucket: A, entryId: "not-an-id", agree: false }] }, /(expected Id<|Expected ID for table )"vault_index"/],
+          [{ ...ok, traces: Array.from({ length: 1001 }, (_, i) => trace(A, i)) }, /traces: at most 1000 per report/],
+        ];
+        for (const [args, reason] of cases) {
+          const msg = await refusal(report(args));
+          expect(msg, JSON.stringify(args.checks?.[0] ?? args.usage?.[0])).toMatch(reason);
+          expect(msg, "one line").not.toContain("\n");
+        }
+        expect(await state()).toEqual(before);
+      });
+
+      it("reset clears usage and shadow checks (the vault keeps its drift state); checks of a deleted entry are recorded and change nothing", async () => {
+        const a = await compile(A);
+        await report({ traces: [trace(A, 1)], usage: [delta(A, T0), delta(B, T0)], checks: checks(A, a, [true, false, true]) });
+        expect(await usageRows()).toHaveLength(2);
+        expect(await checksOf(a)).toHaveLength(3);
+        const r = await h.mutation(api.daemon.control.reset, { adminToken: TOKEN });
+        expect(r.done).toBe(true);
+        expect(r.cutoffs.usage).toBeGreaterThan(0);
+        expect(r.cutoffs.shadow_checks).toBeGreaterThan(0);
+        expect(await usageRows()).toEqual([]);
+        expect(await checksOf(a)).toEqual([]);
+        expect((await vaultEntry(a))?.drift).toMatchObject({ n: 3, disagree: 1 });
+        expect((await serving()).entries).toHaveLength(1);
+
+        await h.mutation(api.daemon.control.reset, { adminToken: TOKEN, all: true });
+        expect(await m.vault()).toEqual([]);
+        expect((await serving()).entries).toEqual([]);
+        // A runtime still holding the old id: its checks are kept, nothing is demoted or enqueued.
+        expect(await report({ checks: checks(A, a, Array(12).fill(false)) })).toEqual({ inserted: 0, demoted: [] });
+        expect(await checksOf(a)).toHaveLength(12);
+        expect(await m.jobs()).toEqual([]);
+        expect(await m.triggers("TRIGGER:DRIFT")).toEqual([]);
       });
     });
 

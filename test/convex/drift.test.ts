@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
-import { DRIFT_TEST, driftFromChecks, driftStep, initialDriftState, updateDrift, type DriftState } from "../../src/runtime/drift.js";
+import { DRIFT_TEST, driftFromChecks, driftStep, initialDriftState, updateDrift, type DriftState } from "../../convex/lib/drift.js";
 
 /** mulberry32: a seeded stream, so every run of this suite sees the same checks. */
 function mulberry32(seed: number): () => number {

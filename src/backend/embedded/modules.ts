@@ -7,6 +7,7 @@ import * as vault from "../../../convex/daemon/vault.js";
 import * as heartbeat from "../../../convex/daemon/heartbeat.js";
 import * as control from "../../../convex/daemon/control.js";
 import * as triggers from "../../../convex/daemon/triggers.js";
+import * as runtime from "../../../convex/daemon/runtime.js";
 import type { ModuleMap } from "./functions.js";
 import type { CronsLike, SchemaLike } from "./schema.js";
 
@@ -22,6 +23,7 @@ export const appModules: ModuleMap = {
   "daemon/heartbeat": heartbeat,
   "daemon/control": control,
   "daemon/triggers": triggers,
+  "daemon/runtime": runtime,
 };
 
 export const appSchema: SchemaLike = schema as unknown as SchemaLike;

@@ -27,6 +27,7 @@ const COLOR: Record<string, string> = {
   "TRIGGER:VOLUME": "\x1b[33m",
   "TRIGGER:CODE_CHANGE": "\x1b[35m",
   "TRIGGER:RECOVERY": "\x1b[31m",
+  "TRIGGER:DRIFT": "\x1b[91m",
   BOOT: "\x1b[32m",
   STEP: "\x1b[90m",
 };

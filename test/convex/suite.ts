@@ -1102,7 +1102,7 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
           [{ ...ok, usage: [delta(A, T0, { served: -1 })] }, /usage\[0\]\.served must be an integer from 0/],
           [{ ...ok, usage: [delta(A, T0, { served: 1.5 })] }, /usage\[0\]\.served must be an integer/],
           [{ ...ok, usage: [delta(A, T0, { latencyMsAvoided: -3 })] }, /usage\[0\]\.latencyMsAvoided must be a finite number >= 0/],
-          [{ ...ok, usage: [delta(A, T0, { shadowed: 11 })] }, /usage\[0\]: shadowed \(11\) exceeds served \(10\)/],
+          [{ ...ok, usage: [delta(A, T0, { shadowed: 3, shadowAgree: 4 })] }, /usage\[0\]: shadowAgree \(4\) exceeds shadowed \(3\)/],
           [{ ...ok, usage: [delta(A, T0, { windowStart: -60_000 })] }, /usage\[0\]\.windowStart must be an integer/],
           [{ ...ok, checks: [{ bucket: "x", entryId: a, agree: false }] }, /checks\[0\]\.bucket: bad bucket key/],
           [{ ...ok, checks: [...checks(A, a, [true]), { bucket: B, entryId: a, agree: false }] }, /checks\[1\]: vault entry .* belongs to acme:classify_lead_tier:v1, not acme:route_ticket:v1/],

@@ -1,0 +1,158 @@
+import type { CheckedTrace } from "../contract/documents.js";
+
+/** What one `report` mutation carries: traces, counter deltas and shadow checks, in one transaction. */
+export interface Report {
+  traces: CheckedTrace[];
+  usage: UsageDelta[];
+  checks: ShadowCheck[];
+}
+
+export interface UsageDelta {
+  bucket: string;
+  windowStart: number;
+  served: number;
+  deferred: number;
+  shadowed: number;
+  shadowAgree: number;
+  tokensInAvoided: number;
+  tokensOutAvoided: number;
+  latencyMsAvoided: number;
+  model?: string;
+}
+
+export interface ShadowCheck {
+  bucket: string;
+  entryId: string;
+  agree: boolean;
+}
+
+/** What the backend answered: entries the checks demoted (the runtime stops serving them at once). */
+export interface ReportResult {
+  demoted: string[];
+}
+
+export type SendReport = (report: Report) => Promise<ReportResult>;
+
+/** Traces per report (the backend's batch limit) and, roughly, bytes per report. */
+const MAX_TRACES = 1000;
+const MAX_BYTES = 3 * 1024 * 1024;
+const RETRY_MS = [50, 200, 1000];
+
+interface Waiter {
+  resolve: () => void;
+}
+
+/**
+ * Group commit. A deferred call's trace is durable before the call returns (kill -9 loses no trace),
+ * yet 10,000 concurrent deferred calls cost a handful of transactions: every trace that arrives while
+ * a report is in flight goes into the next one. Counters ride along with whatever report goes next,
+ * and a timer sends them at least every `flushMs`, so a crash loses at most that window's counts.
+ */
+export class Recorder {
+  private traces: CheckedTrace[] = [];
+  private waiters: Waiter[] = [];
+  private checks: ShadowCheck[] = [];
+  private usage = new Map<string, UsageDelta>();
+  private inFlight: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly send: SendReport,
+    private readonly onDemoted: (entryIds: string[]) => void,
+    private readonly onError: (error: Error) => void,
+    private readonly flushMs: number,
+  ) {
+    this.timer = setInterval(() => {
+      if (this.usage.size > 0 || this.checks.length > 0) this.kick();
+    }, flushMs);
+    this.timer.unref();
+  }
+
+  /** Resolves once the trace is committed (or, if the backend keeps failing, once that is reported). */
+  trace(trace: CheckedTrace): Promise<void> {
+    this.traces.push(trace);
+    const done = new Promise<void>((resolve) => this.waiters.push({ resolve }));
+    this.kick();
+    return done;
+  }
+
+  check(check: ShadowCheck): void {
+    this.checks.push(check);
+  }
+
+  /** The counter row of (bucket, window), created on first use; the caller adds to it. */
+  counters(bucket: string, windowStart: number, model: string | undefined): UsageDelta {
+    const key = `${windowStart}\u0000${bucket}`;
+    let row = this.usage.get(key);
+    if (row === undefined) {
+      row = { bucket, windowStart, served: 0, deferred: 0, shadowed: 0, shadowAgree: 0, tokensInAvoided: 0, tokensOutAvoided: 0, latencyMsAvoided: 0, ...(model ? { model } : {}) };
+      this.usage.set(key, row);
+    }
+    return row;
+  }
+
+  /** Sends everything pending now and waits for it. */
+  async flush(): Promise<void> {
+    this.kick();
+    while (this.inFlight) await this.inFlight;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    this.closed = true;
+  }
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = this.drain().finally(() => {
+      this.inFlight = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      while (this.traces.length > 0 || this.usage.size > 0 || this.checks.length > 0) await this.sendOne();
+    } while (this.again);
+  }
+
+  private async sendOne(): Promise<void> {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.traces.length && n < MAX_TRACES && (n === 0 || bytes + approximateBytes(this.traces[n]) <= MAX_BYTES)) bytes += approximateBytes(this.traces[n++]);
+    const traces = this.traces.splice(0, n);
+    const waiters = this.waiters.splice(0, n);
+    const usage = [...this.usage.values()];
+    this.usage.clear();
+    const checks = this.checks.splice(0);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.send({ traces, usage, checks });
+        if (result.demoted.length > 0) this.onDemoted(result.demoted);
+        break;
+      } catch (e) {
+        if (attempt < RETRY_MS.length) {
+          await new Promise((r) => setTimeout(r, RETRY_MS[attempt]));
+          continue;
+        }
+        // The agent keeps its answers: report the loss instead of failing calls on the recorder's behalf.
+        this.onError(new Error(`runtime: could not record ${traces.length} trace(s), ${usage.length} counter row(s), ${checks.length} check(s): ${e instanceof Error ? e.message : String(e)}`));
+        break;
+      }
+    }
+    for (const w of waiters) w.resolve();
+  }
+}
+
+function approximateBytes(trace: CheckedTrace): number {
+  // Only to split reports below the backend's byte limit; input and output dominate.
+  return 200 + JSON.stringify(trace.input ?? null).length + JSON.stringify(trace.output ?? null).length;
+}

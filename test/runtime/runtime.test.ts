@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { BackendClient } from "../../src/backend/client.js";
+import { openBackend } from "../../src/backend/open.js";
+import { codeHash } from "../../src/compiler/codeCheck.js";
+import { api } from "../../src/contract/api.js";
+import { createRuntime, type Runtime } from "../../src/runtime/index.js";
+import type { ModelReply } from "../../src/runtime/types.js";
+
+/**
+ * The runtime against the real embedded backend: vault entries written through the job queue as
+ * the pipeline writes them, calls served or deferred, traces recorded before a deferred call
+ * returns, shadow checks demoting a drifting entry.
+ */
+const LOOKUP = [
+  "const TABLE = { a: 'A', b: 'B' };",
+  "export default function compiled(input) {",
+  "  const key = String(input.k);",
+  "  if (!Object.hasOwn(TABLE, key)) return undefined;",
+  "  return { code: TABLE[key] };",
+  "}",
+  "",
+].join("\n");
+const THROWS = "export default function compiled(input) {\n  return input.deep.k === 1 ? 1 : undefined;\n}\n";
+
+let dir: string;
+let backend: BackendClient;
+let runtime: Runtime | undefined;
+let errors: string[];
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "runtime-"));
+  backend = await openBackend({ dbPath: path.join(dir, "state.db"), convexUrl: "", runCrons: false, runScheduler: false });
+  errors = [];
+});
+
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+  await backend.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitUntil(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Writes a vault entry for `bucket` the way the pipeline does: enqueue, claim, complete. */
+async function putEntry(bucket: string, code: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  await backend.mutation(api.daemon.compiles.enqueue, { bucket, sha: "initial", reason: "MANUAL" });
+  const job = await backend.mutation(api.daemon.compiles.claim, { owner: "test", leaseMs: 30_000 });
+  if (!job) throw new Error("no job to claim");
+  const entry = {
+    verdict: "compiled" as const,
+    scores: { schema: 1, det: 1, oracle: 0.97, robustness: 1 },
+    coverage: 1,
+    selective: { agreement: 0.97, lowerBound: 0.9, upperBound: 0.99 },
+    oracleLowerBound: 0.9,
+    baseline: 0.5,
+    family: "lookup",
+    code,
+    codeHash: codeHash(code),
+    nTraces: 100,
+    nTrain: 100,
+    nHoldout: 50,
+    reasons: [],
+    ...overrides,
+  };
+  await backend.mutation(api.daemon.compiles.complete, { jobId: job.jobId, claimToken: job.claimToken, entry: entry as never });
+  const vault = await backend.query(api.daemon.vault.list, {});
+  return String(vault.find((e) => e.bucket === bucket)!._id);
+}
+
+/** A model that answers `answer(input)` and counts its calls. */
+function model(answer: (input: unknown) => unknown) {
+  const calls: unknown[] = [];
+  return {
+    calls,
+    for: (input: unknown) => async (): Promise<ModelReply> => {
+      calls.push(input);
+      return { output: answer(input), model: "gpt-4o-mini-2024-07-18", tokensIn: 120, tokensOut: 6, latencyMs: 800 };
+    },
+  };
+}
+
+const start = async (options: { shadowRate?: number } = {}) => {
+  runtime = createRuntime({ backend, shadowRate: options.shadowRate ?? 0, flushMs: 50, onError: (e) => errors.push(e.message) });
+  await runtime.ready();
+  return runtime;
+};
+
+const runtimeTraces = async (bucket: string) => (await backend.query(api.daemon.ingest.traces, { bucket, limit: 5000 })).filter((t) => t.source === "runtime");
+
+describe("the agent runtime", () => {
+  it("serves what the function answers, asks the model when it abstains, and records that call before returning", async () => {
+    await putEntry("acme:country:v1", LOOKUP);
+    const rt = await start();
+    const m = model(() => ({ code: "ZZ" }));
+    expect(await rt.callDetailed("acme:country:v1", { k: "a" }, m.for({ k: "a" }))).toMatchObject({ output: { code: "A" }, source: "served" });
+    expect(m.calls).toEqual([]);
+    expect(await rt.callDetailed("acme:country:v1", { k: "zz" }, m.for({ k: "zz" }))).toMatchObject({ output: { code: "ZZ" }, source: "deferred" });
+    expect(m.calls).toEqual([{ k: "zz" }]);
+    // Durable before the call returned: no wait here.
+    const traces = await runtimeTraces("acme:country:v1");
+    expect(traces.map((t) => [t.input, t.output, t.model, t.tokensIn])).toEqual([[{ k: "zz" }, { code: "ZZ" }, "gpt-4o-mini-2024-07-18", 120]]);
+    // A bucket with no entry goes to the model.
+    expect(await rt.call("acme:other:v1", { k: "a" }, m.for({ k: "a" }))).toEqual({ code: "ZZ" });
+  });
+
+  it("counts served and deferred calls per bucket and window", async () => {
+    await putEntry("acme:country:v1", LOOKUP);
+    const rt = await start();
+    const m = model(() => "x");
+    for (let i = 0; i < 30; i++) await rt.call("acme:country:v1", { k: i % 3 === 0 ? "q" : "a" }, m.for({}));
+    await rt.flush();
+    const rows = await backend.query(api.daemon.runtime.usage, {});
+    const sum = (f: "served" | "deferred") => rows.filter((r) => r.bucket === "acme:country:v1").reduce((n, r) => n + r[f], 0);
+    expect([sum("served"), sum("deferred")]).toEqual([20, 10]);
+  });
+
+  it("never serves code that does not match its hash or fails the code check, and says why", async () => {
+    await putEntry("acme:tampered:v1", LOOKUP, { code: LOOKUP.replace("'A'", "'HACKED'") });
+    const hostile = `${LOOKUP}const X = (() => { globalThis.pwned = 1; })();\n`;
+    await putEntry("acme:hostile:v1", hostile, { codeHash: codeHash(hostile) });
+    const rt = await start();
+    expect([...rt.serving().keys()]).toEqual([]);
+    const m = model(() => ({ code: "M" }));
+    expect(await rt.call("acme:tampered:v1", { k: "a" }, m.for({}))).toEqual({ code: "M" });
+    expect(await rt.call("acme:hostile:v1", { k: "a" }, m.for({}))).toEqual({ code: "M" });
+    expect((globalThis as Record<string, unknown>).pwned).toBeUndefined();
+    expect(errors.join("\n")).toMatch(/acme:tampered:v1.*does not match its stored hash/);
+    expect(errors.join("\n")).toMatch(/acme:hostile:v1.*fails the code check/);
+  });
+
+  it("a function that throws counts as an abstention and is reported", async () => {
+    await putEntry("acme:throws:v1", THROWS);
+    const rt = await start();
+    const m = model(() => 7);
+    expect(await rt.callDetailed("acme:throws:v1", { other: 1 }, m.for({}))).toMatchObject({ output: 7, source: "deferred" });
+    expect(errors.join("\n")).toMatch(/acme:throws:v1 .* threw, asking the model/);
+  });
+
+  it("picks up a new vault entry by subscription, without a restart", async () => {
+    const rt = await start();
+    expect(rt.serving().size).toBe(0);
+    const id = await putEntry("acme:country:v1", LOOKUP);
+    await waitUntil("the runtime to serve the new entry", () => rt.serving().get("acme:country:v1") === id);
+    const m = model(() => null);
+    expect(await rt.callDetailed("acme:country:v1", { k: "b" }, m.for({}))).toMatchObject({ output: { code: "B" }, source: "served", entryId: id });
+  });
+
+  it("shadow checks a served call after answering; a drifting entry is demoted, stops being served, and a DRIFT recompile is queued", async () => {
+    const id = await putEntry("acme:country:v1", LOOKUP);
+    const rt = await start({ shadowRate: 1 });
+    // The model now says something else for every input: the compiled answers have gone stale.
+    const m = model((input) => ({ code: `new-${(input as { k: string }).k}` }));
+    let served = 0;
+    for (let i = 0; i < 40 && rt.serving().has("acme:country:v1"); i++) {
+      const input = { k: i % 2 ? "a" : "b", i };
+      const r = await rt.callDetailed("acme:country:v1", input, m.for(input));
+      if (r.source === "served") served++;
+      await rt.flush();
+    }
+    await waitUntil("the entry to be demoted", async () => !rt.serving().has("acme:country:v1"));
+    expect(served).toBeGreaterThanOrEqual(9); // the drift test needs at least 9 disagreements
+    const entry = (await backend.query(api.daemon.vault.list, {})).find((e) => String(e._id) === id)!;
+    expect(entry.status).toBe("demoted");
+    expect(entry.demotion?.evidence).toMatch(/CUSUM/);
+    const drift = (await backend.query(api.daemon.triggers.recent, { limit: 500 })).filter((t) => t.kind === "TRIGGER:DRIFT");
+    expect(drift).toHaveLength(1);
+    expect((await backend.query(api.daemon.compiles.pending, {})).map((j) => j.reason)).toContain("DRIFT");
+    // Shadow-checked calls were answered by the model, so they are traces the recompile learns from.
+    await rt.flush();
+    expect((await runtimeTraces("acme:country:v1")).length).toBeGreaterThanOrEqual(served);
+    // Served no more: the next call goes to the model.
+    const after = await rt.callDetailed("acme:country:v1", { k: "a" }, m.for({ k: "a" }));
+    expect(after.source).toBe("deferred");
+  });
+
+  it("records thousands of concurrent deferred calls in a few transactions, every one", async () => {
+    const rt = await start();
+    let reports = 0;
+    const counting: BackendClient = Object.create(backend, {
+      mutation: {
+        value: (ref: Parameters<BackendClient["mutation"]>[0], args: never) => {
+          reports++;
+          return backend.mutation(ref, args);
+        },
+      },
+    });
+    await rt.close();
+    runtime = createRuntime({ backend: counting, shadowRate: 0, flushMs: 50 });
+    await runtime.ready();
+    const rt2 = runtime;
+    const m = model((input) => input);
+    const n = 3000;
+    await Promise.all(Array.from({ length: n }, (_, i) => rt2.call("acme:bulk:v1", { i }, m.for({ i }))));
+    expect(await runtimeTraces("acme:bulk:v1")).toHaveLength(n);
+    expect(reports).toBeLessThan(n / 100);
+  });
+});

@@ -8,6 +8,8 @@ import { globals, printJson, printTable, withClient } from "./common.js";
 import { askYesNo, isInteractive } from "./confirm.js";
 import { Cancelled, UsageError } from "./errors.js";
 import { figureColumns, fixed } from "./vaultFigures.js";
+import { readSavings } from "./savings.js";
+import { formatSavingsTable } from "./savingsTable.js";
 
 /** `ctl` subcommands are generated from the same action table as the console's keys. */
 export function registerCtl(program: Command): void {
@@ -119,7 +121,7 @@ function progressWriter(err: NodeJS.WriteStream): { update: (p: ResetProgress) =
 }
 
 export async function readStatus(client: BackendClient) {
-  const [replay, buckets, active, jobs, vault, beats, code] = await Promise.all([
+  const [replay, buckets, active, jobs, vault, beats, code, savings] = await Promise.all([
     client.query(api.daemon.replay.state, {}),
     client.query(api.daemon.ingest.buckets, {}),
     client.query(api.daemon.compiles.active, {}),
@@ -127,6 +129,12 @@ export async function readStatus(client: BackendClient) {
     client.query(api.daemon.vault.list, {}),
     client.query(api.daemon.heartbeat.status, {}),
     client.query(api.daemon.control.codeState, {}),
+    // Default prices and compute price (`compile-daemon savings` takes --price/--compute-price).
+    // A deployment without the runtime's usage query still gets its status, with the reason.
+    readSavings(client).then(
+      (r) => ({ report: r.report, error: undefined }),
+      (e: unknown) => ({ report: null, error: e instanceof Error ? e.message.split("\n")[0] : String(e) }),
+    ),
   ]);
   const now = Date.now();
   return {
@@ -161,6 +169,8 @@ export async function readStatus(client: BackendClient) {
       currentJob: b.currentJob,
     })),
     code,
+    savings: savings.report,
+    ...(savings.error === undefined ? {} : { savingsError: savings.error }),
   };
 }
 
@@ -182,4 +192,7 @@ function printStatus(s: Awaited<ReturnType<typeof readStatus>>): void {
   printTable(s.vault.map((v) => ({ bucket: v.bucket, ...figureColumns(v), schema: fixed(v.scores.schema), det: fixed(v.scores.det), family: v.family, sha: shortSha(v.sha) })));
   out.write(`\ndaemons\n`);
   printTable(s.daemons.map((d) => ({ daemon: d.daemonId, status: d.alive || d.status === "stopped" ? d.status : `${d.status} (no beat for ${(d.lastBeatAgoMs / 1000).toFixed(0)}s: gone?)`, pid: d.pid, lastBeat: `${(d.lastBeatAgoMs / 1000).toFixed(1)}s ago`, compute: d.compute, job: d.currentJob ?? "" })));
+  out.write(`\nsavings (default prices; compile-daemon savings --help for --price and how compile cost is estimated)\n`);
+  if (s.savings) out.write(formatSavingsTable(s.savings));
+  else out.write(`unavailable: ${printable(s.savingsError ?? "?")}\n`);
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerCompile } from "./compile.js";
 import { registerCtl } from "./ctl.js";
 import { registerRun } from "./run.js";
+import { registerSavings } from "./savings.js";
 import { registerSeed } from "./seed.js";
 import { registerSmoke } from "./smoke.js";
 import { registerTui } from "./tui.js";
@@ -15,5 +16,6 @@ export function registerCommands(program: Command): void {
   registerCtl(program);
   registerSeed(program);
   registerVault(program);
+  registerSavings(program);
   registerSmoke(program);
 }

@@ -8,11 +8,12 @@ import { HeartbeatPane } from "./components/HeartbeatPane.js";
 import { HelpOverlay } from "./components/HelpOverlay.js";
 import { PipelinePane } from "./components/PipelinePane.js";
 import { ReplayPane } from "./components/ReplayPane.js";
+import { SavingsPane } from "./components/SavingsPane.js";
 import { MIN_COLUMNS, MIN_ROWS, TooSmall } from "./components/TooSmall.js";
 import { filterEvents, TriggerStream } from "./components/TriggerStream.js";
 import { detailMaxScroll, VaultDetail } from "./components/VaultDetail.js";
 import { VaultTable } from "./components/VaultTable.js";
-import { QUERIES, RECENT_JOBS_LIMIT, TRIGGER_LIMIT, type VaultEntry } from "./data.js";
+import { QUERIES, RECENT_JOBS_LIMIT, TRIGGER_LIMIT, USAGE_LIMIT, type VaultEntry } from "./data.js";
 import { hintsFor, resolveKey, type Mode } from "./keymap.js";
 import { useConnectionState } from "./hooks/useConnectionState.js";
 import { useSubscription } from "./hooks/useSubscription.js";
@@ -28,6 +29,7 @@ const MemoPipelinePane = memo(PipelinePane);
 const MemoBucketsPane = memo(BucketsPane);
 const MemoTriggerStream = memo(TriggerStream);
 const MemoVaultTable = memo(VaultTable);
+const MemoSavingsPane = memo(SavingsPane);
 
 export interface AppProps {
   client: BackendClient;
@@ -61,16 +63,23 @@ export function App({ client, onQuit, noColor = false, workerStatus, actions = C
 export type PaneId = "buckets" | "triggers" | "vault";
 export const FOCUS_ORDER: readonly PaneId[] = ["buckets", "triggers", "vault"];
 
-/** Fixed row budget: the status row, then the buckets/triggers row and the vault share the rest. */
+/**
+ * Fixed row budget: the status row; the savings pane at the bottom, from 30 rows a pane of a sixth of
+ * the height (5 to 10 rows: a header, the busiest buckets, the total line), below 30 rows its one-line
+ * total; the buckets/triggers row and the vault share the rest (the buckets/triggers row at least 9
+ * rows beside the savings pane, so a 100x30 console still shows 7 triggers and 4 vault entries).
+ */
 export function layout(columns: number, rows: number) {
   const topHeight = 5;
-  const rest = rows - topHeight - FOOTER_HEIGHT;
-  const midHeight = Math.max(5, Math.floor(rest / 2));
+  const savingsHeight = rows < 30 ? 1 : Math.max(5, Math.min(10, Math.floor(rows / 6)));
+  const rest = rows - topHeight - FOOTER_HEIGHT - savingsHeight;
+  const midHeight = Math.max(savingsHeight > 1 ? 9 : 5, Math.floor(rest / 2));
   const third = Math.floor(columns / 3);
   return {
     topHeight,
     midHeight,
     vaultHeight: rest - midHeight,
+    savingsHeight,
     mainHeight: rows - FOOTER_HEIGHT,
     third,
     lastThird: columns - 2 * third,
@@ -99,6 +108,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
   const recentJobs = useSubscription(client, QUERIES.recentJobs, { limit: RECENT_JOBS_LIMIT });
   const vault = useSubscription(client, QUERIES.vault, {});
   const codeState = useSubscription(client, QUERIES.codeState, {});
+  const usage = useSubscription(client, QUERIES.usage, { limit: USAGE_LIMIT });
 
   const [focus, setFocus] = useState<PaneId>("vault");
   const [selection, setSelection] = useState<Record<PaneId, number>>({ buckets: 0, triggers: 0, vault: 0 });
@@ -302,7 +312,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
 
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) return <TooSmall columns={columns} rows={rows} />;
 
-  const subscriptionError = [triggers, heartbeat, replay, buckets, activeJobs, recentJobs, vault, codeState].find((s) => s.error)?.error;
+  const subscriptionError = [triggers, heartbeat, replay, buckets, activeJobs, recentJobs, vault, codeState, usage].find((s) => s.error)?.error;
   const lastError = subscriptionError?.message ?? actionError;
   const footerMode = replay.data === undefined ? "CONNECTING" : replay.data.paused ? "PAUSED" : "RUNNING";
 
@@ -350,6 +360,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
           />
         </Box>
         <MemoVaultTable entries={vault.data} currentSha={currentSha} selected={selected.vault} focused={focus === "vault"} width={columns} height={size.vaultHeight} />
+        <MemoSavingsPane usage={usage.data} buckets={buckets.data} width={columns} height={size.savingsHeight} />
       </Box>
     );
   }

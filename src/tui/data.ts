@@ -1,4 +1,4 @@
-import { api } from "../contract/api.js";
+import { api, type FunctionReturnType } from "../contract/api.js";
 
 /** The queries the console subscribes to, fixed by contract with convex/daemon. */
 export const QUERIES = {
@@ -10,7 +10,12 @@ export const QUERIES = {
   recentJobs: api.daemon.compiles.list,
   vault: api.daemon.vault.list,
   codeState: api.daemon.control.codeState,
+  usage: api.daemon.runtime.usage,
 } as const;
+
+/** Usage windows the savings pane reads (the most the usage query returns). */
+export const USAGE_LIMIT = 2000;
+export type UsageRow = FunctionReturnType<typeof api.daemon.runtime.usage>[number];
 
 /** How many trigger rows the stream keeps (the filter searches these). */
 export const TRIGGER_LIMIT = 200;

@@ -146,6 +146,16 @@ export const vault = [
 
 export const codeState = { sha: SHA, bumps: 0, changedAt: 0 };
 
+/**
+ * The runtime's usage windows, newest first as runtime.usage returns them: extract_company priced by
+ * the table (gpt-4o-mini), normalize_country without a model (its money is unknown).
+ */
+export const usage = [
+  doc({ bucket: "acme:extract_company:v1", windowStart: NOW - 60_000, served: 30, deferred: 1, shadowed: 1, shadowAgree: 1, tokensInAvoided: 6000, tokensOutAvoided: 900, latencyMsAvoided: 24_000, model: "gpt-4o-mini" }),
+  doc({ bucket: "acme:normalize_country:v1", windowStart: NOW - 60_000, served: 10, deferred: 6, shadowed: 0, shadowAgree: 0, tokensInAvoided: 1000, tokensOutAvoided: 200, latencyMsAvoided: 5000 }),
+  doc({ bucket: "acme:extract_company:v1", windowStart: NOW - 120_000, served: 40, deferred: 2, shadowed: 2, shadowAgree: 2, tokensInAvoided: 8000, tokensOutAvoided: 1200, latencyMsAvoided: 32_000, model: "gpt-4o-mini" }),
+];
+
 /** All console queries answered, keyed by function name. */
 export function fullData(): Record<string, unknown> {
   return {
@@ -157,5 +167,6 @@ export function fullData(): Record<string, unknown> {
     "daemon/compiles:list": recentJobs,
     "daemon/vault:list": vault,
     "daemon/control:codeState": codeState,
+    "daemon/runtime:usage": usage,
   };
 }

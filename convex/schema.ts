@@ -203,6 +203,10 @@ export default defineSchema({
     lastTickAt: v.number(), // 0 = never ticked since reset/start: the next tick replays one at once
     // seq of the last replayed seed: seqs need not be contiguous, so position alone cannot find the next
     cursorSeq: v.optional(v.number()),
+    // The daemon that drives the replay through the agent runtime, while its lease lasts (the cron
+    // replays on its own only when no daemon does).
+    driver: v.optional(v.string()),
+    driverUntil: v.optional(v.number()),
   }),
 
   daemon_heartbeat: defineTable({

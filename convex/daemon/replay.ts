@@ -2,15 +2,15 @@ import { v } from "convex/values";
 import { internalMutation, query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc } from "../_generated/dataModel.js";
-import { seedTraceValidator, traceOf } from "../lib/traceShape.js";
+import { seedTraceValidator, traceOf, traceValidator } from "../lib/traceShape.js";
 import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
-import { checkTrace, MAX_BATCH_BYTES } from "../lib/validate.js";
+import { checkInt, checkText, checkTrace, checkTraceBatch, MAX_BATCH_BYTES } from "../lib/validate.js";
 import { checkTraceValue, problemText } from "../lib/traceRules.js";
 import { DEFAULT_SPEED_MS, replayPlan } from "../lib/pacing.js";
 import { seqRange } from "../lib/events.js";
 import { addToCounter, readCounter, REPLAY_SOURCE_ROWS } from "../model/counters.js";
-import { ingestTrace, writeEventRows } from "./ingest.js";
+import { ingestTrace, ingestTraces, writeEventRows } from "./ingest.js";
 import type { Inserted } from "./ingest.js";
 import { writeTrigger } from "./triggers.js";
 
@@ -44,7 +44,76 @@ export async function ensureReplayRow(ctx: MutationCtx): Promise<Doc<"replay_sta
 export const tick = internalMutation({
   args: {},
   handler: async (ctx) => {
-    return { replayed: await replayDue(ctx, Date.now()) };
+    const now = Date.now();
+    const row = await replayRow(ctx);
+    // A daemon drives the replay through the agent runtime (take/advance below): leave it to it.
+    if (row?.driver !== undefined && (row.driverUntil ?? 0) > now) return { replayed: 0 };
+    return { replayed: await replayDue(ctx, now) };
+  },
+});
+
+const MAX_DRIVER_LEASE_MS = 60_000;
+
+/**
+ * The daemon's half of the replay: the seeds due now (by the same pacing as the cron), for the
+ * driver that holds the replay lease. Nothing moves until `advance` commits them: a driver that dies
+ * with seeds in hand loses nothing, and the next one takes the same seeds.
+ */
+export const take = adminMutation({
+  args: { owner: v.string(), leaseMs: v.number() },
+  handler: async (ctx, { owner, leaseMs }) => {
+    checkText(owner, "owner");
+    const lease = checkInt(leaseMs, "leaseMs", 1, MAX_DRIVER_LEASE_MS);
+    const now = Date.now();
+    const row = await ensureReplayRow(ctx);
+    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return { driving: false, fromCursor: null, seeds: [] };
+    const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
+    const remaining = total - row.position;
+    const plan = row.paused || remaining <= 0 ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
+    await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
+    if (plan.n === 0) return { driving: true, fromCursor: row.cursorSeq ?? null, seeds: [] };
+    const cursor = row.cursorSeq;
+    const seeds = await ctx.db
+      .query("replay_source")
+      .withIndex("by_seq", (q) => (cursor === undefined ? q : q.gt("seq", cursor)))
+      .take(plan.n);
+    if (seeds.length === 0) await ctx.db.patch(row._id, { total, position: total });
+    return { driving: true, fromCursor: cursor ?? null, seeds: seeds.map((s) => ({ seq: s.seq, ...traceOf(s) })) };
+  },
+});
+
+/**
+ * Commits a replayed batch: the deferred calls' traces (served calls made none: no model answered
+ * them), the new position and the SCHEDULE row, in one transaction, only if the replay is still where
+ * the batch began (a reset or another driver since then makes the batch stale: nothing is written).
+ */
+export const advance = adminMutation({
+  args: {
+    owner: v.string(),
+    fromCursor: v.union(v.number(), v.null()),
+    toSeq: v.number(),
+    count: v.number(),
+    served: v.number(),
+    traces: v.array(traceValidator),
+  },
+  handler: async (ctx, { owner, fromCursor, toSeq, count, served, traces }) => {
+    checkText(owner, "owner");
+    checkInt(count, "count", 1, MAX_SEED_BATCH * 2);
+    checkInt(served, "served", 0, count);
+    if (traces.length > count) throw userError(`traces: ${traces.length} traces for ${count} replayed calls`);
+    checkTraceBatch(traces);
+    const row = await ensureReplayRow(ctx);
+    if (row.driver !== owner || (row.cursorSeq ?? null) !== fromCursor) return { advanced: false };
+    const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
+    const inserted = await ingestTraces(ctx, traces, "replay", true);
+    await ctx.db.patch(row._id, { position: Math.min(total, row.position + count), total, cursorSeq: toSeq });
+    const first = fromCursor === null ? toSeq - count + 1 : fromCursor + 1;
+    await writeTrigger(ctx, {
+      kind: "TRIGGER:SCHEDULE",
+      detail: `replayed ${count} through the runtime (${seqRange(Math.min(first, toSeq), toSeq)}): ${served} served, ${count - served} asked the model`,
+    });
+    await writeEventRows(ctx, inserted, "replay");
+    return { advanced: true };
   },
 });
 

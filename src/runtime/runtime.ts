@@ -4,7 +4,7 @@ import type { ServingView } from "../contract/documents.js";
 import { loadFunction, type CompiledFunction } from "./loadFunction.js";
 import { Recorder } from "./recorder.js";
 import { canonicalKey, isShadowed } from "./shadowSample.js";
-import type { AgentRuntime, CallModel, CallResult, ModelReply } from "./types.js";
+import type { AgentRuntime, CallModel, CallOptions, CallResult, ModelReply } from "./types.js";
 
 export interface RuntimeOptions {
   backend: BackendClient;
@@ -117,9 +117,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return { row: recorder.counters(bucket, windowStart, c.model), costs: c };
   };
 
-  const recordTrace = (bucket: string, input: unknown, reply: ModelReply, latencyMs: number): Promise<void> => {
-    if (!record) return Promise.resolve();
-    return recorder.trace({
+  const recordTrace = (bucket: string, input: unknown, reply: ModelReply, latencyMs: number): Promise<void> =>
+    recorder.trace({
       bucket,
       input,
       output: reply.output,
@@ -129,7 +128,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       tokensOut: Math.max(0, reply.tokensOut ?? 0),
       ts: Date.now(),
     });
-  };
 
   const askModel = async (callModel: CallModel): Promise<{ reply: ModelReply; latencyMs: number }> => {
     const started = performance.now();
@@ -148,7 +146,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           row.shadowed++;
           if (agree) row.shadowAgree++;
           recorder.check({ bucket: entry.bucket, entryId: entry.entryId, agree });
-          await recordTrace(entry.bucket, input, reply, latencyMs);
+          if (record) await recordTrace(entry.bucket, input, reply, latencyMs);
         },
         (e: unknown) => onError(new Error(`runtime: shadow check of ${entry.bucket} failed: ${e instanceof Error ? e.message : String(e)}`)),
       );
@@ -173,7 +171,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return output;
   };
 
-  const callDetailed = async (bucket: string, input: unknown, callModel: CallModel): Promise<CallResult> => {
+  const callDetailed = async (bucket: string, input: unknown, callModel: CallModel, callOptions: CallOptions = {}): Promise<CallResult> => {
     const entry = entries.get(bucket);
     if (entry !== undefined) {
       const output = tryServe(entry, input);
@@ -190,7 +188,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     }
     const { reply, latencyMs } = await askModel(callModel);
     counters(bucket).row.deferred++;
-    await recordTrace(bucket, input, reply, latencyMs);
+    if (callOptions.record ?? record) await recordTrace(bucket, input, reply, latencyMs);
     return { output: reply.output, source: "deferred", ...(entry ? { entryId: entry.entryId } : {}) };
   };
 

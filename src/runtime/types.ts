@@ -26,10 +26,18 @@ export interface CallResult {
   entryId?: string;
 }
 
+export interface CallOptions {
+  /**
+   * Record a deferred call as a trace (default: the runtime's `record`). The daemon's replay turns
+   * it off and commits the traces with its replay position instead, in one transaction.
+   */
+  record?: boolean;
+}
+
 /** The part of the runtime a call site or an adapter needs. */
 export interface AgentRuntime {
   /** The answer: the compiled function's when it does not abstain, the model's otherwise. */
   call(bucket: string, input: unknown, callModel: CallModel): Promise<unknown>;
   /** The same, saying how the answer was produced. */
-  callDetailed(bucket: string, input: unknown, callModel: CallModel): Promise<CallResult>;
+  callDetailed(bucket: string, input: unknown, callModel: CallModel, options?: CallOptions): Promise<CallResult>;
 }

@@ -7,6 +7,8 @@ import { asError, Heartbeat, type DaemonStatus } from "./heartbeat.js";
 import { JobLoop } from "./jobLoop.js";
 import type { Logger } from "./log.js";
 import { NiaPublisher } from "./niaPublisher.js";
+import { ReplayAgent } from "./replayAgent.js";
+import { createRuntime } from "../runtime/index.js";
 
 export interface DaemonOptions {
   client: BackendClient;
@@ -18,6 +20,8 @@ export interface DaemonOptions {
   heartbeatMs?: number;
   leaseMs?: number;
   codePollMs?: number;
+  /** Share of served replay calls also checked against the recorded answer. Default 0.05. */
+  shadowRate?: number;
 }
 
 export interface Daemon {
@@ -91,6 +95,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   loop.start();
 
+  // The replay drives the example agent's calls through the runtime (served, deferred, shadowed).
+  const runtime = createRuntime({ backend: client, shadowRate: opts.shadowRate, onError: reportError });
+  const replay = new ReplayAgent({ client, runtime, owner: heartbeat.daemonId, onError: reportError });
+  replay.start();
+
   let stopping: Promise<void> | undefined;
   return {
     daemonId: heartbeat.daemonId,
@@ -104,6 +113,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       stopping ??= (async () => {
         status = "stopping";
         await heartbeat.beat();
+        await replay.stop();
+        await runtime.close();
         await loop?.stop(graceMs);
         nia?.stop();
         await codeWatch.stop();

@@ -467,6 +467,40 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await m.state()).total).toBe(3);
       });
 
+      it("a daemon drives the replay: take hands out due seeds without moving, advance commits deferred traces with the position, a stale batch writes nothing, the cron stands aside", async () => {
+        type Taken = { driving: boolean; fromCursor: number | null; seeds: Array<Trace & { seq: number }> };
+        await loadSeeds(6);
+        const take = async (owner = "d1") => (await h.mutation(api.daemon.replay.take, { adminToken: TOKEN, owner, leaseMs: 10_000 })) as Taken;
+        const first = await take();
+        expect(first.driving).toBe(true);
+        expect(first.seeds.map((s) => s.seq)).toEqual([1]); // the same pacing as the cron: one at once
+        expect((await m.state()).position).toBe(0);
+        // Another daemon does not get the replay while the lease lasts; the cron stands aside too.
+        expect(await take("d2")).toMatchObject({ driving: false, seeds: [] });
+        setNow(T0 + 2010);
+        expect((await m.tick()).replayed).toBe(0);
+        // Nothing moved: the batch starts at the same seed again (a driver that died with it in hand lost nothing).
+        const again = await take();
+        expect(again.fromCursor).toBeNull();
+        expect(again.seeds.map((s) => s.seq)).toEqual([1, 2]);
+        const [s1, s2] = again.seeds.map(({ seq: _seq, ...t }) => t);
+        expect([s1.bucket, s2.bucket]).toEqual([A, B]);
+        const advance = (fromCursor: number | null, toSeq: number, count: number, served: number, traces: Trace[]) =>
+          h.mutation(api.daemon.replay.advance, { adminToken: TOKEN, owner: "d1", fromCursor, toSeq, count, served, traces });
+        // Seq 2 was served by the vault: no trace for it.
+        expect(await advance(null, 2, 2, 1, [s1])).toEqual({ advanced: true });
+        expect((await m.state()).position).toBe(2);
+        expect((await m.traces(A)).map((t: { input: unknown }) => t.input)).toEqual([s1.input]);
+        expect(await m.traces(B)).toEqual([]);
+        expect((await m.triggers("TRIGGER:SCHEDULE"))[0].detail).toMatch(/replayed 2 through the runtime .*1 served, 1 asked the model/);
+        // The same batch again (a retry after a lost reply) is stale: nothing is written twice.
+        expect(await advance(null, 2, 2, 1, [s1])).toEqual({ advanced: false });
+        expect(await m.traces(A)).toHaveLength(1);
+        expect((await m.state()).position).toBe(2);
+        // Bad input is refused whole.
+        expect(await refusal(advance(2, 3, 1, 2, []))).toMatch(/served must be an integer/);
+      });
+
       it("moves seed traces in order, one per speedMs, position consistent with inserts", async () => {
         await loadSeeds(10);
         expect((await m.tick()).replayed).toBe(1); // first tick replays at once

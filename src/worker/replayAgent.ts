@@ -1,0 +1,73 @@
+import type { BackendClient } from "../backend/client.js";
+import { api } from "../contract/api.js";
+import type { CheckedTrace } from "../contract/documents.js";
+import type { Runtime } from "../runtime/index.js";
+
+export interface ReplayAgentOptions {
+  client: BackendClient;
+  runtime: Runtime;
+  owner: string;
+  onError: (error: Error) => void;
+  /** How often it asks for due seeds. Default 100 ms (the pacing itself is the backend's). */
+  pollMs?: number;
+  /** The replay lease; another daemon takes over once it lapses. Default 10 s. */
+  leaseMs?: number;
+}
+
+/**
+ * The replay is an agent: each due seed trace becomes a call of the example agent through the
+ * runtime, with the recorded answer standing in for the model. A call the vault answers makes no
+ * trace (no model answered it); a deferred one does, committed with the replay position in one
+ * transaction (replay.advance), so a crash neither loses nor repeats a seed. Shadow checks of
+ * served calls go through the runtime's own recorder like any agent's.
+ */
+export class ReplayAgent {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: ReplayAgentOptions) {}
+
+  start(): void {
+    const pollMs = this.opts.pollMs ?? 100;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.step()
+        .then(() => undefined)
+        .catch((e: unknown) => this.opts.onError(e instanceof Error ? e : new Error(String(e))))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.timer = setTimeout(loop, pollMs);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One batch: take the due seeds, call the runtime for each in order, commit. */
+  async step(): Promise<number> {
+    const { client, runtime, owner } = this.opts;
+    const batch = await client.mutation(api.daemon.replay.take, { owner, leaseMs: this.opts.leaseMs ?? 10_000 });
+    if (batch.seeds.length === 0) return 0;
+    const traces: CheckedTrace[] = [];
+    let served = 0;
+    for (const { seq: _seq, ...seed } of batch.seeds) {
+      const result = await runtime.callDetailed(
+        seed.bucket,
+        seed.input,
+        async () => ({ output: seed.output, model: seed.model, tokensIn: seed.tokensIn, tokensOut: seed.tokensOut, latencyMs: seed.latencyMs }),
+        { record: false },
+      );
+      if (result.source === "served") served++;
+      else traces.push(seed);
+    }
+    const last = batch.seeds[batch.seeds.length - 1].seq;
+    await client.mutation(api.daemon.replay.advance, { owner, fromCursor: batch.fromCursor, toSeq: last, count: batch.seeds.length, served, traces });
+    return batch.seeds.length;
+  }
+}

@@ -4,7 +4,8 @@
  *  - a served call through `await runtime.call(bucket, input, callModel)`, counters included, the
  *    vault entry compiled by the real compiler from the example agent's traces: per-call p50 / p99
  *    over CALLS awaited calls after a warm-up, at the default shadow rate (0.05: the shadow model call
- *    runs after the answer is returned) and at shadow rate 0. Peers in the same run: the same code
+ *    runs after the answer is returned), at shadow rate 0, and at a rate so small every call is hashed
+ *    but none shadowed (the shadow choice's own cost). Peers in the same run: the same code
  *    imported once and called directly (no runtime, the agent's own realm), the same code loaded as the
  *    runtime loads it (its own vm realm) and called directly, and the bucket's recorded model latency
  *    (median latencyMs of its traces), so the speed-up is printed against what the call replaces.
@@ -17,6 +18,8 @@
  * otherwise the loop runs in microtasks alone and the shadow checks and counter flushes never run
  * while it is measured. Prints a table, then one JSON line. Run: npx tsx bench/runtime.ts
  * (bench/shadow.ts simulates the shadow checks' drift test; it measures no time.)
+ * The tail at shadow rate 0.05 is not the shadowed calls' own cost (their p50 is printed apart): the
+ * shadow checks' reports run as microtasks between awaited calls, as they would in an agent.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +34,7 @@ import { api } from "../src/contract/api.js";
 import type { CheckedTrace } from "../src/contract/documents.js";
 import { parseTraces } from "../src/contract/traceReader.js";
 import { loadFunction } from "../src/runtime/loadFunction.js";
+import { isShadowed } from "../src/runtime/shadowSample.js";
 import { createRuntime, type Runtime } from "../src/runtime/index.js";
 import { vaultEntry } from "../src/worker/vaultEntry.js";
 import { fmt, median, pct, printTable, rounded, verdict } from "./lib/stats.js";
@@ -42,6 +46,8 @@ const WARMUP = Math.min(50_000, CALLS);
 const DEFERRED = 10_000;
 const INGEST_BATCH = 1000;
 const YIELD_EVERY = 64;
+/** A shadow rate above 0 (so every served call is hashed) that no input's hash falls below. */
+const HASH_ONLY_RATE = 1e-12;
 const TRAINING_TRACES = 300;
 const CALL_SITE = process.env.BENCH_CALL_SITE ?? "classify_lead_tier";
 const BUCKET = `acme:${CALL_SITE}:v1`;
@@ -152,7 +158,11 @@ interface ServedRun {
   p99: number;
   mean: number;
   served: number;
+  deferred: number;
   shadowed: number;
+  /** The same latencies split by whether the call was one the shadow choice picks. */
+  pickedP50: number;
+  notPickedP99: number;
 }
 
 async function servedRun(shadowRate: number): Promise<ServedRun> {
@@ -184,9 +194,13 @@ async function servedRun(shadowRate: number): Promise<ServedRun> {
     const usage = (await backend.query(api.daemon.runtime.usage, {})).filter((r) => r.bucket === BUCKET);
     const served = usage.reduce((n, r) => n + r.served, 0);
     const deferred = usage.reduce((n, r) => n + r.deferred, 0);
-    if (deferred > 0) throw new Error(`${deferred} probe calls were deferred, not served`);
-    if (served !== WARMUP + CALLS) throw new Error(`usage says ${served} served calls, expected ${WARMUP + CALLS}`);
-    return { shadowRate, ...p50p99(lat), served, shadowed: modelCalls };
+    // A served call whose function overran its budget (a descheduled process on a loaded machine) is
+    // deferred instead, by design: counted and reported, not an error of the bench.
+    if (served + deferred !== WARMUP + CALLS) throw new Error(`usage says ${served} served + ${deferred} deferred calls, expected ${WARMUP + CALLS}`);
+    if (deferred > 0) process.stderr.write(`bench: ${deferred} probe call(s) deferred instead of served: ${errors.slice(0, 3).join("; ")}\n`);
+    const picked = probe.map((input) => isShadowed(BUCKET, input, shadowRate));
+    const split = (want: boolean) => Array.from(lat).filter((_, i) => picked[i % probe.length] === want);
+    return { shadowRate, ...p50p99(lat), served, deferred, shadowed: modelCalls - deferred, pickedP50: pct(split(true), 50), notPickedP99: pct(split(false), 99) };
   } finally {
     await runtime?.close();
     await backend.close();
@@ -270,6 +284,7 @@ async function ingestBatchRun(): Promise<{ ms: number; traces: number }> {
 
 const servedDefault: ServedRun[] = [];
 const servedNoShadow: ServedRun[] = [];
+const servedHashOnly: ServedRun[] = [];
 const directs: Array<{ p50: number; p99: number; mean: number }> = [];
 const directAwaits: Array<{ p50: number; p99: number; mean: number }> = [];
 const realms: Array<{ p50: number; p99: number; mean: number }> = [];
@@ -280,6 +295,8 @@ for (let run = 0; run < RUNS; run++) {
   servedDefault.push(await servedRun(0.05));
   directs.push(directRun(direct));
   servedNoShadow.push(await servedRun(0));
+  // Every call hashed for the shadow choice, none shadowed: the hash's own cost, apart from the shadow work.
+  servedHashOnly.push(await servedRun(HASH_ONLY_RATE));
   realms.push(directRun(realm));
   directAwaits.push(await directAwaitedRun(direct));
   deferreds.push(await deferredRun());
@@ -293,6 +310,7 @@ for (let run = 0; run < RUNS; run++) {
 const summary = (xs: Array<{ p50: number; p99: number; mean: number }>) => ({ p50Micros: median(xs.map((x) => x.p50)), p99Micros: median(xs.map((x) => x.p99)), meanMicros: median(xs.map((x) => x.mean)) });
 const runtimeDefault = summary(servedDefault);
 const runtimeNoShadow = summary(servedNoShadow);
+const runtimeHashOnly = summary(servedHashOnly);
 const directSummary = summary(directs);
 const directAwaitSummary = summary(directAwaits);
 const realmSummary = summary(realms);
@@ -306,6 +324,7 @@ printTable(
   [
     ["await runtime.call, served, shadowRate 0.05", fmt(runtimeDefault.p50Micros, 3), fmt(runtimeDefault.p99Micros, 3), fmt(runtimeDefault.meanMicros, 3), "1x", `p50 <= ${TARGETS.servedP50Micros}, p99 <= ${TARGETS.servedP99Micros}`],
     ["await runtime.call, served, shadowRate 0", fmt(runtimeNoShadow.p50Micros, 3), fmt(runtimeNoShadow.p99Micros, 3), fmt(runtimeNoShadow.meanMicros, 3), `${fmt(runtimeNoShadow.p50Micros / runtimeDefault.p50Micros, 2)}x`, ""],
+    [`await runtime.call, served, shadowRate ${HASH_ONLY_RATE} (hashed, none shadowed)`, fmt(runtimeHashOnly.p50Micros, 3), fmt(runtimeHashOnly.p99Micros, 3), fmt(runtimeHashOnly.meanMicros, 3), `${fmt(runtimeHashOnly.p50Micros / runtimeDefault.p50Micros, 2)}x`, ""],
     ["peer: direct call, imported once (agent realm)", fmt(directSummary.p50Micros, 3), fmt(directSummary.p99Micros, 3), fmt(directSummary.meanMicros, 3), `${fmt(directSummary.p50Micros / runtimeDefault.p50Micros, 2)}x`, ""],
     ["peer: direct call, loaded as the runtime does (vm realm)", fmt(realmSummary.p50Micros, 3), fmt(realmSummary.p99Micros, 3), fmt(realmSummary.meanMicros, 3), `${fmt(realmSummary.p50Micros / runtimeDefault.p50Micros, 2)}x`, ""],
     ["peer: direct call in an async function, awaited", fmt(directAwaitSummary.p50Micros, 3), fmt(directAwaitSummary.p99Micros, 3), fmt(directAwaitSummary.meanMicros, 3), `${fmt(directAwaitSummary.p50Micros / runtimeDefault.p50Micros, 2)}x`, ""],
@@ -320,7 +339,10 @@ printTable(
     [`peer: ingestBatch x ${DEFERRED / INGEST_BATCH} of ${INGEST_BATCH}`, fmt(ingestMs), fmt((DEFERRED / ingestMs) * 1000, 0), `runtime / peer ${fmt(deferredMs / ingestMs, 2)}x`],
   ],
 );
-console.log(`\nserved p50 ${verdict(runtimeDefault.p50Micros <= TARGETS.servedP50Micros)}, p99 ${verdict(runtimeDefault.p99Micros <= TARGETS.servedP99Micros)}; speed-up vs the model ${fmt(speedUp, 0)}x; shadow checks per run ${servedDefault.map((s) => s.shadowed).join("/")}`);
+console.log(
+  `\nat shadowRate 0.05, ${fmt((100 * median(servedDefault.map((s) => s.shadowed))) / (WARMUP + CALLS), 1)} % of calls are shadowed: p50 of the shadowed calls ${fmt(median(servedDefault.map((s) => s.pickedP50)), 3)} µs, p99 of the others ${fmt(median(servedDefault.map((s) => s.notPickedP99)), 3)} µs`,
+);
+console.log(`served p50 ${verdict(runtimeDefault.p50Micros <= TARGETS.servedP50Micros)}, p99 ${verdict(runtimeDefault.p99Micros <= TARGETS.servedP99Micros)}; speed-up vs the model ${fmt(speedUp, 0)}x; shadow checks per run ${servedDefault.map((s) => s.shadowed).join("/")}`);
 console.log(
   JSON.stringify(
     rounded({
@@ -330,7 +352,7 @@ console.log(
       bucket: BUCKET,
       function: functionSource,
       compileMs,
-      served: { shadowRate005: runtimeDefault, shadowRate0: runtimeNoShadow, shadowedPerRun: median(servedDefault.map((s) => s.shadowed)) },
+      served: { shadowRate005: runtimeDefault, shadowRate0: runtimeNoShadow, hashedNoneShadowed: runtimeHashOnly, shadowedCallsP50Micros: median(servedDefault.map((s) => s.pickedP50)), unshadowedCallsP99Micros: median(servedDefault.map((s) => s.notPickedP99)), shadowedPerRun: median(servedDefault.map((s) => s.shadowed)), deferredInsteadOfServed: [...servedDefault, ...servedNoShadow, ...servedHashOnly].reduce((n, s) => n + s.deferred, 0) },
       peers: { direct: directSummary, directVmRealm: realmSummary, directAwaited: directAwaitSummary, modelLatencyMs },
       speedUpVsModel: speedUp,
       deferred10k: { ms: deferredMs, perRunMs: deferreds.map((d) => d.ms), ingestBatchMs: ingestMs, ingestBatchPerRunMs: ingests.map((d) => d.ms), ratioVsIngestBatch: deferredMs / ingestMs },

@@ -42,6 +42,12 @@ interface Waiter {
   resolve: () => void;
 }
 
+/** The usage window a deferred call's trace counts in, once the trace is on its way. */
+export interface DeferredCount {
+  windowStart: number;
+  model: string | undefined;
+}
+
 /**
  * Group commit. A deferred call's trace is durable before the call returns (kill -9 loses no trace),
  * yet 10,000 concurrent deferred calls cost a handful of transactions: every trace that arrives while
@@ -50,6 +56,7 @@ interface Waiter {
  */
 export class Recorder {
   private traces: CheckedTrace[] = [];
+  private counts: Array<DeferredCount | undefined> = [];
   private waiters: Waiter[] = [];
   private checks: ShadowCheck[] = [];
   private usage = new Map<string, UsageDelta>();
@@ -71,8 +78,9 @@ export class Recorder {
   }
 
   /** Resolves once the trace is committed (or, if the backend keeps failing, once that is reported). */
-  trace(trace: CheckedTrace): Promise<void> {
+  trace(trace: CheckedTrace, count?: DeferredCount): Promise<void> {
     this.traces.push(trace);
+    this.counts.push(count);
     const done = new Promise<void>((resolve) => this.waiters.push({ resolve }));
     this.kick();
     return done;
@@ -130,6 +138,11 @@ export class Recorder {
     while (n < this.traces.length && n < MAX_TRACES && (n === 0 || bytes + approximateBytes(this.traces[n]) <= MAX_BYTES)) bytes += approximateBytes(this.traces[n++]);
     const traces = this.traces.splice(0, n);
     const waiters = this.waiters.splice(0, n);
+    // A deferred call is counted in the report that carries its trace: counts never run ahead of
+    // the traces they count, should the process die between two reports.
+    this.counts.splice(0, n).forEach((count, i) => {
+      if (count) this.counters(traces[i].bucket, count.windowStart, count.model).deferred++;
+    });
     const usage = [...this.usage.values()];
     this.usage.clear();
     const checks = this.checks.splice(0);

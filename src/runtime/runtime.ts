@@ -2,7 +2,7 @@ import type { BackendClient } from "../backend/client.js";
 import { api } from "../contract/api.js";
 import type { ServingView } from "../contract/documents.js";
 import { loadFunction, type CompiledFunction } from "./loadFunction.js";
-import { Recorder } from "./recorder.js";
+import { Recorder, type DeferredCount } from "./recorder.js";
 import { canonicalKey, isShadowed } from "./shadowSample.js";
 import type { AgentRuntime, CallModel, CallOptions, CallResult, ModelReply } from "./types.js";
 
@@ -117,17 +117,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return { row: recorder.counters(bucket, windowStart, c.model), costs: c };
   };
 
-  const recordTrace = (bucket: string, input: unknown, reply: ModelReply, latencyMs: number): Promise<void> =>
-    recorder.trace({
-      bucket,
-      input,
-      output: reply.output,
-      model: reply.model ?? costs.get(bucket)?.model ?? "unknown",
-      latencyMs: Math.max(0, reply.latencyMs ?? latencyMs),
-      tokensIn: Math.max(0, reply.tokensIn ?? 0),
-      tokensOut: Math.max(0, reply.tokensOut ?? 0),
-      ts: Date.now(),
-    });
+  const recordTrace = (bucket: string, input: unknown, reply: ModelReply, latencyMs: number, count?: DeferredCount): Promise<void> =>
+    recorder.trace(
+      {
+        bucket,
+        input,
+        output: reply.output,
+        model: reply.model ?? costs.get(bucket)?.model ?? "unknown",
+        latencyMs: Math.max(0, reply.latencyMs ?? latencyMs),
+        tokensIn: Math.max(0, reply.tokensIn ?? 0),
+        tokensOut: Math.max(0, reply.tokensOut ?? 0),
+        ts: Date.now(),
+      },
+      count,
+    );
 
   const askModel = async (callModel: CallModel): Promise<{ reply: ModelReply; latencyMs: number }> => {
     const started = performance.now();
@@ -187,8 +190,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
     }
     const { reply, latencyMs } = await askModel(callModel);
-    counters(bucket).row.deferred++;
-    if (callOptions.record ?? record) await recordTrace(bucket, input, reply, latencyMs);
+    const windowStart = windowOf(Date.now());
+    if (callOptions.record ?? record) await recordTrace(bucket, input, reply, latencyMs, { windowStart, model: costs.get(bucket)?.model });
+    else counters(bucket, windowStart).row.deferred++;
     return { output: reply.output, source: "deferred", ...(entry ? { entryId: entry.entryId } : {}) };
   };
 

@@ -121,7 +121,7 @@ describe("the agent runtime", () => {
     await rt.flush();
     const rows = await backend.query(api.daemon.runtime.usage, {});
     const sum = (f: "served" | "deferred") => rows.filter((r) => r.bucket === "acme:country:v1").reduce((n, r) => n + r[f], 0);
-    expect([sum("served"), sum("deferred")]).toEqual([20, 10]);
+    expect([sum("served"), sum("deferred")], errors.join("\n")).toEqual([20, 10]);
   });
 
   it("never serves code that does not match its hash or fails the code check, and says why", async () => {

@@ -20,6 +20,7 @@ export const KIND_STYLES: Record<string, KindStyle> = {
   "TRIGGER:VOLUME": { glyph: "▲", label: "VOLUME", color: "yellow" },
   "TRIGGER:CODE_CHANGE": { glyph: "Δ", label: "CODE_CHANGE", color: "magenta" },
   "TRIGGER:RECOVERY": { glyph: "↻", label: "RECOVERY", color: "red" },
+  "TRIGGER:DRIFT": { glyph: "≠", label: "DRIFT", color: "redBright" },
 };
 
 /** One glyph per verdict, the same in the vault table, the detail view, the buckets pane and the help. */

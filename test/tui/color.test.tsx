@@ -7,6 +7,7 @@ vi.hoisted(() => {
 
 import { cleanup } from "ink-testing-library";
 import { noColorFromEnv } from "../../src/tui/theme.js";
+import { fullData, NOW } from "./fixtures.js";
 import { renderApp } from "./helpers.js";
 
 afterEach(() => cleanup());
@@ -21,6 +22,14 @@ describe("colour", () => {
     expect(f).toMatch(/\u001B\[31m↻ RECOVERY/); // red
     expect(f).toMatch(/\u001B\[35mΔ CODE_CHANGE/); // magenta
     expect(f).toMatch(/\u001B\[32m◆ BOOT/); // green
+  });
+
+  test("a DRIFT row (the sixth trigger) shows its own glyph in bright red", async () => {
+    const data = fullData();
+    const drift = { _id: "drift1", _creationTime: NOW, kind: "TRIGGER:DRIFT", bucket: "acme:classify_lead_tier:v1", detail: "CUSUM 9.31 >= h 9.20", at: NOW };
+    data["daemon/triggers:recent"] = [drift, ...(data["daemon/triggers:recent"] as unknown[])];
+    const { frame } = await renderApp({ data });
+    expect(frame()).toMatch(/\u001B\[91m≠ DRIFT/);
   });
 
   test("each verdict has its own colour besides its glyph", async () => {

@@ -52,6 +52,7 @@ const KIND_HELP: Record<string, string> = {
   "TRIGGER:VOLUME": "a bucket hit the threshold",
   "TRIGGER:CODE_CHANGE": "the agent's code changed",
   "TRIGGER:RECOVERY": "primary compute failed, local took over",
+  "TRIGGER:DRIFT": "shadow checks disagree: entry demoted, recompile queued",
 };
 
 /** Wraps a help line at word boundaries, indenting continuations under the description. */

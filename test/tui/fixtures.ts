@@ -1,5 +1,5 @@
 /** Realistic query results, shaped like convex/daemon's, for the console tests. */
-const NOW = Date.now();
+export const NOW = Date.now();
 let id = 0;
 const doc = <T extends object>(fields: T) => ({ _id: `id${++id}`, _creationTime: NOW, ...fields });
 

@@ -8,6 +8,8 @@ import { codeHash } from "../../src/compiler/codeCheck.js";
 import { api } from "../../src/contract/api.js";
 import { createRuntime, type Runtime } from "../../src/runtime/index.js";
 import type { ModelReply } from "../../src/runtime/types.js";
+import { createAgent } from "../../data/acme-agent/src/agent.js";
+import { throughRuntime } from "../../data/acme-agent/src/throughRuntime.js";
 
 /**
  * The runtime against the real embedded backend: vault entries written through the job queue as
@@ -111,6 +113,32 @@ describe("the agent runtime", () => {
     expect(traces.map((t) => [t.input, t.output, t.model, t.tokensIn])).toEqual([[{ k: "zz" }, { code: "ZZ" }, "gpt-4o-mini-2024-07-18", 120]]);
     // A bucket with no entry goes to the model.
     expect(await rt.call("acme:other:v1", { k: "a" }, m.for({ k: "a" }))).toEqual({ code: "ZZ" });
+  });
+
+  it("the example agent's call sites go through it: the vault answers one call of qualifyLead, the model the other", async () => {
+    const COUNTRY = [
+      "const TABLE = { 'united kingdom': 'GB', 'deutschland': 'DE' };",
+      "export default function compiled(input) {",
+      "  const key = String(input.country).trim().toLowerCase();",
+      "  if (!Object.hasOwn(TABLE, key)) return undefined;",
+      "  return { code: TABLE[key] };",
+      "}",
+      "",
+    ].join("\n");
+    await putEntry("acme:normalize_country:v1", COUNTRY);
+    const rt = await start();
+    const asked: string[] = [];
+    const agent = createAgent(
+      throughRuntime(rt, async ({ bucket }) => {
+        asked.push(bucket);
+        return bucket === "acme:classify_lead_tier:v1" ? { tier: "B" } : { code: "XX" };
+      }),
+    );
+    const lead = { company: "Initech", title: "CTO", employees: 120, budgetUsd: 20_000, industry: "software" as const, region: "EMEA" as const };
+    expect(await agent.qualifyLead({ ...lead, countryText: " United Kingdom " })).toMatchObject({ countryCode: "GB", tier: "B" });
+    expect(asked).toEqual(["acme:classify_lead_tier:v1"]);
+    expect(await agent.qualifyLead({ ...lead, countryText: "Atlantis" })).toMatchObject({ countryCode: "XX" });
+    expect([...asked].sort()).toEqual(["acme:classify_lead_tier:v1", "acme:classify_lead_tier:v1", "acme:normalize_country:v1"]);
   });
 
   it("counts served and deferred calls per bucket and window", async () => {

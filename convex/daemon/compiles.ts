@@ -127,11 +127,22 @@ export const enqueue = adminMutation({
 });
 
 export const claim = adminMutation({
-  args: { owner: v.string(), leaseMs: v.number() },
-  handler: async (ctx, { owner, leaseMs }) => {
+  // prefer: pending jobs in the order the worker ranks them (expected saving, then age); the first
+  // still pending is claimed, else the oldest pending job.
+  args: { owner: v.string(), leaseMs: v.number(), prefer: v.optional(v.array(v.id("pending_compiles"))) },
+  handler: async (ctx, { owner, leaseMs, prefer }) => {
     checkText(owner, "owner");
     const lease = leaseArg(leaseMs);
-    const job = await ctx.db
+    if (prefer !== undefined && prefer.length > MAX_QUEUE) throw userError(`prefer: at most ${MAX_QUEUE} job ids, got ${prefer.length}`);
+    let job: Doc<"pending_compiles"> | null = null;
+    for (const id of prefer ?? []) {
+      const candidate = await ctx.db.get(id);
+      if (candidate?.status === "pending") {
+        job = candidate;
+        break;
+      }
+    }
+    job ??= await ctx.db
       .query("pending_compiles")
       .withIndex("by_status", (q) => q.eq("status", "pending"))
       .first();
@@ -330,6 +341,43 @@ export const pending = query({
       .withIndex("by_status", (q) => q.eq("status", "pending"))
       .take(200);
     return jobs.map((j) => ({ jobId: j._id, bucket: j.bucket, sha: j.sha, reason: j.reason }));
+  },
+});
+
+const MAX_QUEUE = 200;
+/** Traces read per bucket to estimate its recent call rate. */
+const RATE_SAMPLE = 100;
+
+/**
+ * The pending jobs (oldest first) with what ranking them by expected saving needs: each bucket's
+ * recent call rate (from its newest traces' call times) and what a call costs (its trace averages).
+ * Prices are the worker's to apply (src/contract/queueOrder.ts): they are not Convex's concern.
+ */
+export const queue = query({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db
+      .query("pending_compiles")
+      .withIndex("by_status", (q) => q.eq("status", "pending"))
+      .take(MAX_QUEUE);
+    const demand = new Map<string, { callsPerMinute: number; avgTokensIn: number; avgTokensOut: number; model?: string }>();
+    for (const bucket of new Set(jobs.map((j) => j.bucket))) {
+      const recent = await ctx.db
+        .query("proxy_traces")
+        .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
+        .order("desc")
+        .take(RATE_SAMPLE);
+      const times = recent.map((t) => t.ts);
+      const spanMs = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
+      const n = recent.length;
+      demand.set(bucket, {
+        callsPerMinute: spanMs > 0 ? ((n - 1) * 60_000) / spanMs : 0,
+        avgTokensIn: n ? recent.reduce((a, t) => a + t.tokensIn, 0) / n : 0,
+        avgTokensOut: n ? recent.reduce((a, t) => a + t.tokensOut, 0) / n : 0,
+        ...(n ? { model: recent[0].model } : {}),
+      });
+    }
+    return jobs.map((j) => ({ jobId: j._id, bucket: j.bucket, reason: j.reason, enqueuedAt: j.enqueuedAt, ...demand.get(j.bucket)! }));
   },
 });
 

@@ -1,6 +1,7 @@
 import React, { memo, useEffect, useMemo, useState } from "react";
 import { Box, useInput, type Key } from "ink";
 import { CONTROL_ACTIONS, resetProgressText, type ActionContext, type ControlAction } from "../contract/actions.js";
+import { rankQueue } from "../contract/queueOrder.js";
 import type { BackendClient } from "../backend/client.js";
 import { BucketsPane } from "./components/BucketsPane.js";
 import { Footer, FOOTER_HEIGHT, type Feedback, type FooterProps } from "./components/Footer.js";
@@ -108,6 +109,8 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
   const recentJobs = useSubscription(client, QUERIES.recentJobs, { limit: RECENT_JOBS_LIMIT });
   const vault = useSubscription(client, QUERIES.vault, {});
   const codeState = useSubscription(client, QUERIES.codeState, {});
+  const queue = useSubscription(client, QUERIES.queue, {});
+  const rankedQueue = useMemo(() => (queue.data ? rankQueue(queue.data) : undefined), [queue.data]);
   const usage = useSubscription(client, QUERIES.usage, { limit: USAGE_LIMIT });
 
   const [focus, setFocus] = useState<PaneId>("vault");
@@ -343,7 +346,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
         <Box flexDirection="row" height={size.topHeight}>
           <MemoHeartbeatPane beats={heartbeat.data} width={size.third} height={size.topHeight} />
           <MemoReplayPane replay={replay.data} width={size.third} height={size.topHeight} />
-          <MemoPipelinePane active={activeJobs.data} recent={recentJobs.data} verdicts={verdicts} currentSha={currentSha} width={size.lastThird} height={size.topHeight} />
+          <MemoPipelinePane active={activeJobs.data} recent={recentJobs.data} verdicts={verdicts} currentSha={currentSha} queue={rankedQueue} width={size.lastThird} height={size.topHeight} />
         </Box>
         <Box flexDirection="row" height={size.midHeight}>
           <MemoBucketsPane view={buckets.data} verdicts={verdicts} jobs={bucketJobs} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />

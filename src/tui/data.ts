@@ -10,6 +10,7 @@ export const QUERIES = {
   recentJobs: api.daemon.compiles.list,
   vault: api.daemon.vault.list,
   codeState: api.daemon.control.codeState,
+  queue: api.daemon.compiles.queue,
   usage: api.daemon.runtime.usage,
 } as const;
 

@@ -1,4 +1,5 @@
 import { api } from "../contract/api.js";
+import { rankQueue } from "../contract/queueOrder.js";
 import type { BackendClient } from "../backend/client.js";
 import type { Stage2Runner } from "../compiler/types.js";
 import { ScanCache } from "./scanner.js";
@@ -78,7 +79,10 @@ export class JobLoop {
   private async claim(): Promise<ClaimedJob | null> {
     const { client } = this.opts;
     try {
+      // The most valuable job first: expected saving (call rate x model price), then age.
+      const prefer = rankQueue(await client.query(api.daemon.compiles.queue, {})).map((j) => j.jobId);
       const job = await client.mutation(api.daemon.compiles.claim, {
+        prefer,
         owner: this.opts.owner,
         leaseMs: this.leaseMs,
       });

@@ -679,6 +679,22 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await m.jobs())[0].status).toBe("done");
       });
 
+      it("claim takes the first still-pending job of the worker's preferred order, else the oldest; queue gives each bucket's call rate and cost", async () => {
+        for (let i = 0; i < 11; i++) await m.ingest({ ...trace(B, i), ts: T0 + i * 6000 }); // one call every 6 s: 10 a minute
+        const { jobId: a } = await m.enqueue(A);
+        const { jobId: b } = await m.enqueue(B);
+        const queue = (await h.query(api.daemon.compiles.queue, {})) as Array<{ jobId: string; bucket: string; callsPerMinute: number; avgTokensIn: number }>;
+        expect(queue.map((j) => j.bucket)).toEqual([A, B]);
+        expect(queue[1].callsPerMinute).toBeCloseTo(10, 6);
+        expect(queue[0].callsPerMinute).toBe(0);
+        const first = await h.mutation(api.daemon.compiles.claim, { adminToken: TOKEN, owner: "w", leaseMs: 10_000, prefer: [b, a] });
+        expect(first.jobId).toBe(b);
+        // b is running now: the preference falls through to a.
+        const second = await h.mutation(api.daemon.compiles.claim, { adminToken: TOKEN, owner: "w", leaseMs: 10_000, prefer: [b] });
+        expect(second.jobId).toBe(a);
+        expect(await m.claim()).toBeNull();
+      });
+
       it("a job that failed maxAttempts times stays failed with its last error", async () => {
         const { jobId } = await m.enqueue(A);
         for (let i = 1; i <= 3; i++) {

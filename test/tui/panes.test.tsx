@@ -285,7 +285,7 @@ describe("footer and connection", () => {
   test("unmount unsubscribes every query", async () => {
     const app = await renderApp();
     expect(app.client.listenerCount("daemon/triggers:recent")).toBe(1);
-    expect(app.client.subscriptions.size).toBe(9);
+    expect(app.client.subscriptions.size).toBe(10);
     app.unmount();
     for (const name of app.client.subscriptions.keys()) expect(app.client.listenerCount(name), name).toBe(0);
   });

@@ -1,5 +1,6 @@
 import React from "react";
 import { Text } from "ink";
+import type { RankedJob } from "../../contract/queueOrder.js";
 import type { CompileJob, VaultVerdict } from "../data.js";
 import { bar, fit, printable } from "../format.js";
 import { useTheme, VERDICT_STYLES } from "../theme.js";
@@ -13,6 +14,8 @@ export interface PipelinePaneProps {
   /** Verdicts at `currentSha`: a finished job shows what it concluded ("… waiting"), not just "done". */
   verdicts?: ReadonlyMap<string, VaultVerdict>;
   currentSha?: string;
+  /** Pending jobs in the order they will be claimed (expected saving, then age). */
+  queue?: readonly RankedJob[];
   width: number;
   height: number;
 }
@@ -30,11 +33,21 @@ const FINISHED_GLYPH: Record<string, [string, string]> = {
   failed: ["!", "red"],
 };
 
-export function PipelinePane({ active, recent, verdicts, currentSha, width, height }: PipelinePaneProps): React.JSX.Element {
+/** "route_ticket $0.012/min › normalize_country" : the claim order, most valuable first. */
+export function queueOrderText(queue: readonly RankedJob[]): string {
+  return queue
+    .map((j) => {
+      const name = j.bucket.split(":")[1] ?? j.bucket;
+      return j.savingPerMinuteUsd === undefined ? name : `${name} $${j.savingPerMinuteUsd.toPrecision(2)}/min`;
+    })
+    .join(" › ");
+}
+
+export function PipelinePane({ active, recent, verdicts, currentSha, queue, width, height }: PipelinePaneProps): React.JSX.Element {
   const theme = useTheme();
   const w = innerWidth(width);
   const running = active ?? [];
-  const queued = (recent ?? []).filter((j) => j.status === "pending").length;
+  const queued = queue?.length ?? (recent ?? []).filter((j) => j.status === "pending").length;
   const noteParts = [running.length > 1 ? `${running.length} running` : "", queued ? `${queued} queued` : ""].filter(Boolean);
   const note = noteParts.length ? noteParts.join(" · ") : undefined;
   const job = running[0];
@@ -50,7 +63,7 @@ export function PipelinePane({ active, recent, verdicts, currentSha, width, heig
     return (
       <Pane title="Pipeline" note={note} width={width} height={height}>
         <Text dimColor wrap="truncate">
-          {active === undefined ? "waiting…" : queued ? "waiting for the worker to claim" : "idle"}
+          {active === undefined ? "waiting…" : queue?.length ? `next ${printable(queueOrderText(queue))}` : queued ? "waiting for the worker to claim" : "idle"}
         </Text>
         {last && (
           <Text wrap="truncate">

@@ -18,7 +18,7 @@
  * What is compiled, and why:
  * - Generate calls (`generateText`, `generateObject`) without tools. The input is the last user
  *   message's text, parsed when it is JSON; the answer is the model's text, parsed when it is JSON.
- *   That is the same rule the trace importers use (compiler/traceFormats.ts), so live traces and
+ *   That is the same rule the trace importers use (contract/traceFormats.ts), so live traces and
  *   imported ones of a bucket look alike.
  * - Calls with tools pass through to the model untouched: a tool call is a step of an agent loop,
  *   not an answer a function of the input could give.
@@ -29,6 +29,7 @@
  * in that shape (nested usage, `{ unified, raw }` finish reason).
  */
 import type { LanguageModelMiddleware } from "ai";
+import { parseMaybe } from "../contract/traceFormats.js";
 import type { AgentRuntime, CallResult, ModelReply } from "./types.js";
 
 // The provider shapes, taken from the middleware type that "ai" itself exports: "@ai-sdk/provider"
@@ -83,7 +84,7 @@ function lastUserInput(prompt: Prompt): unknown {
     const message = prompt[i];
     if (message.role !== "user") continue;
     const text = message.content.map((part) => (part.type === "text" ? part.text : "")).join("");
-    return parseWhenJson(text);
+    return parseMaybe(text);
   }
   return undefined;
 }
@@ -91,7 +92,7 @@ function lastUserInput(prompt: Prompt): unknown {
 /** What the runtime records of a model call: the answer text parsed when JSON, the model, the tokens. */
 function replyOf(result: GenerateResult, fallbackModelId: string): ModelReply {
   return {
-    output: parseWhenJson(answerText(result)),
+    output: parseMaybe(answerText(result)),
     model: result.response?.modelId ?? fallbackModelId,
     tokensIn: result.usage.inputTokens.total,
     tokensOut: result.usage.outputTokens.total,
@@ -143,13 +144,3 @@ function answerTextOf(output: unknown, jsonMode: boolean): string {
   return JSON.stringify(output) ?? "null";
 }
 
-/** A string parsed when it is JSON, else the string itself (the rule of compiler/traceFormats.ts parseMaybe). */
-function parseWhenJson(text: string): unknown {
-  const trimmed = text.trim();
-  if (trimmed === "") return text;
-  try {
-    return JSON.parse(trimmed) as unknown;
-  } catch {
-    return text;
-  }
-}

@@ -1,4 +1,5 @@
 import type { CheckedTrace } from "../contract/documents.js";
+import type { UsageWindow } from "../contract/savings.js";
 
 /** What one `report` mutation carries: traces, counter deltas and shadow checks, in one transaction. */
 export interface Report {
@@ -7,18 +8,8 @@ export interface Report {
   checks: ShadowCheck[];
 }
 
-export interface UsageDelta {
-  bucket: string;
-  windowStart: number;
-  served: number;
-  deferred: number;
-  shadowed: number;
-  shadowAgree: number;
-  tokensInAvoided: number;
-  tokensOutAvoided: number;
-  latencyMsAvoided: number;
-  model?: string;
-}
+/** One bucket's counts in one window, added to its `usage` row by the backend (src/contract/savings.ts reads them). */
+export type UsageDelta = UsageWindow;
 
 export interface ShadowCheck {
   bucket: string;

@@ -149,6 +149,14 @@ export default defineSchema({
     latencyMsSum: v.optional(v.number()),
     /** The model of the bucket's latest trace. */
     model: v.optional(v.string()),
+    /** The latest call's time (its trace's ts) and the smoothed gap between calls: its call rate. */
+    lastCallTs: v.optional(v.number()),
+    intervalEwmaMs: v.optional(v.number()),
+    /**
+     * Set when a drift demoted the bucket's entry: traces up to this seq describe answers the model
+     * no longer gives, so compiles learn only from the traces after it.
+     */
+    trainFromSeq: v.optional(v.number()),
   }).index("by_key", ["key"]),
 
   pending_compiles: defineTable({
@@ -240,6 +248,9 @@ export default defineSchema({
     entryId: v.id("vault_index"),
     agree: v.boolean(),
     at: v.number(),
+    // The global trace seq before the report that carried this check: where a drift that starts
+    // with this check begins in proxy_traces (absent on rows from before it existed).
+    seqAt: v.optional(v.number()),
   }).index("by_entry", ["entryId"]),
 
   // One row per bucket per window: the runtime's served/deferred/shadowed counters and what serving avoided.

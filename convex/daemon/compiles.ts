@@ -164,7 +164,12 @@ export const claim = adminMutation({
       jobId: job._id,
       detail: `claimed by ${owner} (attempt ${attempts}/${job.maxAttempts}, ${job.reason})`,
     });
-    return { jobId: job._id, bucket: job.bucket, sha: job.sha, reason: job.reason, claimToken, attempts, uptoSeq: job.uptoSeq };
+    // A drift moved where the bucket's compiles learn from (runtime.ts trainFromDriftStart).
+    const bucketRow = await ctx.db
+      .query("buckets")
+      .withIndex("by_key", (q) => q.eq("key", job.bucket))
+      .unique();
+    return { jobId: job._id, bucket: job.bucket, sha: job.sha, reason: job.reason, claimToken, attempts, uptoSeq: job.uptoSeq, trainFromSeq: bucketRow?.trainFromSeq };
   },
 });
 
@@ -345,13 +350,11 @@ export const pending = query({
 });
 
 const MAX_QUEUE = 200;
-/** Traces read per bucket to estimate its recent call rate. */
-const RATE_SAMPLE = 100;
 
 /**
- * The pending jobs (oldest first) with what ranking them by expected saving needs: each bucket's
- * recent call rate (from its newest traces' call times) and what a call costs (its trace averages).
- * Prices are the worker's to apply (src/contract/queueOrder.ts): they are not Convex's concern.
+ * The pending jobs (oldest first) with what ranking them by expected saving needs: each bucket's call
+ * rate (from the smoothed gap between its calls, kept by the ingest path) and what a call costs (its
+ * trace averages). Prices are the worker's to apply (src/contract/queueOrder.ts), not Convex's.
  */
 export const queue = query({
   args: {},
@@ -362,19 +365,16 @@ export const queue = query({
       .take(MAX_QUEUE);
     const demand = new Map<string, { callsPerMinute: number; avgTokensIn: number; avgTokensOut: number; model?: string }>();
     for (const bucket of new Set(jobs.map((j) => j.bucket))) {
-      const recent = await ctx.db
-        .query("proxy_traces")
-        .withIndex("by_bucket_seq", (q) => q.eq("bucket", bucket))
-        .order("desc")
-        .take(RATE_SAMPLE);
-      const times = recent.map((t) => t.ts);
-      const spanMs = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
-      const n = recent.length;
+      const row = await ctx.db
+        .query("buckets")
+        .withIndex("by_key", (q) => q.eq("key", bucket))
+        .unique();
+      const n = row?.summedTraces ?? 0;
       demand.set(bucket, {
-        callsPerMinute: spanMs > 0 ? ((n - 1) * 60_000) / spanMs : 0,
-        avgTokensIn: n ? recent.reduce((a, t) => a + t.tokensIn, 0) / n : 0,
-        avgTokensOut: n ? recent.reduce((a, t) => a + t.tokensOut, 0) / n : 0,
-        ...(n ? { model: recent[0].model } : {}),
+        callsPerMinute: row?.intervalEwmaMs ? 60_000 / row.intervalEwmaMs : 0,
+        avgTokensIn: n ? (row?.tokensInSum ?? 0) / n : 0,
+        avgTokensOut: n ? (row?.tokensOutSum ?? 0) / n : 0,
+        ...(row?.model === undefined ? {} : { model: row.model }),
       });
     }
     return jobs.map((j) => ({ jobId: j._id, bucket: j.bucket, reason: j.reason, enqueuedAt: j.enqueuedAt, ...demand.get(j.bucket)! }));

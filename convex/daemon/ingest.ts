@@ -60,6 +60,9 @@ interface TraceSums {
   tokensOutSum: number;
   latencyMsSum: number;
   model?: string;
+  /** When the latest call happened (its trace's ts) and the smoothed gap between calls: the call rate. */
+  lastCallTs?: number;
+  intervalEwmaMs?: number;
 }
 
 function sumsOf(row: Doc<"buckets"> | null): TraceSums {
@@ -69,8 +72,13 @@ function sumsOf(row: Doc<"buckets"> | null): TraceSums {
     tokensOutSum: row?.tokensOutSum ?? 0,
     latencyMsSum: row?.latencyMsSum ?? 0,
     ...(row?.model === undefined ? {} : { model: row.model }),
+    ...(row?.lastCallTs === undefined ? {} : { lastCallTs: row.lastCallTs }),
+    ...(row?.intervalEwmaMs === undefined ? {} : { intervalEwmaMs: row.intervalEwmaMs }),
   };
 }
+
+/** Weight of the newest gap in the smoothed gap between calls (about the last 10 calls count). */
+const RATE_SMOOTHING = 0.1;
 
 function addToSums(sums: TraceSums, trace: TraceInput): void {
   sums.summedTraces += 1;
@@ -78,6 +86,12 @@ function addToSums(sums: TraceSums, trace: TraceInput): void {
   sums.tokensOutSum += trace.tokensOut;
   sums.latencyMsSum += trace.latencyMs;
   sums.model = trace.model;
+  const ts = trace.ts ?? Date.now();
+  if (sums.lastCallTs !== undefined) {
+    const gap = Math.max(0, ts - sums.lastCallTs);
+    sums.intervalEwmaMs = sums.intervalEwmaMs === undefined ? gap : (1 - RATE_SMOOTHING) * sums.intervalEwmaMs + RATE_SMOOTHING * gap;
+  }
+  sums.lastCallTs = Math.max(ts, sums.lastCallTs ?? ts);
 }
 
 interface BucketState {
@@ -307,13 +321,18 @@ export const buckets = query({
  * the worker fails the job with that reason at once instead of running out of memory on it.
  */
 export const traces = query({
-  args: { bucket: v.string(), limit: v.optional(v.number()), uptoSeq: v.optional(v.number()) },
-  handler: async (ctx, { bucket, limit, uptoSeq }) => {
+  // fromSeq (exclusive) and uptoSeq (inclusive) bound the seqs; the newest `limit` within them.
+  args: { bucket: v.string(), limit: v.optional(v.number()), uptoSeq: v.optional(v.number()), fromSeq: v.optional(v.number()) },
+  handler: async (ctx, { bucket, limit, uptoSeq, fromSeq }) => {
     checkBucketKey(bucket);
     const n = checkInt(limit ?? 1000, "limit", 1, MAX_TRACES_QUERY);
     const newest = await ctx.db
       .query("proxy_traces")
-      .withIndex("by_bucket_seq", (q) => (uptoSeq === undefined ? q.eq("bucket", bucket) : q.eq("bucket", bucket).lte("seq", uptoSeq)))
+      .withIndex("by_bucket_seq", (q) => {
+        const b = q.eq("bucket", bucket);
+        const lower = fromSeq === undefined ? b : b.gt("seq", fromSeq);
+        return uptoSeq === undefined ? lower : lower.lte("seq", uptoSeq);
+      })
       .order("desc")
       .take(n);
     for (const row of newest) {

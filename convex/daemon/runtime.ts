@@ -12,6 +12,7 @@ import { traceValidator } from "../lib/traceShape.js";
 import { checkBucketKey, checkInt, checkNonNegative, checkText, checkTraceBatch } from "../lib/validate.js";
 import { isUsable } from "../lib/verdicts.js";
 import { currentSha } from "../model/code.js";
+import { readCounter, TRACE_SEQ } from "../model/counters.js";
 import { enqueueJob } from "./compiles.js";
 import { ingestTraces, MAX_BATCH, writeEventRows } from "./ingest.js";
 import { writeTrigger } from "./triggers.js";
@@ -114,12 +115,12 @@ function watched(entry: Doc<"vault_index"> | null): entry is Doc<"vault_index"> 
  * (bucket, current sha) with reason DRIFT. Checks of an entry that is gone (reset --all), demoted
  * already or not servable are recorded and change nothing. Returns the entries demoted.
  */
-async function applyChecks(ctx: MutationCtx, checks: ShadowCheckInput[], entries: Map<Id<"vault_index">, Folding>): Promise<Id<"vault_index">[]> {
+async function applyChecks(ctx: MutationCtx, checks: ShadowCheckInput[], entries: Map<Id<"vault_index">, Folding>, seqAt: number): Promise<Id<"vault_index">[]> {
   const demoted: Id<"vault_index">[] = [];
   const now = Date.now();
   let sha: string | undefined;
   for (const c of checks) {
-    await ctx.db.insert("shadow_checks", { bucket: c.bucket, entryId: c.entryId, agree: c.agree, at: now });
+    await ctx.db.insert("shadow_checks", { bucket: c.bucket, entryId: c.entryId, agree: c.agree, at: now, seqAt });
     const f = entries.get(c.entryId);
     if (f === undefined || !watched(f.entry) || f.drift.demoted) continue;
     const { state, demote, evidence } = updateDrift(f.drift, c.agree);
@@ -134,11 +135,32 @@ async function applyChecks(ctx: MutationCtx, checks: ShadowCheckInput[], entries
     // enqueueJob dedupes only on a live job of (bucket, sha): a finished job or an existing vault
     // entry does not stop it. A live job (VOLUME retry, CODE_CHANGE) is reused: its result is a
     // new entry too.
+    await trainFromDriftStart(ctx, entry, state.runChecks);
     const { jobId } = await enqueueJob(ctx, entry.bucket, sha, "DRIFT");
     await writeTrigger(ctx, { kind: "TRIGGER:DRIFT", bucket: entry.bucket, jobId, detail: evidence });
   }
   for (const [id, f] of entries) if (f.changed) await ctx.db.patch(id, { drift: f.drift });
   return demoted;
+}
+
+/**
+ * The recompile learns the new answers, not the old ones: the bucket's compiles from now on read
+ * only the traces after the drift began (the first of the `runChecks` checks the drift test counts
+ * since its statistic last stood at zero).
+ */
+async function trainFromDriftStart(ctx: MutationCtx, entry: Doc<"vault_index">, runChecks: number): Promise<void> {
+  const run = await ctx.db
+    .query("shadow_checks")
+    .withIndex("by_entry", (q) => q.eq("entryId", entry._id))
+    .order("desc")
+    .take(Math.max(1, runChecks));
+  const first = run[run.length - 1];
+  if (first?.seqAt === undefined) return;
+  const bucket = await ctx.db
+    .query("buckets")
+    .withIndex("by_key", (q) => q.eq("key", entry.bucket))
+    .unique();
+  if (bucket !== null) await ctx.db.patch(bucket._id, { trainFromSeq: Math.max(bucket.trainFromSeq ?? 0, first.seqAt) });
 }
 
 /**
@@ -173,10 +195,11 @@ export const report = adminMutation({
       }
     }
 
+    const seqAt = await readCounter(ctx, TRACE_SEQ);
     const rows = traces.length === 0 ? [] : await ingestTraces(ctx, traces, "runtime", true);
     if (rows.length > 0) await writeEventRows(ctx, rows, "runtime");
     await addUsage(ctx, usage);
-    const demoted = await applyChecks(ctx, checks, entries);
+    const demoted = await applyChecks(ctx, checks, entries, seqAt);
     return { inserted: rows.length, demoted };
   },
 });

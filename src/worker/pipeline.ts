@@ -18,6 +18,8 @@ export interface ClaimedJob {
   attempts: number;
   /** Learn from traces up to this seq (VOLUME jobs); undefined: the newest. */
   uptoSeq?: number;
+  /** After a drift: learn only from traces after this seq. */
+  trainFromSeq?: number;
 }
 
 export interface PipelineDeps {
@@ -62,6 +64,7 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
       bucket: job.bucket,
       limit: MAX_TRACES,
       ...(job.uptoSeq === undefined ? {} : { uptoSeq: job.uptoSeq }),
+      ...(job.trainFromSeq === undefined ? {} : { fromSeq: job.trainFromSeq }),
     })
     .catch((e: unknown) => {
       const line = errorLine(e);
@@ -73,17 +76,8 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
     const { problems } = checkTraceValue(r, "stored");
     if (problems.length > 0) throw new BadTraceError(`${STORED_TRACE_REFUSED}: seq ${r.seq} of ${job.bucket}: ${problemText(problems[0])}`);
   }
-  const traces: Trace[] = rows.map((r) => ({
-    bucket: r.bucket,
-    input: r.input,
-    output: r.output,
-    model: r.model,
-    latencyMs: r.latencyMs,
-    tokensIn: r.tokensIn,
-    tokensOut: r.tokensOut,
-    ts: new Date(r.ts).toISOString(),
-  }));
-  if (traces.length === 0) throw new Error(`no traces recorded for ${job.bucket}`);
+  const traces: Trace[] = rows;
+  if (traces.length === 0) throw new Error(`no traces recorded for ${job.bucket}${job.trainFromSeq === undefined ? "" : ` since its drift (after seq ${job.trainFromSeq})`}`);
 
   const result = await compileBucket(traces, {
     bucket: job.bucket,

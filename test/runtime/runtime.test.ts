@@ -186,7 +186,15 @@ describe("the agent runtime", () => {
   it("shadow checks a served call after answering; a drifting entry is demoted, stops being served, and a DRIFT recompile is queued", async () => {
     const id = await putEntry("acme:country:v1", LOOKUP);
     const rt = await start({ shadowRate: 1 });
-    // The model now says something else for every input: the compiled answers have gone stale.
+    // At first the model agrees with the compiled function: checks pass, their calls become traces.
+    const agreeing = model((input) => ({ code: (input as { k: string }).k.toUpperCase() }));
+    for (let i = 0; i < 12; i++) {
+      const input = { k: i % 2 ? "a" : "b", i };
+      expect((await rt.callDetailed("acme:country:v1", input, agreeing.for(input))).source).toBe("served");
+    }
+    await waitUntil("the agreeing checks to be recorded", async () => (await runtimeTraces("acme:country:v1")).length === 12);
+    await rt.flush();
+    // Then the model says something else for every input: the compiled answers have gone stale.
     const m = model((input) => ({ code: `new-${(input as { k: string }).k}` }));
     let served = 0;
     for (let i = 0; i < 40 && rt.serving().has("acme:country:v1"); i++) {
@@ -206,6 +214,13 @@ describe("the agent runtime", () => {
     // Shadow-checked calls were answered by the model, so they are traces the recompile learns from.
     await rt.flush();
     expect((await runtimeTraces("acme:country:v1")).length).toBeGreaterThanOrEqual(served);
+    // The recompile learns from the traces since the drift began, not the agreeing ones before it.
+    const job = await backend.mutation(api.daemon.compiles.claim, { owner: "test", leaseMs: 30_000 });
+    expect(job?.reason).toBe("DRIFT");
+    expect(job?.trainFromSeq).toBeGreaterThanOrEqual(12);
+    const learnable = await backend.query(api.daemon.ingest.traces, { bucket: "acme:country:v1", fromSeq: job!.trainFromSeq });
+    expect(learnable.length).toBeGreaterThanOrEqual(9);
+    expect(learnable.every((t) => String((t.output as { code: string }).code).startsWith("new-"))).toBe(true);
     // Served no more: the next call goes to the model.
     const after = await rt.callDetailed("acme:country:v1", { k: "a" }, m.for({ k: "a" }));
     expect(after.source).toBe("deferred");

@@ -86,10 +86,8 @@ describe("nia sink", () => {
     const { url } = await stub(() => {
       /* never answers */
     });
-    const started = Date.now();
     const err = await createNiaSink({ apiKey: "k", baseUrl: url, timeoutMs: 300 }).publish(entry).catch((e: Error) => e);
     expect((err as Error).message).toBe("nia: timed out after 300 ms");
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it("names a refused connection", async () => {

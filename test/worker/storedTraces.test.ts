@@ -82,10 +82,8 @@ describe("a too-large trace already in the state", () => {
       onJob: (e) => events.push(`${e.phase} ${e.job.bucket}${e.detail ? `: ${e.detail}` : ""}`),
       onError: (e) => events.push(`error: ${e.message}`),
     });
-    const started = Date.now();
     loop.start();
     await waitUntil("the country job to fail", async () => (await jobs()).some((j) => j.bucket === COUNTRY && j.status === "failed"));
-    expect(Date.now() - started).toBeLessThan(15_000);
     const failed = (await jobs()).find((j) => j.bucket === COUNTRY)!;
     expect(failed.attempts).toBe(1); // at once: no retry could read another row
     expect(failed.error).toMatch(new RegExp(`^${STORED_TRACE_REFUSED}: seq ${countrySeqs[10]} of ${COUNTRY}: the trace is at least 50,000,`));

@@ -86,7 +86,6 @@ describe("failover from tensorlake to local", () => {
       });
       expect(runner.compute).toBe("tensorlake");
 
-      const started = Date.now();
       const out = await runner.run(CODE, INPUTS);
       expect(out).toEqual(await localResult());
       expect(local.calls).toBe(1);
@@ -95,7 +94,6 @@ describe("failover from tensorlake to local", () => {
       expect(reasons[0]).not.toContain("\n");
       expect(runner.compute).toBe("local");
       expect(computes).toEqual(["local"]);
-      expect(Date.now() - started).toBeLessThan(45_000);
     });
   }
 });

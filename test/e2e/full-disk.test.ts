@@ -14,7 +14,7 @@ import { runCli, startDaemonProc, waitFor } from "./cli.js";
 
 const mountPoint = mkdtempSync(path.join(tmpdir(), "full-disk-"));
 const mounted =
-  process.platform === "linux" && process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=1200k", "tmpfs", mountPoint]).status === 0;
+  process.platform === "linux" && process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=1800k", "tmpfs", mountPoint]).status === 0;
 
 afterAll(() => {
   if (mounted) spawnSync("umount", [mountPoint]);

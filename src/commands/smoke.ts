@@ -7,6 +7,8 @@ import { api } from "../contract/api.js";
 import { VERDICTS } from "../contract/rules.js";
 import { openBackend } from "../backend/open.js";
 import { printable } from "../backend/printable.js";
+import type { BackendClient } from "../backend/client.js";
+import { createRuntime } from "../runtime/index.js";
 import { startDaemon } from "../worker/daemon.js";
 import { createLogger } from "../worker/log.js";
 import { tailTriggers } from "../worker/triggerTail.js";
@@ -15,7 +17,40 @@ import { UsageError } from "./errors.js";
 import { seedIfEmpty } from "./daemonRunner.js";
 import { VERSION } from "./version.js";
 
-const TRIGGERS = ["TRIGGER:SCHEDULE", "TRIGGER:EVENT", "TRIGGER:VOLUME", "TRIGGER:CODE_CHANGE", "TRIGGER:RECOVERY"] as const;
+const TRIGGERS = ["TRIGGER:SCHEDULE", "TRIGGER:EVENT", "TRIGGER:VOLUME", "TRIGGER:CODE_CHANGE", "TRIGGER:RECOVERY", "TRIGGER:DRIFT"] as const;
+
+/** The probe agent's call site: its model first answers one thing, then, once compiled and served, another. */
+const PROBE = "smoke:drift_probe:v1";
+
+/**
+ * A small agent calling PROBE through the runtime (every served call shadow-checked): its model
+ * acknowledges every ticket until the vault serves the bucket, then, like a model after an upgrade,
+ * stops. The drift test must notice (TRIGGER:DRIFT), demote the entry and queue a recompile.
+ */
+function startProbeAgent(client: BackendClient, log: (line: string) => void): { stop: () => Promise<void> } {
+  const runtime = createRuntime({ backend: client, shadowRate: 1, flushMs: 100, onError: (e) => log(`probe: ${printable(e.message)}`) });
+  let upgraded = false;
+  let stopped = false;
+  const loop = (async () => {
+    await runtime.ready();
+    for (let i = 0; !stopped; i++) {
+      if (!upgraded && runtime.serving().has(PROBE)) {
+        upgraded = true;
+        log(`probe: ${PROBE} is served now; its model changes its answer`);
+      }
+      const answer = { ack: !upgraded };
+      await runtime.call(PROBE, { n: i, text: `ticket ${i}` }, async () => ({ output: answer, model: "gpt-4o-mini", tokensIn: 50, tokensOut: 3, latencyMs: 400 }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop.catch(() => undefined);
+      await runtime.close();
+    },
+  };
+}
 
 /** A port where nothing listens: the Tensorlake primary pointed there fails with ECONNREFUSED. */
 async function closedPort(): Promise<number> {
@@ -36,7 +71,7 @@ async function firstSourceFile(dir: string): Promise<string> {
 export function registerSmoke(program: Command): void {
   program
     .command("smoke")
-    .description("end to end on a temporary state file: all five triggers observed and vault entries written, whatever their verdicts (exit 0/1)")
+    .description("end to end on a temporary state file: all six triggers observed and vault entries written, whatever their verdicts (exit 0/1)")
     .option("--timeout <s>", "give up after this many seconds", "120")
     .addHelpText("after", "\nExamples:\n  compile-daemon smoke\n  compile-daemon smoke --json")
     .action(async (opts: { timeout: string }, cmd: Command) => {
@@ -65,11 +100,13 @@ async function runSmoke(agentDir: string, timeoutMs: number, json: boolean): Pro
   const quiet = createLogger({ format: "ndjson", out: devNull(), err: process.stderr });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   let touched = false;
+  let probe: { stop: () => Promise<void> } | undefined;
   try {
     const seeded = await seedIfEmpty(client, agentCopy);
     log(`seeded ${seeded} traces into ${dir}/state.db; primary compute points at 127.0.0.1:${port} (nothing listens)`);
     await client.mutation(api.daemon.control.speed, { speedMs: 5 });
     daemon = await startDaemon({ client, agentDir: agentCopy, version: VERSION, logger: quiet, env, heartbeatMs: 500, codePollMs: 2000 });
+    probe = startProbeAgent(client, log);
 
     let vaultCount = 0;
     const done = new Promise<boolean>((resolve) => {
@@ -112,6 +149,7 @@ async function runSmoke(agentDir: string, timeoutMs: number, json: boolean): Pro
     }
     return ok;
   } finally {
+    await probe?.stop().catch(() => undefined);
     await daemon?.stop(2000).catch(() => undefined);
     await client.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);

@@ -214,13 +214,13 @@ describe("command-line manners", () => {
     expect(r.stderr).toMatch(/:2: not valid JSON/);
   });
 
-  it("smoke observes all five triggers and exits 0", () => {
+  it("smoke observes all six triggers, DRIFT included, and exits 0", () => {
     const r = runCli(["smoke", "--json"]);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { ok: boolean; triggers: Record<string, number | null> };
     expect(out.ok).toBe(true);
-    for (const k of ["TRIGGER:SCHEDULE", "TRIGGER:EVENT", "TRIGGER:VOLUME", "TRIGGER:CODE_CHANGE", "TRIGGER:RECOVERY"]) {
-      expect(out.triggers[k]).not.toBeNull();
+    for (const k of ["TRIGGER:SCHEDULE", "TRIGGER:EVENT", "TRIGGER:VOLUME", "TRIGGER:CODE_CHANGE", "TRIGGER:RECOVERY", "TRIGGER:DRIFT"]) {
+      expect(out.triggers[k], k).not.toBeNull();
     }
   });
 });

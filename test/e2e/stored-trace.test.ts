@@ -57,7 +57,16 @@ it("a daemon on a state holding a 50 MB trace fails that job at once with the re
   expect(settled.country.error).toMatch(new RegExp(`^${STORED_TRACE_REFUSED}: seq ${seqs[7]} of ${COUNTRY}: the trace is at least 50,000,\\d{3} bytes`));
   expect(d.child.exitCode).toBeNull();
   expect(d.stderr()).not.toMatch(/heap|FATAL/i);
-  const failedLines = d.lines.filter((l) => l.type === "job" && l.phase === "failed");
+  // The daemon logs the failure after it committed it: wait for the line too, not only the state.
+  const failedLines = await waitFor(
+    "the failed job's log line",
+    () => {
+      const lines = d.lines.filter((l) => l.type === "job" && l.phase === "failed");
+      return lines.length > 0 ? lines : undefined;
+    },
+    30_000,
+    100,
+  );
   expect(failedLines.map((l) => l.bucket)).toEqual([COUNTRY]);
 
   // A restart finds nothing to die on: the job stays failed with its reason.

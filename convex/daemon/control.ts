@@ -4,6 +4,7 @@ import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
+import { traceOf } from "../lib/traceShape.js";
 import type { CheckedTrace } from "../lib/traceRules.js";
 import { checkBucketKey, checkInt, checkText, MAX_INJECT } from "../lib/validate.js";
 import { MAX_SPEED_MS, MIN_SPEED_MS } from "../lib/pacing.js";
@@ -304,16 +305,7 @@ export const inject = adminMutation({
       rows.push(
         await ingestTrace(
           ctx,
-          {
-            bucket,
-            input: t.input,
-            output: t.output,
-            model: t.model,
-            latencyMs: t.latencyMs,
-            tokensIn: t.tokensIn,
-            tokensOut: t.tokensOut,
-            ts: now,
-          },
+          { ...traceOf(t), bucket, ts: now },
           "inject",
         ),
       );

@@ -4,7 +4,7 @@ import type { traceSourceValidator } from "../schema.js";
 import { query } from "../_generated/server.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
-import { traceValidator } from "../lib/traceShape.js";
+import { traceOf, traceValidator } from "../lib/traceShape.js";
 import { adminMutation } from "../lib/adminMutation.js";
 import { userError } from "../lib/errors.js";
 import { checkBucketKey, checkInt, checkTrace, checkTraceBatch, compileThreshold } from "../lib/validate.js";
@@ -178,18 +178,7 @@ export class TraceIngest {
     const { ctx, threshold } = this;
     const now = Date.now();
     const seq = await this.nextSeq();
-    const traceId = await ctx.db.insert("proxy_traces", {
-      bucket: trace.bucket,
-      input: trace.input,
-      output: trace.output,
-      model: trace.model,
-      latencyMs: trace.latencyMs,
-      tokensIn: trace.tokensIn,
-      tokensOut: trace.tokensOut,
-      ts: trace.ts ?? now,
-      source: this.source,
-      seq,
-    });
+    const traceId = await ctx.db.insert("proxy_traces", { ...traceOf(trace), ts: trace.ts ?? now, source: this.source, seq });
     const b = await this.bucket(trace, now);
     const { sinceCompile, count } = b;
 

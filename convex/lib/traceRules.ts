@@ -16,7 +16,7 @@
  * not be the recorded one.
  */
 
-import type { CheckedTrace } from "./traceShape.js";
+import { traceOf, type CheckedTrace } from "./traceShape.js";
 
 export type { CheckedTrace };
 
@@ -121,16 +121,9 @@ export function checkTraceValue(value: unknown, source: TraceSource): TraceCheck
   }
 
   if (walk.problems.length > 0) return { trace: null, problems: walk.problems.slice(0, MAX_PROBLEMS), bytes: walk.bytes };
-  const trace: CheckedTrace = {
-    bucket: bucket as string,
-    input: record.input,
-    output: record.output,
-    model: model as string,
-    latencyMs: record.latencyMs as number,
-    tokensIn: record.tokensIn as number,
-    tokensOut: record.tokensOut as number,
-  };
-  if (ts !== undefined) trace.ts = ts;
+  // Only the trace's own fields, checked above; `ts` as parsed (an ISO text becomes ms).
+  const { ts: _asWritten, ...fields } = traceOf(record as CheckedTrace & Record<string, unknown>);
+  const trace: CheckedTrace = ts === undefined ? fields : { ...fields, ts };
   return { trace, problems: [], bytes: walk.bytes, ...(typeof record.ts === "string" ? { tsText: record.ts } : {}) };
 }
 

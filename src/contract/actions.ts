@@ -195,7 +195,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
     id: "reset",
     key: "R",
     label: "reset",
-    help: "rewind the replay; clear traces, buckets, jobs, triggers, usage and shadow checks (the vault is kept)",
+    help: "rewind the replay; clear traces, buckets, jobs, triggers, usage (vault kept)",
     ctl: {
       args: [],
       options: [{ flags: "--all", field: "all", help: "also clear the vault (every compiled function)" }],

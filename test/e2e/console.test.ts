@@ -81,6 +81,8 @@ describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${m
     const filtered = await waitForScreen("STEP rows under the filter", () => (/› STEP/.test(screen()) ? screen() : undefined), 10_000);
     expect(filtered).toMatch(/› STEP .*(claimed|scan|synthesize|stage2|gate|envelope|vault)/);
     tmux("send-keys", "-t", session, "Escape");
+    // A key sent right after ESC would reach the console as alt+key: wait until the filter is gone.
+    await waitForScreen("the filter cleared", () => (/Triggers · \//.test(screen()) ? undefined : screen()), 10_000);
 
     tmux("send-keys", "-t", session, "p");
     const paused = await waitForScreen("PAUSED after p", () => (/PAUSED/.test(screen()) ? screen() : undefined), 10_000);

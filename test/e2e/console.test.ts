@@ -75,8 +75,12 @@ describe.skipIf(missing !== undefined)(`the console in a real 100x30 terminal${m
     process.stdout.write(`\n--- console capture (100x30) ---\n${withVault}\n--- end ---\n`);
 
     // The pipeline's STEP rows are in the stream (a fast replay soon scrolls them out of view: filter).
+    // One key at a time, each after the screen shows the last one took (keys sent together can
+    // arrive as one chunk of input).
     tmux("send-keys", "-t", session, "/");
+    await waitForScreen("the filter prompt", () => (/filter triggers:/.test(screen()) ? screen() : undefined), 10_000);
     tmux("send-keys", "-t", session, "-l", "STEP");
+    await waitForScreen("the typed filter", () => (/filter triggers:\s*STEP/.test(screen()) ? screen() : undefined), 10_000);
     tmux("send-keys", "-t", session, "Enter");
     const filtered = await waitForScreen("STEP rows under the filter", () => (/› STEP/.test(screen()) ? screen() : undefined), 10_000);
     expect(filtered).toMatch(/› STEP .*(claimed|scan|synthesize|stage2|gate|envelope|vault)/);

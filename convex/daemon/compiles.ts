@@ -8,6 +8,7 @@ import { checkBucketKey, checkInt, checkText } from "../lib/validate.js";
 import { jobStatusFor, retriesOnGrowth } from "../lib/verdicts.js";
 import type { Verdict } from "../lib/verdicts.js";
 import { retryAt } from "../lib/volume.js";
+import { readBucketCosts } from "../model/bucketCosts.js";
 import { currentSha } from "../model/code.js";
 import { writeTrigger } from "./triggers.js";
 import { vaultEntryValidator, writeVaultEntry } from "./vault.js";
@@ -365,16 +366,12 @@ export const queue = query({
       .take(MAX_QUEUE);
     const demand = new Map<string, { callsPerMinute: number; avgTokensIn: number; avgTokensOut: number; model?: string }>();
     for (const bucket of new Set(jobs.map((j) => j.bucket))) {
-      const row = await ctx.db
-        .query("buckets")
-        .withIndex("by_key", (q) => q.eq("key", bucket))
-        .unique();
-      const n = row?.summedTraces ?? 0;
+      const costs = await readBucketCosts(ctx, bucket);
       demand.set(bucket, {
-        callsPerMinute: row?.intervalEwmaMs ? 60_000 / row.intervalEwmaMs : 0,
-        avgTokensIn: n ? (row?.tokensInSum ?? 0) / n : 0,
-        avgTokensOut: n ? (row?.tokensOutSum ?? 0) / n : 0,
-        ...(row?.model === undefined ? {} : { model: row.model }),
+        callsPerMinute: costs?.callsPerMinute ?? 0,
+        avgTokensIn: costs?.avgTokensIn ?? 0,
+        avgTokensOut: costs?.avgTokensOut ?? 0,
+        ...(costs?.model === undefined ? {} : { model: costs.model }),
       });
     }
     return jobs.map((j) => ({ jobId: j._id, bucket: j.bucket, reason: j.reason, enqueuedAt: j.enqueuedAt, ...demand.get(j.bucket)! }));

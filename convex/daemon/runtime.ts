@@ -11,6 +11,7 @@ import { userError } from "../lib/errors.js";
 import { traceValidator } from "../lib/traceShape.js";
 import { checkBucketKey, checkInt, checkNonNegative, checkText, checkTraceBatch } from "../lib/validate.js";
 import { isUsable } from "../lib/verdicts.js";
+import { readBucketCosts } from "../model/bucketCosts.js";
 import { currentSha } from "../model/code.js";
 import { readCounter, TRACE_SEQ } from "../model/counters.js";
 import { enqueueJob } from "./compiles.js";
@@ -231,18 +232,14 @@ export const serving = query({
     entries.sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
     const buckets: Array<{ bucket: string; model?: string; avgTokensIn: number; avgTokensOut: number; avgLatencyMs: number }> = [];
     for (const { bucket } of entries) {
-      const row = await ctx.db
-        .query("buckets")
-        .withIndex("by_key", (q) => q.eq("key", bucket))
-        .unique();
-      const n = row?.summedTraces ?? 0;
-      if (row === null || n <= 0) continue;
+      const costs = await readBucketCosts(ctx, bucket);
+      if (costs === null) continue;
       buckets.push({
         bucket,
-        ...(row.model === undefined ? {} : { model: row.model }),
-        avgTokensIn: round2((row.tokensInSum ?? 0) / n),
-        avgTokensOut: round2((row.tokensOutSum ?? 0) / n),
-        avgLatencyMs: round2((row.latencyMsSum ?? 0) / n),
+        ...(costs.model === undefined ? {} : { model: costs.model }),
+        avgTokensIn: round2(costs.avgTokensIn),
+        avgTokensOut: round2(costs.avgTokensOut),
+        avgLatencyMs: round2(costs.avgLatencyMs),
       });
     }
     return { sha, entries, buckets };

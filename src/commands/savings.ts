@@ -36,37 +36,20 @@ export interface SavingsRead {
   warnings: string[];
 }
 
-/** Picks the UsageWindow fields out of a usage row (the document also carries _id, _creationTime). */
-export function usageWindowOf(row: Pick<Doc<"usage">, keyof UsageWindow>): UsageWindow {
-  const w: UsageWindow = {
-    bucket: row.bucket,
-    windowStart: row.windowStart,
-    served: row.served,
-    deferred: row.deferred,
-    shadowed: row.shadowed,
-    shadowAgree: row.shadowAgree,
-    tokensInAvoided: row.tokensInAvoided,
-    tokensOutAvoided: row.tokensOutAvoided,
-    latencyMsAvoided: row.latencyMsAvoided,
-  };
-  if (row.model !== undefined) w.model = row.model;
-  return w;
-}
-
 /**
  * Every usage row: one read of the newest USAGE_PAGE across buckets; when that is full, one read per
  * bucket instead (each again capped, which is then said in the warnings).
  */
 export async function readUsage(client: BackendClient, bucketKeys: readonly string[]): Promise<{ rows: UsageWindow[]; warnings: string[] }> {
   const all = await client.query(USAGE_QUERY, { limit: USAGE_PAGE });
-  if (all.length < USAGE_PAGE) return { rows: all.map(usageWindowOf), warnings: [] };
+  if (all.length < USAGE_PAGE) return { rows: all, warnings: [] };
   const keys = [...new Set([...bucketKeys, ...all.map((r) => r.bucket)])];
   const warnings: string[] = [];
   const rows: UsageWindow[] = [];
   for (const bucket of keys) {
     const some = await client.query(USAGE_QUERY, { bucket, limit: USAGE_PAGE });
     if (some.length === USAGE_PAGE) warnings.push(`${printable(bucket)}: only its newest ${USAGE_PAGE} usage windows are counted`);
-    rows.push(...some.map(usageWindowOf));
+    rows.push(...some);
   }
   return { rows, warnings };
 }

@@ -1,6 +1,6 @@
 import React from "react";
 import { Text } from "ink";
-import { computeSavings, type BucketInfo, type SavingsFigures, type SavingsReport, type UsageWindow } from "../../contract/savings.js";
+import { computeSavings, type BucketInfo, type SavingsFigures, type SavingsReport } from "../../contract/savings.js";
 import type { Usd } from "../../contract/prices.js";
 import { USAGE_LIMIT, type BucketsView, type UsageRow } from "../data.js";
 import { fit, fitRight } from "../format.js";
@@ -15,26 +15,13 @@ import { Pane, innerHeight, innerWidth } from "./Pane.js";
  */
 export function savingsOf(rows: readonly UsageRow[], buckets: BucketsView | undefined): SavingsReport {
   const models = new Map((buckets?.buckets ?? []).map((b) => [b.key, b.model]));
-  const windows: UsageWindow[] = [];
   const info = new Map<string, BucketInfo>();
   for (const r of rows) {
-    const w: UsageWindow = {
-      bucket: r.bucket,
-      windowStart: r.windowStart,
-      served: r.served,
-      deferred: r.deferred,
-      shadowed: r.shadowed,
-      shadowAgree: r.shadowAgree,
-      tokensInAvoided: r.tokensInAvoided,
-      tokensOutAvoided: r.tokensOutAvoided,
-      latencyMsAvoided: r.latencyMsAvoided,
-    };
-    if (r.model !== undefined) w.model = r.model;
-    windows.push(w);
     const model = models.get(r.bucket);
     if (!info.has(r.bucket)) info.set(r.bucket, model === undefined ? {} : { model });
   }
-  return computeSavings(windows, info);
+  // A usage row is a UsageWindow (plus its id fields): computeSavings reads it as it is.
+  return computeSavings(rows, info);
 }
 
 /** "$1.23", "$0.0123" (three significant digits below a dollar: a call costs a fraction of a cent), "unknown". */

@@ -72,13 +72,8 @@ export const take = adminMutation({
     const plan = row.paused || remaining <= 0 ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
     await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
     if (plan.n === 0) return { driving: true, fromCursor: row.cursorSeq ?? null, seeds: [] };
-    const cursor = row.cursorSeq;
-    const seeds = await ctx.db
-      .query("replay_source")
-      .withIndex("by_seq", (q) => (cursor === undefined ? q : q.gt("seq", cursor)))
-      .take(plan.n);
-    if (seeds.length === 0) await ctx.db.patch(row._id, { total, position: total });
-    return { driving: true, fromCursor: cursor ?? null, seeds: seeds.map((s) => ({ seq: s.seq, ...traceOf(s) })) };
+    const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
+    return { driving: true, fromCursor: row.cursorSeq ?? null, seeds: seeds.map((s) => ({ seq: s.seq, ...traceOf(s) })) };
   },
 });
 
@@ -117,6 +112,21 @@ export const advance = adminMutation({
   },
 });
 
+/**
+ * The next `n` seeds after the replay's cursor. None although the counter says more exist (seeds
+ * replaced by hand): the position is settled, so the replay reads as finished instead of retrying
+ * every second.
+ */
+async function seedsAfterCursor(ctx: MutationCtx, row: Doc<"replay_state">, n: number, total: number): Promise<Doc<"replay_source">[]> {
+  const cursor = row.cursorSeq;
+  const seeds = await ctx.db
+    .query("replay_source")
+    .withIndex("by_seq", (q) => (cursor === undefined ? q : q.gt("seq", cursor)))
+    .take(n);
+  if (seeds.length === 0) await ctx.db.patch(row._id, { total, position: total });
+  return seeds;
+}
+
 async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
   const state = await replayRow(ctx);
   const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
@@ -128,17 +138,8 @@ async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
   if (plan.n === 0) return 0;
 
   const row = state ?? (await ensureReplayRow(ctx));
-  const cursor = row.cursorSeq;
-  const seeds = await ctx.db
-    .query("replay_source")
-    .withIndex("by_seq", (q) => (cursor === undefined ? q : q.gt("seq", cursor)))
-    .take(plan.n);
-  if (seeds.length === 0) {
-    // The counter says more exist but the index has none past the cursor (seeds replaced by hand):
-    // settle the position so the replay reads as finished instead of retrying every second.
-    await ctx.db.patch(row._id, { total, position: total });
-    return 0;
-  }
+  const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
+  if (seeds.length === 0) return 0;
   const inserted: Inserted[] = [];
   // A seed that breaks the trace rules (loaded by a version before them) is passed over with a note,
   // not replayed: refusing the tick would stop the replay for good, every second.

@@ -1,6 +1,6 @@
 import type { BackendClient } from "../backend/client.js";
 import { api } from "../contract/api.js";
-import type { ServingView } from "../contract/documents.js";
+import type { ServingBucketCosts, ServingView } from "../contract/documents.js";
 import { loadFunction, type CompiledFunction } from "./loadFunction.js";
 import { Recorder, type DeferredCount } from "./recorder.js";
 import { canonicalKey, isShadowed } from "./shadowSample.js";
@@ -28,13 +28,6 @@ interface ServedEntry {
   fn: CompiledFunction;
 }
 
-interface BucketCosts {
-  model?: string;
-  avgTokensIn: number;
-  avgTokensOut: number;
-  avgLatencyMs: number;
-}
-
 export interface Runtime extends AgentRuntime {
   /** Resolves once the vault's entries have arrived (calls before that go to the model). */
   ready(): Promise<void>;
@@ -45,7 +38,7 @@ export interface Runtime extends AgentRuntime {
   close(): Promise<void>;
 }
 
-const NO_COSTS: BucketCosts = { avgTokensIn: 0, avgTokensOut: 0, avgLatencyMs: 0 };
+const NO_COSTS: Omit<ServingBucketCosts, "bucket"> = { avgTokensIn: 0, avgTokensOut: 0, avgLatencyMs: 0 };
 
 /**
  * The agent runtime: `call(bucket, input, callModel)` answers from the bucket's active vault entry
@@ -62,7 +55,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const onError = options.onError ?? ((e: Error) => process.stderr.write(`${e.message}\n`));
 
   let entries = new Map<string, ServedEntry>();
-  let costs = new Map<string, BucketCosts>();
+  let costs = new Map<string, ServingBucketCosts>();
   /** Loaded functions by entry id and code hash (a retry may replace an entry's code in place): a subscription update reloads nothing that did not change. */
   const loaded = new Map<string, CompiledFunction | null>();
   const demoted = new Set<string>();

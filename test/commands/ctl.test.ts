@@ -10,6 +10,7 @@ import type { BackendClient } from "../../src/backend/client.js";
 import { registerCtl } from "../../src/commands/ctl.js";
 import { askYesNo, isYes } from "../../src/commands/confirm.js";
 import { Cancelled, UsageError } from "../../src/commands/errors.js";
+import { writeVaultEntry } from "../helpers/vaultEntry.js";
 
 /**
  * `ctl reset` in this process: confirmation (a terminal asks, default No; elsewhere --yes is needed),
@@ -53,26 +54,19 @@ async function fill(n: number, family = "constant"): Promise<void> {
       const traces = Array.from({ length: Math.min(1000, n - i) }, (_, j) => trace((i + j) % 2 ? A : B, i + j));
       await c.mutation(api.daemon.ingest.ingestBatch, { traces });
     }
-    await c.mutation(api.daemon.compiles.enqueue, { bucket: A, sha: "initial", reason: "MANUAL" });
-    const job = await c.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
-    if (!job) throw new Error("no job to complete");
-    await c.mutation(api.daemon.compiles.complete, {
-      jobId: job.jobId,
-      claimToken: job.claimToken,
-      entry: {
-        verdict: "rejected",
-        scores: { schema: 1, det: 1, oracle: 0.2, robustness: 1 },
-        coverage: 1,
-        selective: { agreement: 0.2, lowerBound: 0.1, upperBound: 0.4 },
-        oracleLowerBound: 0.1,
-        baseline: 0.2,
-        family,
-        code: "export default function compiled(input) {\n  return undefined;\n}",
-        nTraces: 30,
-        nTrain: 30,
-        nHoldout: 20,
-        reasons: ["a reason"],
-      },
+    await writeVaultEntry(c, A, "initial", {
+      verdict: "rejected",
+      scores: { schema: 1, det: 1, oracle: 0.2, robustness: 1 },
+      coverage: 1,
+      selective: { agreement: 0.2, lowerBound: 0.1, upperBound: 0.4 },
+      oracleLowerBound: 0.1,
+      baseline: 0.2,
+      family,
+      code: "export default function compiled(input) {\n  return undefined;\n}",
+      nTraces: 30,
+      nTrain: 30,
+      nHoldout: 20,
+      reasons: ["a reason"],
     });
   });
 }

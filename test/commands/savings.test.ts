@@ -12,6 +12,7 @@ import { formatUsd } from "../../src/commands/savingsTable.js";
 import { parsePriceOverride } from "../../src/contract/prices.js";
 import { computeSavings, type BucketInfo, type SavingsReport, type UsageWindow } from "../../src/contract/savings.js";
 import { codeHash } from "../../src/compiler/codeCheck.js";
+import { writeVaultEntry } from "../helpers/vaultEntry.js";
 
 /**
  * `compile-daemon savings` against an embedded state file: usage rows written through the runtime's
@@ -39,9 +40,6 @@ beforeAll(async () => {
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
   try {
     for (const bucket of [PRICED, UNPRICED, IDLE]) {
-      await client.mutation(api.daemon.compiles.enqueue, { bucket, sha: "s1", reason: "MANUAL" });
-      const job = await client.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
-      if (!job) throw new Error("no job");
       const entry = {
         verdict: "compiled" as const,
         scores: { schema: 1, det: 1, oracle: 0.97, robustness: 1 },
@@ -53,7 +51,7 @@ beforeAll(async () => {
         nTraces: 60,
         reasons: [],
       };
-      await client.mutation(api.daemon.compiles.complete, { jobId: job.jobId, claimToken: job.claimToken, entry });
+      await writeVaultEntry(client, bucket, "s1", entry);
     }
     await client.mutation(api.daemon.runtime.report, { traces: [], usage: ROWS, checks: [] });
     const jobs = await client.query(api.daemon.compiles.list, { limit: 50 });

@@ -9,6 +9,7 @@ import { openBackend } from "../../src/backend/open.js";
 import { UsageError } from "../../src/commands/errors.js";
 import { registerVault } from "../../src/commands/vault.js";
 import { codeHash } from "../../src/compiler/codeCheck.js";
+import { writeVaultEntry } from "../helpers/vaultEntry.js";
 
 type Verdict = "compiled" | "partial" | "waiting" | "rejected";
 
@@ -70,10 +71,7 @@ beforeAll(async () => {
     ...Object.entries(ODD).map(([bucket, make]): [string, Record<string, unknown>] => [bucket, make(entry("compiled"))]),
   ];
   for (const [bucket, e] of entries) {
-    await client.mutation(api.daemon.compiles.enqueue, { bucket, sha: "s1", reason: "MANUAL" });
-    const job = await client.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
-    if (!job) throw new Error("no job");
-    await client.mutation(api.daemon.compiles.complete, { jobId: job.jobId, claimToken: job.claimToken, entry: e as ReturnType<typeof entry> });
+    await writeVaultEntry(client, bucket, "s1", e as ReturnType<typeof entry>);
   }
   await client.close();
   // The reproduction: the state file edited with sqlite3 after the entry was verified.

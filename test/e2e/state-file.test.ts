@@ -6,7 +6,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api.js";
 import { openBackend } from "../../src/backend/open.js";
+import { codeHash } from "../../src/compiler/codeCheck.js";
 import { CLI, ROOT } from "./cli.js";
+import { writeVaultEntry } from "../helpers/vaultEntry.js";
 
 /**
  * State file hygiene through the installed entry point: the state file is created 0600, and a state
@@ -65,27 +67,20 @@ async function populate(db: string): Promise<void> {
   await client.mutation(api.daemon.ingest.ingestBatch, {
     traces: Array.from({ length: 5 }, (_, i) => ({ bucket, input: { i }, output: { i }, model: "m", latencyMs: 1, tokensIn: 1, tokensOut: 1, ts: 1_700_000_000_000 + i })),
   });
-  await client.mutation(api.daemon.compiles.enqueue, { bucket, sha: "initial", reason: "MANUAL" });
-  const job = await client.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
-  if (!job) throw new Error("no job");
-  await client.mutation(api.daemon.compiles.complete, {
-    jobId: job.jobId,
-    claimToken: job.claimToken,
-    entry: {
-      verdict: "compiled",
-      scores: { schema: 1, det: 1, oracle: 1, robustness: 1 },
-      coverage: 1,
-      selective: { agreement: 1, lowerBound: 0.9, upperBound: 1 },
-      oracleLowerBound: 0.9,
-      baseline: 0.2,
-      family: "field_copy",
-      code: CODE,
-      codeHash: createHash("sha256").update(CODE, "utf8").digest("hex"),
-      nTraces: 5,
-      nTrain: 5,
-      nHoldout: 5,
-      reasons: [],
-    },
+  await writeVaultEntry(client, bucket, "initial", {
+    verdict: "compiled",
+    scores: { schema: 1, det: 1, oracle: 1, robustness: 1 },
+    coverage: 1,
+    selective: { agreement: 1, lowerBound: 0.9, upperBound: 1 },
+    oracleLowerBound: 0.9,
+    baseline: 0.2,
+    family: "field_copy",
+    code: CODE,
+    codeHash: codeHash(CODE),
+    nTraces: 5,
+    nTrain: 5,
+    nHoldout: 5,
+    reasons: [],
   });
   await client.close();
 }

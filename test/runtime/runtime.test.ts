@@ -10,6 +10,7 @@ import { createRuntime, type Runtime } from "../../src/runtime/index.js";
 import type { ModelReply } from "../../src/runtime/types.js";
 import { createAgent } from "../../data/acme-agent/src/agent.js";
 import { throughRuntime } from "../../data/acme-agent/src/throughRuntime.js";
+import { writeVaultEntry, type VaultEntryArg } from "../helpers/vaultEntry.js";
 
 /**
  * The runtime against the real embedded backend: vault entries written through the job queue as
@@ -55,9 +56,6 @@ async function waitUntil(what: string, ok: () => boolean | Promise<boolean>, ms 
 
 /** Writes a vault entry for `bucket` the way the pipeline does: enqueue, claim, complete. */
 async function putEntry(bucket: string, code: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  await backend.mutation(api.daemon.compiles.enqueue, { bucket, sha: "initial", reason: "MANUAL" });
-  const job = await backend.mutation(api.daemon.compiles.claim, { owner: "test", leaseMs: 30_000 });
-  if (!job) throw new Error("no job to claim");
   const entry = {
     verdict: "compiled" as const,
     scores: { schema: 1, det: 1, oracle: 0.97, robustness: 1 },
@@ -74,7 +72,7 @@ async function putEntry(bucket: string, code: string, overrides: Record<string, 
     reasons: [],
     ...overrides,
   };
-  await backend.mutation(api.daemon.compiles.complete, { jobId: job.jobId, claimToken: job.claimToken, entry: entry as never });
+  await writeVaultEntry(backend, bucket, "initial", entry as VaultEntryArg);
   const vault = await backend.query(api.daemon.vault.list, {});
   return String(vault.find((e) => e.bucket === bucket)!._id);
 }

@@ -9,6 +9,7 @@ import type { BackendClient } from "../../src/backend/client.js";
 import { openBackend } from "../../src/backend/open.js";
 import { createNiaSink } from "../../src/worker/nia.js";
 import { NiaPublisher } from "../../src/worker/niaPublisher.js";
+import { writeVaultEntry } from "../helpers/vaultEntry.js";
 
 let server: Server | undefined;
 let client: BackendClient | undefined;
@@ -22,14 +23,7 @@ afterEach(async () => {
 });
 
 async function vaultEntry(c: BackendClient, bucket: string): Promise<void> {
-  await c.mutation(api.daemon.compiles.enqueue, { bucket, sha: "s1", reason: "MANUAL" });
-  const job = await c.mutation(api.daemon.compiles.claim, { owner: "t", leaseMs: 10_000 });
-  if (!job) throw new Error("no job");
-  await c.mutation(api.daemon.compiles.complete, {
-    jobId: job.jobId,
-    claimToken: job.claimToken,
-    entry: { verdict: "compiled", scores: { schema: 1, det: 1, oracle: 1 }, family: "lookup", code: "export default function compiled(input) { return 1; }", nTraces: 30, reasons: [] },
-  });
+  await writeVaultEntry(c, bucket, "s1", { verdict: "compiled", scores: { schema: 1, det: 1, oracle: 1 }, family: "lookup", code: "export default function compiled(input) { return 1; }", nTraces: 30, reasons: [] });
 }
 
 const waitUntil = async (what: string, ok: () => boolean | Promise<boolean>, ms = 5000) => {

@@ -78,9 +78,11 @@ export const take = adminMutation({
 });
 
 /**
- * Commits a replayed batch: the deferred calls' traces (served calls made none: no model answered
- * them), the new position and the SCHEDULE row, in one transaction, only if the replay is still where
- * the batch began (a reset or another driver since then makes the batch stale: nothing is written).
+ * Commits a replayed batch: the calls' traces (the daemon's replay sends every call's, since the
+ * recording holds the model's answer to each, served or not; another driver may send only its
+ * deferred ones), the new position and the SCHEDULE row, in one transaction, only if the replay is
+ * still where the batch began (a reset or another driver since then makes the batch stale: nothing
+ * is written).
  */
 export const advance = adminMutation({
   args: {

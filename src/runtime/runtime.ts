@@ -178,6 +178,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         row.tokensInAvoided += c.avgTokensIn;
         row.tokensOutAvoided += c.avgTokensOut;
         row.latencyMsAvoided += c.avgLatencyMs;
+        if (callOptions.knownAnswer !== undefined) {
+          const agreed = canonicalKey(output) === canonicalKey(callOptions.knownAnswer);
+          recorder.check({ bucket, entryId: entry.entryId, agree: agreed });
+          return { output, source: "served", entryId: entry.entryId, agreed };
+        }
         if (shadowRate > 0 && isShadowed(bucket, input, shadowRate)) shadow(entry, input, output, callModel, windowStart);
         return { output, source: "served", entryId: entry.entryId };
       }

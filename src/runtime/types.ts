@@ -24,6 +24,8 @@ export interface CallResult {
   source: CallSource;
   /** The vault entry that answered (served) or abstained (deferred with an entry). */
   entryId?: string;
+  /** Whether the served answer matched `CallOptions.knownAnswer` (set only when one was given). */
+  agreed?: boolean;
 }
 
 export interface CallOptions {
@@ -32,6 +34,13 @@ export interface CallOptions {
    * it off and commits the traces with its replay position instead, in one transaction.
    */
   record?: boolean;
+  /**
+   * The model's answer, when it is already known without asking (a recording being replayed). A
+   * served answer is then checked against it at no cost: the check counts in the entry's drift test
+   * like a shadow check, but the call stays a saving (no model was asked) and no sampled shadow check
+   * is made.
+   */
+  knownAnswer?: unknown;
 }
 
 /** The part of the runtime a call site or an adapter needs. */

@@ -16,10 +16,12 @@ export interface ReplayAgentOptions {
 
 /**
  * The replay is an agent: each due seed trace becomes a call of the example agent through the
- * runtime, with the recorded answer standing in for the model. A call the vault answers makes no
- * trace (no model answered it); a deferred one does, committed with the replay position in one
- * transaction (replay.advance), so a crash neither loses nor repeats a seed. Shadow checks of
- * served calls go through the runtime's own recorder like any agent's.
+ * runtime, with the recorded answer standing in for the model. Because that answer is already
+ * known, every served call is checked against it for free (`knownAnswer`: a drift check, still a
+ * saving), where a live agent samples 5 % and pays for them. So every replayed call keeps its
+ * trace (a model did answer it, in the recording): deferred and served ones alike are committed
+ * with the replay position in one transaction (replay.advance), so a crash neither loses nor
+ * repeats a seed, and a bucket whose entry was demoted has the new answers to learn from.
  */
 export class ReplayAgent {
   private timer: NodeJS.Timeout | undefined;
@@ -61,10 +63,10 @@ export class ReplayAgent {
         seed.bucket,
         seed.input,
         async () => ({ output: seed.output, model: seed.model, tokensIn: seed.tokensIn, tokensOut: seed.tokensOut, latencyMs: seed.latencyMs }),
-        { record: false },
+        { record: false, knownAnswer: seed.output },
       );
       if (result.source === "served") served++;
-      else traces.push(seed);
+      traces.push(seed);
     }
     const last = batch.seeds[batch.seeds.length - 1].seq;
     await client.mutation(api.daemon.replay.advance, { owner, fromCursor: batch.fromCursor, toSeq: last, count: batch.seeds.length, served, traces });

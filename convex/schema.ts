@@ -157,6 +157,8 @@ export default defineSchema({
      * no longer gives, so compiles learn only from the traces after it.
      */
     trainFromSeq: v.optional(v.number()),
+    /** How many of the bucket's traces (of `count`) are at or before trainFromSeq: the rest are what a compile learns from. */
+    trainFromCount: v.optional(v.number()),
   }).index("by_key", ["key"]),
 
   pending_compiles: defineTable({

@@ -258,10 +258,13 @@ async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, verd
     .withIndex("by_key", (q) => q.eq("key", job.bucket))
     .unique();
   const retryPoint = retryAt(nTraces);
-  if (bucket === null || bucket.count < retryPoint) return;
+  if (bucket === null) return;
+  // After a drift, only the traces since it began are learned from, so only they count.
+  const learnable = bucket.count - (bucket.trainFromCount ?? 0);
+  if (learnable < retryPoint) return;
   // Learn from exactly the traces up to the retryPoint-th, as a retry fired on arrival would: the
   // verdict then does not depend on how fast traces came in. Counted from the newest end, bounded.
-  const pastRetryPoint = Math.min(bucket.count - retryPoint, MAX_RETRY_LOOKBACK);
+  const pastRetryPoint = Math.min(learnable - retryPoint, MAX_RETRY_LOOKBACK);
   const newestFirst = await ctx.db
     .query("proxy_traces")
     .withIndex("by_bucket_seq", (q) => q.eq("bucket", job.bucket))
@@ -275,7 +278,7 @@ async function retryIfGrown(ctx: MutationCtx, job: Doc<"pending_compiles">, verd
     kind: "TRIGGER:VOLUME",
     bucket: job.bucket,
     jobId,
-    detail: `retry of a ${verdict} call site: ${bucket.count - pastRetryPoint} traces, up from ${nTraces} (the bucket reached ${bucket.count} while it compiled; sha ${job.sha})`,
+    detail: `retry of a ${verdict} call site: ${learnable - pastRetryPoint} traces${bucket.trainFromCount ? " since its drift" : ""}, up from ${nTraces} (the bucket reached ${learnable} while it compiled; sha ${job.sha})`,
   });
 }
 

@@ -104,6 +104,8 @@ interface BucketState {
   written: { count: number; sinceCompile: number } | null;
   /** running sums of the traces' cost (rows from before them start at 0) and the latest model */
   sums: TraceSums;
+  /** traces before the bucket's drift (buckets.trainFromCount): a compile does not learn from them */
+  trainFromCount: number;
   /** vault_index entry for (bucket, sha), read once per run when first needed */
   vaulted?: Doc<"vault_index"> | null;
   /** whether a pending/running job exists for (bucket, sha) (read once, then known: this run enqueues it) */
@@ -164,11 +166,11 @@ export class TraceIngest {
       const sums = sumsOf(null);
       addToSums(sums, trace);
       const id = await this.ctx.db.insert("buckets", { key, count: 1, sinceCompile: 1, lastTraceAt: now, ...sums });
-      b = { id, count: 1, sinceCompile: 1, lastTraceAt: now, written: { count: 1, sinceCompile: 1 }, sums };
+      b = { id, count: 1, sinceCompile: 1, lastTraceAt: now, written: { count: 1, sinceCompile: 1 }, sums, trainFromCount: 0 };
     } else {
       const sums = sumsOf(row);
       addToSums(sums, trace);
-      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, lastTraceAt: now, written: null, sums };
+      b = { id: row._id, count: row.count + 1, sinceCompile: row.sinceCompile + 1, lastTraceAt: now, written: null, sums, trainFromCount: row.trainFromCount ?? 0 };
     }
     this.buckets.set(key, b);
     return b;
@@ -205,7 +207,8 @@ export class TraceIngest {
     const vaulted = b.vaulted;
     if (vaulted && vaulted.status !== "demoted" && !retriesOnGrowth(vaulted.verdict)) return inserted;
     const retryPoint = vaulted ? retryAt(vaulted.nTraces) : undefined;
-    if (retryPoint === undefined ? sinceCompile < threshold : count < retryPoint) return inserted;
+    const learnable = count - b.trainFromCount;
+    if (retryPoint === undefined ? sinceCompile < threshold : learnable < retryPoint) return inserted;
     b.live ??= (await liveJob(ctx, trace.bucket, sha)) !== null;
     if (b.live) return inserted;
 
@@ -218,7 +221,7 @@ export class TraceIngest {
       jobId,
       detail:
         vaulted
-          ? `retry of a ${vaulted.status === "demoted" ? "demoted" : vaulted.verdict} call site: ${count} traces, up from ${vaulted.nTraces} (sha ${sha})`
+          ? `retry of a ${vaulted.status === "demoted" ? "demoted" : vaulted.verdict} call site: ${learnable} traces${b.trainFromCount > 0 ? " since its drift" : ""}, up from ${vaulted.nTraces} (sha ${sha})`
           : `${sinceCompile} traces since last compile (threshold ${threshold}, sha ${sha})`,
     });
     inserted.volumeJobId = jobId;

@@ -149,6 +149,9 @@ async function applyChecks(ctx: MutationCtx, checks: ShadowCheckInput[], entries
  * only the traces after the drift began (the first of the `runChecks` checks the drift test counts
  * since its statistic last stood at zero).
  */
+/** Bounds the read that counts a bucket's traces since its drift began (a drift is caught within hundreds of checks). */
+const MAX_COUNTED_SINCE_DRIFT = 20_000;
+
 async function trainFromDriftStart(ctx: MutationCtx, entry: Doc<"vault_index">, runChecks: number): Promise<void> {
   const run = await ctx.db
     .query("shadow_checks")
@@ -161,7 +164,15 @@ async function trainFromDriftStart(ctx: MutationCtx, entry: Doc<"vault_index">, 
     .query("buckets")
     .withIndex("by_key", (q) => q.eq("key", entry.bucket))
     .unique();
-  if (bucket !== null) await ctx.db.patch(bucket._id, { trainFromSeq: Math.max(bucket.trainFromSeq ?? 0, first.seqAt) });
+  if (bucket === null) return;
+  const trainFromSeq = Math.max(bucket.trainFromSeq ?? 0, first.seqAt);
+  // The growth rule that retries a recompile counts the traces it can learn from, not the bucket's
+  // whole history (which would retry at once, after every attempt).
+  const after = await ctx.db
+    .query("proxy_traces")
+    .withIndex("by_bucket_seq", (q) => q.eq("bucket", entry.bucket).gt("seq", trainFromSeq))
+    .take(MAX_COUNTED_SINCE_DRIFT);
+  await ctx.db.patch(bucket._id, { trainFromSeq, trainFromCount: Math.max(0, bucket.count - after.length) });
 }
 
 /**

@@ -1118,10 +1118,16 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         const c = await m.claim();
         expect(c.reason).toBe("DRIFT");
         await h.mutation(api.daemon.compiles.fail, { adminToken: TOKEN, jobId: c.jobId, claimToken: c.claimToken, error: "boom", final: true });
-        await report({ traces: [trace(A, 99)] });
+        // Only traces since the drift began are learned from, so only they count towards the retry:
+        // the entry learnt from 30, so the 45th new trace fires it (not the bucket's 46th).
+        await report({ traces: Array.from({ length: 44 }, (_, i) => trace(A, 100 + i)) });
+        expect(await m.triggers("TRIGGER:VOLUME")).toHaveLength(0);
+        await report({ traces: [trace(A, 199)] });
         const volume = await m.triggers("TRIGGER:VOLUME");
         expect(volume).toHaveLength(1);
-        expect(volume[0].detail).toMatch(/retry of a demoted call site: 46 traces, up from 30/);
+        expect(volume[0].detail).toMatch(/retry of a demoted call site: 45 traces since its drift, up from 30/);
+        const retry = await m.claim();
+        expect(retry.trainFromSeq).toBe(45);
       });
 
       it("agreeing checks never demote, nor does a steady 95 % agreement", async () => {
@@ -1231,9 +1237,29 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(rows.map((r: { detail: string }) => r.detail)).toEqual(["boot 4", "boot 3", "boot 2"]);
         expect(await refusal(h.query(api.daemon.triggers.recent, { limit: 0 }))).toMatch(/limit/);
         expect(await refusal(h.query(api.daemon.triggers.recent, { limit: 501 }))).toMatch(/limit/);
-        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2 })).toEqual({ deleted: 3 });
-        expect((await m.triggers()).map((r) => r.detail)).toEqual(["boot 4", "boot 3"]);
+        // BOOT rows are notable: `keep` bounds the routine rows, `keepNotable` these.
         expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2 })).toEqual({ deleted: 0 });
+        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2, keepNotable: 2 })).toEqual({ deleted: 3 });
+        expect((await m.triggers()).map((r) => r.detail)).toEqual(["boot 4", "boot 3"]);
+        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2, keepNotable: 2 })).toEqual({ deleted: 0 });
+      });
+
+      it("a flood of routine rows cannot push a notable row out: they are pruned apart, and notable lists them alone", async () => {
+        setNow(T0);
+        await h.mutation(api.daemon.triggers.record, { adminToken: TOKEN, kind: "TRIGGER:DRIFT", detail: "the drift" });
+        for (let i = 0; i < 6; i++) {
+          setNow(T0 + 1 + i);
+          await h.mutation(api.daemon.triggers.record, { adminToken: TOKEN, kind: i % 2 ? "STEP" : "TRIGGER:SCHEDULE", detail: `routine ${i}` });
+        }
+        setNow(T0 + 10);
+        await h.mutation(api.daemon.triggers.record, { adminToken: TOKEN, kind: "BOOT", detail: "a boot" });
+        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2, keepNotable: 5 })).toEqual({ deleted: 4 });
+        expect((await m.triggers()).map((r) => r.detail)).toEqual(["a boot", "routine 5", "routine 4", "the drift"]);
+        const notable = await h.query(api.daemon.triggers.notable, { limit: 10 });
+        expect(notable.map((r: { detail: string }) => r.detail)).toEqual(["a boot", "the drift"]);
+        // Past its own bound, the oldest notable row goes too.
+        expect(await h.mutation(internal.daemon.triggers.prune, { keep: 2, keepNotable: 1 })).toEqual({ deleted: 1 });
+        expect((await m.triggers()).map((r) => r.detail)).toEqual(["a boot", "routine 5", "routine 4"]);
       });
     });
   });

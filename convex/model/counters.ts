@@ -3,6 +3,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 /** Names of the rows in `counters`. */
 export const TRACE_SEQ = "trace_seq"; // global proxy_traces seq
 export const TRIGGER_ROWS = "trigger_rows"; // live trigger_events rows, so pruning needs no count scan
+export const NOTABLE_TRIGGER_ROWS = "notable_trigger_rows"; // of which not routine (lib/events.ts)
 export const REPLAY_SOURCE_ROWS = "replay_source_rows"; // seed traces loaded (survives reset)
 
 export async function readCounter(ctx: QueryCtx, name: string): Promise<number> {

@@ -17,3 +17,4 @@ export { MAX_BATCH_BYTES, MAX_INJECT } from "../../convex/lib/validate.js";
 export { MAX_SPEED_MS, MIN_SPEED_MS } from "../../convex/lib/pacing.js";
 export { isUsable, selectiveOf, VERDICTS } from "../../convex/lib/verdicts.js";
 export { errorLine } from "../../convex/lib/errors.js";
+export { isRoutineTrigger } from "../../convex/lib/events.js";

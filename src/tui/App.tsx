@@ -11,10 +11,10 @@ import { PipelinePane } from "./components/PipelinePane.js";
 import { ReplayPane } from "./components/ReplayPane.js";
 import { SavingsPane } from "./components/SavingsPane.js";
 import { MIN_COLUMNS, MIN_ROWS, TooSmall } from "./components/TooSmall.js";
-import { filterEvents, TriggerStream } from "./components/TriggerStream.js";
+import { collapseRoutine, filterEvents, mergeStreams, TriggerStream } from "./components/TriggerStream.js";
 import { detailMaxScroll, VaultDetail } from "./components/VaultDetail.js";
 import { VaultTable } from "./components/VaultTable.js";
-import { QUERIES, RECENT_JOBS_LIMIT, TRIGGER_LIMIT, USAGE_LIMIT, type VaultEntry } from "./data.js";
+import { NOTABLE_TRIGGER_LIMIT, QUERIES, RECENT_JOBS_LIMIT, TRIGGER_LIMIT, USAGE_LIMIT, type VaultEntry } from "./data.js";
 import { hintsFor, resolveKey, type Mode } from "./keymap.js";
 import { useConnectionState } from "./hooks/useConnectionState.js";
 import { useSubscription } from "./hooks/useSubscription.js";
@@ -102,6 +102,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
   const connection = useConnectionState(client);
 
   const triggers = useSubscription(client, QUERIES.triggers, { limit: TRIGGER_LIMIT });
+  const notableTriggers = useSubscription(client, QUERIES.notableTriggers, { limit: NOTABLE_TRIGGER_LIMIT });
   const heartbeat = useSubscription(client, QUERIES.heartbeat, {});
   const replay = useSubscription(client, QUERIES.replay, {});
   const buckets = useSubscription(client, QUERIES.buckets, {});
@@ -124,14 +125,16 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
   const [helpScroll, setHelpScroll] = useState(0);
   const [quitting, setQuitting] = useState(false);
 
-  const events = useMemo(() => filterEvents(triggers.data ?? [], filter), [triggers.data, filter]);
+  const stream = useMemo(() => mergeStreams(triggers.data ?? [], notableTriggers.data ?? []), [triggers.data, notableTriggers.data]);
+  // Filtered, every matching row shows; otherwise runs of routine rows fold into one line each.
+  const events = useMemo(() => (filter.trim() ? filterEvents(stream, filter) : collapseRoutine(stream)), [stream, filter]);
   const bucketList = buckets.data?.buckets ?? [];
   const vaultList = vault.data ?? [];
   const currentSha = codeState.data?.sha;
   const verdicts = useMemo(() => {
-    const map = new Map<string, VaultEntry["verdict"]>();
+    const map = new Map<string, Pick<VaultEntry, "verdict" | "status">>();
     // Newest first, so the first entry per bucket at the current sha is its verdict.
-    for (const e of vault.data ?? []) if ((currentSha === undefined || e.sha === currentSha) && !map.has(e.bucket)) map.set(e.bucket, e.verdict);
+    for (const e of vault.data ?? []) if ((currentSha === undefined || e.sha === currentSha) && !map.has(e.bucket)) map.set(e.bucket, e);
     return map;
   }, [vault.data, currentSha]);
 
@@ -315,7 +318,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
 
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) return <TooSmall columns={columns} rows={rows} />;
 
-  const subscriptionError = [triggers, heartbeat, replay, buckets, activeJobs, recentJobs, vault, codeState, usage].find((s) => s.error)?.error;
+  const subscriptionError = [triggers, notableTriggers, heartbeat, replay, buckets, activeJobs, recentJobs, vault, codeState, usage].find((s) => s.error)?.error;
   const lastError = subscriptionError?.message ?? actionError;
   const footerMode = replay.data === undefined ? "CONNECTING" : replay.data.paused ? "PAUSED" : "RUNNING";
 
@@ -352,7 +355,7 @@ function Console({ client, onQuit, workerStatus, actions }: ConsoleProps): React
           <MemoBucketsPane view={buckets.data} verdicts={verdicts} jobs={bucketJobs} selected={selected.buckets} focused={focus === "buckets"} width={size.third} height={size.midHeight} />
           <MemoTriggerStream
             events={events}
-            total={triggers.data?.length ?? 0}
+            total={stream.length}
             filter={filter}
             filtering={mode === "filter"}
             selected={selected.triggers}

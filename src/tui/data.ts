@@ -3,6 +3,7 @@ import { api, type FunctionReturnType } from "../contract/api.js";
 /** The queries the console subscribes to, fixed by contract with convex/daemon. */
 export const QUERIES = {
   triggers: api.daemon.triggers.recent,
+  notableTriggers: api.daemon.triggers.notable,
   heartbeat: api.daemon.heartbeat.status,
   replay: api.daemon.replay.state,
   buckets: api.daemon.ingest.buckets,
@@ -20,6 +21,8 @@ export type UsageRow = FunctionReturnType<typeof api.daemon.runtime.usage>[numbe
 
 /** How many trigger rows the stream keeps (the filter searches these). */
 export const TRIGGER_LIMIT = 200;
+/** How many notable rows (VOLUME, DRIFT, ...) are kept beside them, however fast routine rows arrive. */
+export const NOTABLE_TRIGGER_LIMIT = 100;
 export const RECENT_JOBS_LIMIT = 20;
 
 export type { Bucket, BucketsView, CodeStateView, CompileJob, Heartbeat, ReplayView, TriggerEvent, VaultEntry } from "../contract/documents.js";

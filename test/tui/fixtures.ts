@@ -160,6 +160,7 @@ export const usage = [
 export function fullData(): Record<string, unknown> {
   return {
     "daemon/triggers:recent": triggers,
+    "daemon/triggers:notable": triggers.filter((t) => !["STEP", "TRIGGER:EVENT", "TRIGGER:SCHEDULE"].includes(t.kind)),
     "daemon/heartbeat:status": heartbeat,
     "daemon/replay:state": replay,
     "daemon/ingest:buckets": buckets,

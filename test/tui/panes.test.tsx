@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { cleanup } from "ink-testing-library";
 import { FakeClient } from "./fakeClient.js";
 import * as fx from "./fixtures.js";
-import { renderApp, setSize } from "./helpers.js";
+import { KEYS, renderApp, setSize } from "./helpers.js";
 import { vaultColumns } from "../../src/tui/components/VaultTable.js";
 
 afterEach(() => cleanup());
@@ -14,11 +14,10 @@ describe("trigger stream", () => {
   test("shows every kind with its glyph and label, newest first", async () => {
     const { frame } = await renderApp();
     const f = frame();
+    // The three routine rows in a row (STEP, EVENT, SCHEDULE) fold into one line that counts them.
     const expected = [
       ["▲", "VOLUME"],
-      ["›", "STEP"],
-      ["•", "EVENT"],
-      ["○", "SCHEDULE"],
+      ["⋯", "×3          1 STEP, 1 EVENT, 1 SCHEDULE · newest: "],
       ["Δ", "CODE_CHANGE"],
       ["↻", "RECOVERY"],
       ["◆", "BOOT"],
@@ -30,6 +29,37 @@ describe("trigger stream", () => {
     });
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(f).toContain("Triggers · 7");
+    expect(f).not.toContain("• EVENT");
+  });
+
+  test("a filter shows every matching row, routine ones included, each with its glyph", async () => {
+    const { frame, press, settled } = await renderApp();
+    await press("/", "e", KEYS.enter);
+    await settled();
+    const f = frame();
+    for (const row of ["› STEP", "• EVENT", "○ SCHEDULE", "▲ VOLUME", "Δ CODE_CHANGE"]) expect(f, row).toContain(row);
+    expect(f).not.toContain("⋯ ×");
+  });
+
+  test("a notable row stays in view when routine rows have pushed it out of the newest 200", async () => {
+    const { frame, client, settled } = await renderApp();
+    const now = Date.now();
+    const routine = Array.from({ length: 200 }, (_, i) => ({
+      _id: `r${i}`,
+      _creationTime: 0,
+      kind: i % 3 ? "TRIGGER:EVENT" : "TRIGGER:SCHEDULE",
+      bucket: "acme:classify_lead_tier:v1",
+      detail: `replay trace seq ${2000 - i}`,
+      at: now - i,
+    }));
+    const drift = { _id: "d", _creationTime: 0, kind: "TRIGGER:DRIFT", bucket: "acme:classify_lead_tier:v1", detail: "agreement 41/54 = 0.76; CUSUM 9.72", at: now - 5000 };
+    client.push("daemon/triggers:recent", routine);
+    client.push("daemon/triggers:notable", [drift]);
+    await settled();
+    const f = frame();
+    expect(f).toContain("≠ DRIFT");
+    expect(f).toContain("⋯ ×200");
+    expect(f.indexOf("⋯ ×200")).toBeLessThan(f.indexOf("≠ DRIFT"));
   });
 
   test("a new row arrives at the top from the subscription", async () => {
@@ -285,7 +315,7 @@ describe("footer and connection", () => {
   test("unmount unsubscribes every query", async () => {
     const app = await renderApp();
     expect(app.client.listenerCount("daemon/triggers:recent")).toBe(1);
-    expect(app.client.subscriptions.size).toBe(10);
+    expect(app.client.subscriptions.size).toBe(11);
     app.unmount();
     for (const name of app.client.subscriptions.keys()) expect(app.client.listenerCount(name), name).toBe(0);
   });
@@ -333,6 +363,7 @@ describe("names from the state are printed with control characters escaped", () 
     const data = fx.fullData();
     data["daemon/ingest:buckets"] = { threshold: 30, buckets: [{ ...fx.buckets.buckets[0], key: EVIL }] };
     data["daemon/triggers:recent"] = [{ ...fx.triggers[0], bucket: EVIL, detail: "line\nbreak \u202eevil" }];
+    data["daemon/triggers:notable"] = data["daemon/triggers:recent"];
     data["daemon/compiles:active"] = [];
     data["daemon/compiles:list"] = [{ ...fx.recentJobs[2], bucket: EVIL, error: "boom\x1b[31m red" }];
     data["daemon/vault:list"] = [{ ...fx.vault[0], bucket: EVIL, family: "fam\x9b1m", sha: `${fx.SHA}` }];

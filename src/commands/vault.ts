@@ -57,7 +57,9 @@ export function registerVault(program: Command): void {
         return;
       }
       const out = process.stdout;
-      out.write(`${printable(e.bucket)}  ${e.verdict.toUpperCase()}  family ${printable(e.family)}  sha ${printable(e.sha)}\n`);
+      const verdict = e.status === "demoted" ? `DEMOTED (was ${e.verdict})` : e.verdict.toUpperCase();
+      out.write(`${printable(e.bucket)}  ${verdict}  family ${printable(e.family)}  sha ${printable(e.sha)}\n`);
+      if (e.demotion) out.write(`demoted    ${new Date(e.demotion.at).toISOString()}: ${printable(e.demotion.evidence)} (no longer served; a DRIFT recompile was queued)\n`);
       out.write(
         e.coverage === undefined
           ? "coverage   not measured (written before functions could abstain)\n"
@@ -87,6 +89,9 @@ export function registerVault(program: Command): void {
     .action(async (bucket: string, opts: { out?: string; force?: boolean }, cmd: Command) => {
       const e = await withClient(cmd, (c) => c.query(api.daemon.vault.get, { bucket }));
       if (!e) throw new UsageError(`no vault entry for ${printable(bucket)}`);
+      if (e.status === "demoted") {
+        throw new UsageError(`${printable(bucket)}: its newest entry was demoted (${printable(e.demotion?.evidence ?? "its shadow checks disagreed with the model")}): nothing to export until it compiles again`);
+      }
       if (!isUsable(e.verdict)) {
         throw new UsageError(`${printable(bucket)} is ${e.verdict}, not for use (${printable(e.reasons.join("; ")) || "no reason recorded"}): nothing to export`);
       }

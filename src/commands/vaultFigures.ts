@@ -4,6 +4,8 @@ import type { Selective, Verdict } from "../contract/documents.js";
 /** The vault fields the command-line tables read (a vault_index document has them all). */
 export interface VaultFigures {
   verdict: Verdict;
+  /** "demoted" once its shadow checks disagreed with the model: no longer served. */
+  status?: string;
   scores: { schema: number; det: number; oracle: number; robustness?: number };
   coverage?: number;
   selective?: Selective;
@@ -19,7 +21,7 @@ export function fixed(x: number | undefined): string {
 export function figureColumns(e: VaultFigures): Record<string, string> {
   const sel = selectiveOf(e);
   return {
-    verdict: e.verdict,
+    verdict: e.status === "demoted" ? `demoted (${e.verdict})` : e.verdict,
     coverage: fixed(e.coverage),
     selective: fixed(sel.agreement),
     lower: fixed(sel.lowerBound),

@@ -31,6 +31,19 @@ export const VERDICT_STYLES: Record<VaultVerdict, KindStyle & { help: string }> 
   rejected: { glyph: "✗", label: "rejected", color: "red", help: "failed the gate, see reasons" },
 };
 
+/** A demoted entry keeps its verdict (what the gate said) but is no longer served: that is what the console shows. */
+export const DEMOTED_STYLE: KindStyle & { help: string } = {
+  glyph: "≠",
+  label: "demoted",
+  color: "redBright",
+  help: "was served until its shadow checks disagreed with the model (TRIGGER:DRIFT); no longer served",
+};
+
+/** The style of a vault entry as the console shows it: demoted, or its verdict. */
+export function entryStyle(e: { verdict: VaultVerdict; status?: string }): KindStyle & { help: string } {
+  return e.status === "demoted" ? DEMOTED_STYLE : VERDICT_STYLES[e.verdict];
+}
+
 export function kindStyle(kind: string): KindStyle {
   return KIND_STYLES[kind] ?? { glyph: "?", label: printable(kind.replace(/^TRIGGER:/, "")), color: "gray" };
 }

@@ -2,13 +2,14 @@ import React from "react";
 import { Text } from "ink";
 import type { BucketsView, VaultVerdict } from "../data.js";
 import { bar, fit, fitRight, windowStart } from "../format.js";
-import { useTheme, VERDICT_STYLES } from "../theme.js";
+import { entryStyle, useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface BucketsPaneProps {
   view: BucketsView | undefined;
   /** Verdicts at the current code sha: each shows its glyph (✓ compiled, ◐ partial, … waiting, ✗ rejected). */
-  verdicts: ReadonlyMap<string, VaultVerdict>;
+  /** The newest entry per bucket at the current sha (its verdict, and whether it was demoted). */
+  verdicts: ReadonlyMap<string, { verdict: VaultVerdict; status?: string }>;
   /** Buckets with a live compile job: "running" or "pending". */
   jobs: ReadonlyMap<string, "running" | "pending">;
   selected: number;
@@ -38,7 +39,7 @@ export function BucketsPane({ view, verdicts, jobs, selected, focused, width, he
         const [glyph, color] =
           job === "running" ? ["▶", "cyan"]
           : job === "pending" ? ["◌", "cyan"]
-          : verdict !== undefined ? [VERDICT_STYLES[verdict].glyph, VERDICT_STYLES[verdict].color]
+          : verdict !== undefined ? [entryStyle(verdict).glyph, entryStyle(verdict).color]
           : full ? ["▲", "yellow"]
           : ["·", undefined];
         // Once a verdict exists the bucket's total says more than the distance to the threshold.

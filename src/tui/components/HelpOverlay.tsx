@@ -3,7 +3,7 @@ import { Box, Text } from "ink";
 import type { ControlAction } from "../../contract/actions.js";
 import { fit, wrapText } from "../format.js";
 import { UI_KEYS } from "../keymap.js";
-import { KIND_STYLES, VERDICT_STYLES, useTheme } from "../theme.js";
+import { DEMOTED_STYLE, KIND_STYLES, VERDICT_STYLES, useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface HelpOverlayProps {
@@ -39,7 +39,7 @@ export function helpLines(actions: readonly ControlAction[]): { keys: Line[]; le
   legend.push({ text: "Buckets and vault", heading: true });
   legend.push({ text: "▲ reached the threshold: a compile is due", color: "yellow" });
   legend.push({ text: "◌ compile queued   ▶ compiling now", color: "cyan" });
-  for (const s of Object.values(VERDICT_STYLES)) legend.push({ text: `${s.glyph} ${s.label}: ${s.help}`, color: s.color });
+  for (const s of [...Object.values(VERDICT_STYLES), DEMOTED_STYLE]) legend.push({ text: `${s.glyph} ${s.label}: ${s.help}`, color: s.color });
   legend.push({ text: "dimmed: compiled under an older code sha" });
   return { keys, legend };
 }

@@ -3,7 +3,7 @@ import { Text } from "ink";
 import type { RankedJob } from "../../contract/queueOrder.js";
 import type { CompileJob, VaultVerdict } from "../data.js";
 import { bar, fit, printable } from "../format.js";
-import { useTheme, VERDICT_STYLES } from "../theme.js";
+import { entryStyle, useTheme } from "../theme.js";
 import { Pane, innerWidth } from "./Pane.js";
 
 export const STAGE2_SAMPLES = 1000;
@@ -12,7 +12,7 @@ export interface PipelinePaneProps {
   active: readonly CompileJob[] | undefined;
   recent: readonly CompileJob[] | undefined;
   /** Verdicts at `currentSha`: a finished job shows what it concluded ("… waiting"), not just "done". */
-  verdicts?: ReadonlyMap<string, VaultVerdict>;
+  verdicts?: ReadonlyMap<string, { verdict: VaultVerdict; status?: string }>;
   currentSha?: string;
   /** Pending jobs in the order they will be claimed (expected saving, then age). */
   queue?: readonly RankedJob[];
@@ -54,12 +54,13 @@ export function PipelinePane({ active, recent, verdicts, currentSha, queue, widt
 
   if (!job) {
     const last = (recent ?? []).find((j) => j.status === "done" || j.status === "rejected" || j.status === "failed");
-    const verdict = last && last.status !== "failed" && last.sha === currentSha ? verdicts?.get(last.bucket) : undefined;
+    const entry = last && last.status !== "failed" && last.sha === currentSha ? verdicts?.get(last.bucket) : undefined;
+    const style = entry ? entryStyle(entry) : undefined;
     const [glyph, color] =
-      verdict ? [VERDICT_STYLES[verdict].glyph, VERDICT_STYLES[verdict].color]
+      style ? [style.glyph, style.color]
       : last ? (FINISHED_GLYPH[last.status] ?? ["·", "gray"])
       : ["·", "gray"];
-    const label = printable(verdict ?? last?.status ?? "");
+    const label = printable(style?.label ?? last?.status ?? "");
     return (
       <Pane title="Pipeline" note={note} width={width} height={height}>
         <Text dimColor wrap="truncate">

@@ -3,7 +3,7 @@ import { Box, Text } from "ink";
 import { selectiveOf } from "../../contract/rules.js";
 import type { VaultEntry } from "../data.js";
 import { clock, fit, oneLine, score, shortSha, wrapText } from "../format.js";
-import { useTheme, VERDICT_STYLES } from "../theme.js";
+import { entryStyle, useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface VaultDetailProps {
@@ -20,8 +20,9 @@ type Line = { text: string; color?: string; bold?: boolean; dim?: boolean };
 /** Everything a reader needs about one entry, as lines: header, figures, reasons, envelope, code. */
 export function detailLines(e: VaultEntry, width: number): Line[] {
   const lines: Line[] = [];
-  const style = VERDICT_STYLES[e.verdict];
-  lines.push({ text: `${style.glyph} ${e.verdict} · ${e.family} · sha ${shortSha(e.sha)} · written ${clock(e.writtenAt)}`, color: style.color, bold: true });
+  const style = entryStyle(e);
+  const verdict = e.status === "demoted" ? `demoted (was ${e.verdict})` : e.verdict;
+  lines.push({ text: `${style.glyph} ${verdict} · ${e.family} · sha ${shortSha(e.sha)} · written ${clock(e.writtenAt)}`, color: style.color, bold: true });
   lines.push({ text: `  ${style.help}`, dim: true });
   const figure = (label: string, text: string) => {
     for (const t of wrapText(`${label.padEnd(10)}${text}`, width, 10)) lines.push({ text: t });
@@ -37,6 +38,7 @@ export function detailLines(e: VaultEntry, width: number): Line[] {
     e.coverage === 0 ? "none measured: it answered no later call (the model answers every one)" : `${score(sel.agreement)}${interval} with the recorded answers, on the calls it answered`,
   );
   if (e.baseline !== undefined) figure("baseline", `${score(e.baseline)} always answering the most common answer`);
+  if (e.demotion) figure("demoted", `${clock(e.demotion.at)}: ${e.demotion.evidence}`);
   figure("checks", `schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · robustness ${score(e.scores.robustness)}`);
   const split = e.nTrain !== undefined ? ` (trained on ${e.nTrain}, evaluated on ${e.nHoldout ?? "?"} later calls)` : "";
   figure("traces", `${e.nTraces}${split}${e.publishedAt ? " · published to Nia" : ""}`);

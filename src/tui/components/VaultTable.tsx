@@ -3,7 +3,7 @@ import { Text } from "ink";
 import { selectiveOf } from "../../contract/rules.js";
 import type { VaultEntry } from "../data.js";
 import { fit, printable, score, shortSha, verdictCounts, windowStart } from "../format.js";
-import { useTheme, VERDICT_STYLES } from "../theme.js";
+import { entryStyle, useTheme } from "../theme.js";
 import { Pane, innerHeight, innerWidth } from "./Pane.js";
 
 export interface VaultTableProps {
@@ -56,7 +56,10 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
   // Counts are for the current code: entries under an older sha are history (shown dimmed).
   const current = currentSha === undefined ? list : list.filter((e) => e.sha === currentSha);
   const older = list.length - current.length;
-  const note = entries ? `${verdictCounts(current.map((e) => e.verdict))}${older ? ` · ${older} older` : ""}` : undefined;
+  // A demoted entry is counted as demoted, not under the verdict it no longer serves with.
+  const demoted = current.filter((e) => e.status === "demoted").length;
+  const counts = verdictCounts(current.filter((e) => e.status !== "demoted").map((e) => e.verdict));
+  const note = entries ? `${counts}${demoted ? ` · ${demoted} demoted` : ""}${older ? ` · ${older} older` : ""}` : undefined;
   const header = [
     fit("bucket", cols.bucket, true),
     fit("verdict", VERDICT_WIDTH, true),
@@ -78,7 +81,7 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
       {list.slice(start, start + rows).map((e, i) => {
         const isSelected = start + i === selected;
         const stale = currentSha !== undefined && e.sha !== currentSha;
-        const style = VERDICT_STYLES[e.verdict];
+        const style = entryStyle(e);
         const sel = selectiveOf(e);
         // An entry that answered no later call (it abstains on every input) has no agreement to
         // show: 0.00 would read as "answered, and always wrong".
@@ -88,7 +91,7 @@ export function VaultTable({ entries, currentSha, selected, focused, width, heig
         return (
           <Text key={e._id} inverse={focused && isSelected} dimColor={stale} wrap="truncate">
             <Text bold={!focused && isSelected}>{fit(e.bucket, cols.bucket, true)} </Text>
-            <Text color={theme.color(style.color)}>{fit(`${style.glyph} ${e.verdict}`, VERDICT_WIDTH, true)} </Text>
+            <Text color={theme.color(style.color)}>{fit(`${style.glyph} ${style.label}`, VERDICT_WIDTH, true)} </Text>
             <Text>
               {score(e.coverage).padStart(FIGURE_WIDTH)} {agree.padStart(FIGURE_WIDTH)}{" "}
               {cols.lower ? `${lower.padStart(FIGURE_WIDTH)} ` : ""}

@@ -1,13 +1,13 @@
 /**
  * The headless daemon (`compile-daemon run`), measured from outside as a user would run it:
  *
- * 1. VOLUME -> vault: on fresh state files (the 250 Acme seed traces load on first start, speed
+ * 1. VOLUME -> vault: on fresh state files (the Acme seed traces load on first start, speed
  *    1 ms), the time from each TRIGGER:VOLUME row (its `at`) to the vault entry of that job (its
  *    _creationTime), pooled over the seed buckets of every run. Peer, same run: the one-shot
  *    `compile --traces F --bucket K` command on the very traces that job compiled (wall time of
  *    the process, and the same minus a bare CLI start-up, `--version`).
  * 2. Replay throughput at speed 1 ms: replay position polled every 25 ms by a second client on
- *    the state file; traces/s from the first movement to the end. On the 250-trace seed and on a
+ *    the state file; traces/s from the first movement to the end. On the seed file and on a
  *    longer generated replay source (same generator and call-site mix). Peers: the theoretical
  *    1 trace/ms, and ingestBatch of the same traces through the same convex/ functions in process.
  * 3. Idle CPU % (of one core) and RSS of the daemon's process tree over a window (30 s, 5 s with
@@ -17,6 +17,7 @@
  * Run: npm run build && node --import tsx bench/daemon.ts [--quick]
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { SEED_COUNTS } from "../data/acme-agent/scripts/generate-seed.js";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { api } from "../convex/_generated/api.js";
@@ -32,6 +33,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 2 : 3));
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? (QUICK ? 5_000 : 30_000));
 const LONG_TRACES = Number(process.env.BENCH_REPLAY_TRACES ?? (QUICK ? 1500 : 4000));
 const SPEED_MS = 1;
+const SEED_TOTAL = Object.values(SEED_COUNTS).reduce((a, b) => a + b, 0);
 const TARGETS = { volumeToVaultP95Ms: 1000, replayPerS: 500, idleCpuPct: 1, rssMb: 150 };
 
 interface VolumeSample {
@@ -46,7 +48,7 @@ interface VolumeSample {
 interface SeedRun {
   volume: VolumeSample[];
   seedReplay: ReplayRate;
-  /** spawn to replay end, all 250 traces */
+  /** spawn to replay end, every seed trace */
   seedEndToEndPerS: number;
   startupToFirstMoveMs: number;
   settleMs: number;
@@ -228,7 +230,7 @@ async function main(): Promise<void> {
       byBucket,
     },
     replay: {
-      seedTraces: 250,
+      seedTraces: SEED_TOTAL,
       seedPerS: median(seeds.map((s) => s.seedReplay.perS)),
       seedEndToEndPerS: median(seeds.map((s) => s.seedEndToEndPerS)),
       spawnToFirstMoveMs: median(seeds.map((s) => s.startupToFirstMoveMs)),
@@ -263,7 +265,7 @@ async function main(): Promise<void> {
       ["VOLUME->vault p50 (ms)", fmt(r.volumeToVault.p50Ms), `compile cmd p50 ${fmt(r.volumeToVault.compileCmdP50Ms)} ms (${fmt(r.volumeToVault.ratioP50VsCompileCmd)}x)`, "", ""],
       ["VOLUME->vault p95 (ms)", fmt(r.volumeToVault.p95Ms), `compile cmd p95 ${fmt(r.volumeToVault.compileCmdP95Ms)} ms; cli start-up ${fmt(startup)} ms`, `<= ${TARGETS.volumeToVaultP95Ms}`, verdict(r.met.volumeToVaultP95)],
       ...Object.entries(byBucket).map(([b, x]) => [`  ${b.split(":")[1]} (${x.jobs} jobs, ${x.verdicts})`, fmt(x.volumeToVaultMs), `compile cmd ${fmt(x.compileCmdMs)} ms on ${x.nTraces} traces: ${x.peerVerdict}`, "", ""]),
-      ["replay, 250 seed (traces/s)", fmt(r.replay.seedPerS), `spawn->end ${fmt(r.replay.seedEndToEndPerS)}/s; first move ${fmt(r.replay.spawnToFirstMoveMs)} ms after spawn`, "", ""],
+      [`replay, ${SEED_TOTAL} seed (traces/s)`, fmt(r.replay.seedPerS), `spawn->end ${fmt(r.replay.seedEndToEndPerS)}/s; first move ${fmt(r.replay.spawnToFirstMoveMs)} ms after spawn`, "", ""],
       [`replay, ${LONG_TRACES} traces (traces/s)`, fmt(r.replay.longPerS), `${fmt(r.replay.ratioVsTheoretical)}x of 1 trace/ms; ingestBatch ${fmt(r.replay.ingestBatchPerS)}/s (${fmt(r.replay.ratioVsIngestBatch, 3)}x)`, `>= ${TARGETS.replayPerS}`, verdict(r.met.replay)],
       [`idle CPU over ${IDLE_MS / 1000} s (% of a core)`, fmt(r.idle.cpuPct), `worst run ${fmt(r.idle.cpuPctMax)} %`, `<= ${TARGETS.idleCpuPct}`, verdict(r.met.idleCpu)],
       ["RSS idle (MB, max in window)", fmt(r.idle.rssMaxMb), `median ${fmt(r.idle.rssMedianMb)} MB`, `<= ${TARGETS.rssMb}`, verdict(r.met.rss)],

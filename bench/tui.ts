@@ -5,7 +5,7 @@
  *
  * Per run:
  * - first frame: process start (the pane's gate opening, just before exec) to the first frame,
- *   on an empty state file (the README's first run: it seeds 250 traces before drawing) and on a
+ *   on an empty state file (the README's first run: it seeds the example's traces before drawing) and on a
  *   pre-seeded one;
  * - full replay: a replay source of BENCH_REPLAY_TRACES generated Acme traces at 1 ms per trace;
  *   CPU % (of one core, process tree from /proc) and frames per second from the first replay

@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { api } from "../../convex/_generated/api.js";
 import type { BackendClient } from "../../src/backend/client.js";
 import { openBackend } from "../../src/backend/open.js";
-import { generateTraces } from "../../data/acme-agent/scripts/generate-seed.js";
+import { generateTraces, SEED_COUNTS } from "../../data/acme-agent/scripts/generate-seed.js";
 import { sleep } from "./stats.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -44,12 +44,12 @@ export function benchEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * A replay source of n Acme traces (same generator and call-site mix as the shipped seed), for
- * windows longer than the 250-trace seed lasts at 1 ms per trace.
+ * A replay source of n Acme traces (same generator and call-site mix as the shipped seed, without
+ * its model upgrade), for windows longer than the seed lasts at 1 ms per trace.
  */
 export function writeSeedFile(file: string, n: number): void {
-  const mix = { classify_lead_tier: 74, route_ticket: 66, normalize_country: 70, summarize_feedback: 40 };
-  const scale = n / 250;
+  const mix = SEED_COUNTS;
+  const scale = n / Object.values(mix).reduce((a, b) => a + b, 0);
   const counts = Object.fromEntries(Object.entries(mix).map(([k, c]) => [k, Math.round(c * scale)]));
   writeFileSync(file, generateTraces(7, counts).join("\n") + "\n");
 }

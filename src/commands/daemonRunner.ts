@@ -17,7 +17,11 @@ export interface RunOptions {
   speed?: string;
 }
 
-export const FIRST_RUN_SPEED_MS = 200;
+/**
+ * A first run replays the example's day of 2,000 calls in under two minutes, so a newcomer sees the
+ * whole loop (compiles, served calls, the model upgrade's DRIFT, the relearned entry) without waiting.
+ */
+export const FIRST_RUN_SPEED_MS = 50;
 
 /** When the replay source is empty (a first run), load the agent's seed traces and say so in the stream. */
 export async function seedIfEmpty(client: BackendClient, agentDir: string): Promise<number> {
@@ -27,8 +31,7 @@ export async function seedIfEmpty(client: BackendClient, agentDir: string): Prom
   const traces = await readSeedFile(file).catch(() => []);
   if (traces.length === 0) return 0;
   const r = await loadSeed(client, traces);
-  // The default pace (1 trace/s) would keep a newcomer waiting ~2 minutes for the first VOLUME;
-  // a first run replays faster so the whole pipeline shows within a minute.
+  // The default pace (1 trace/s) would take over half an hour over the example's day.
   await client.mutation(api.daemon.control.speed, { speedMs: FIRST_RUN_SPEED_MS });
   await client.mutation(api.daemon.triggers.record, {
     kind: "BOOT",

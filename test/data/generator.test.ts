@@ -15,6 +15,11 @@ import {
   generateSeedTraces,
   generateTraces,
   groundTruth,
+  MODEL,
+  SEED_COUNTS,
+  SEED_UPGRADE_AT,
+  UPGRADED_MODEL,
+  type Era,
   type Trace,
 } from "../../data/acme-agent/scripts/generate-seed.js";
 
@@ -50,12 +55,31 @@ describe("determinism", () => {
     const traces = onDisk.map((line) => JSON.parse(line) as Trace);
     const counts: Record<string, number> = {};
     for (const trace of traces) counts[trace.bucket] = (counts[trace.bucket] ?? 0) + 1;
-    expect(counts).toEqual({
-      "acme:classify_lead_tier:v1": 74,
-      "acme:route_ticket:v1": 66,
-      "acme:normalize_country:v1": 70,
-      "acme:summarize_feedback:v1": 40,
-    });
+    expect(counts).toEqual(Object.fromEntries(Object.entries(SEED_COUNTS).map(([name, n]) => [`acme:${name}:v1`, n])));
+  });
+
+  it("the seed's model upgrade: the upgraded model answers from SEED_UPGRADE_AT on, and only the lead tier's reading changes", () => {
+    const traces = generateSeedTraces().map((line) => JSON.parse(line) as Trace);
+    expect(traces.findIndex((t) => t.model === UPGRADED_MODEL)).toBe(SEED_UPGRADE_AT);
+    expect(traces.slice(SEED_UPGRADE_AT).every((t) => t.model === UPGRADED_MODEL)).toBe(true);
+    expect(traces.slice(0, SEED_UPGRADE_AT).every((t) => t.model === MODEL)).toBe(true);
+    // Against each era's truth: mislabels aside (3 %), every trace follows the model that answered it.
+    const wrong = (list: Trace[], era: Era) =>
+      list.filter((t) => {
+        const truth = groundTruth(t.bucket.split(":")[1], t.input, era);
+        return truth !== undefined && JSON.stringify(truth) !== JSON.stringify(t.output);
+      }).length / list.length;
+    const leads = (list: Trace[]) => list.filter((t) => t.bucket === "acme:classify_lead_tier:v1");
+    const [before, after] = [traces.slice(0, SEED_UPGRADE_AT), traces.slice(SEED_UPGRADE_AT)];
+    expect(wrong(before, "before-upgrade")).toBeLessThan(0.06);
+    expect(wrong(after, "after-upgrade")).toBeLessThan(0.06);
+    // The change is large enough to matter: a function of the old rule disagrees on a good share of new calls.
+    expect(wrong(leads(after), "before-upgrade")).toBeGreaterThan(0.15);
+    // Other call sites answer the same either way.
+    for (const t of after.filter((t) => !t.bucket.includes("lead_tier"))) {
+      const name = t.bucket.split(":")[1];
+      expect(groundTruth(name, t.input, "after-upgrade")).toEqual(groundTruth(name, t.input, "before-upgrade"));
+    }
   });
 
   it("keeps the JSON line format, increasing timestamps and interleaved call sites", () => {

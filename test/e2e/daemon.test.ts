@@ -1,7 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { SEED_COUNTS } from "../../data/acme-agent/scripts/generate-seed.js";
 import { runCli, runCliJson, startDaemonProc, tempDb, waitFor, waitForBeats, type DaemonProc } from "./cli.js";
+
+/** The example's seed file, which a first run loads. */
+const SEED_TOTAL = Object.values(SEED_COUNTS).reduce((a, b) => a + b, 0);
 
 interface Status {
   replay: { position: number; total: number; speedMs: number; paused: boolean };
@@ -79,7 +83,7 @@ describe("the headless daemon, as real processes", () => {
     // While it runs, a second process reads the same state.
     const live = await waitFor("a live daemon in ctl status", () => {
       const s = status(db);
-      return s.daemons.some((x) => x.alive) && s.replay.total === 250 ? s : undefined;
+      return s.daemons.some((x) => x.alive) && s.replay.total === SEED_TOTAL ? s : undefined;
     });
     expect(live.replay.speedMs).toBe(20);
     const done = await waitFor("the replay to finish and every job to settle", () => {
@@ -115,7 +119,7 @@ describe("the headless daemon, as real processes", () => {
       procs.push(first);
       const atJob = await waitFor("a job running while the replay is under way", () => {
         const s = status(db);
-        return s.jobs.active.length > 0 && s.replay.position < 250 ? s : undefined;
+        return s.jobs.active.length > 0 && s.replay.position < SEED_TOTAL ? s : undefined;
       }, 60_000, 100);
       const stuck = atJob.jobs.active[0];
       first.child.kill("SIGKILL");
@@ -129,8 +133,8 @@ describe("the headless daemon, as real processes", () => {
         const s = status(db);
         return settled(s) ? s : undefined;
       }, 150_000, 500);
-      expect(after.replay.position).toBe(250);
-      expect(traceTotal(after)).toBe(250);
+      expect(after.replay.position).toBe(SEED_TOTAL);
+      expect(traceTotal(after)).toBe(SEED_TOTAL);
       // The job the killed daemon held was reclaimed after its lease expired and completed once.
       const job = after.jobs.recent.find((j) => j.id === stuck.id);
       expect(job?.status).toMatch(/^(done|rejected)$/);
@@ -187,8 +191,8 @@ describe("command-line manners", () => {
     const db = tempDb();
     const one = runCliJson<{ inserted: number; total: number }>(["seed", "--db", db]);
     const two = runCliJson<{ inserted: number; skipped: number; total: number }>(["seed", "--db", db]);
-    expect(one).toMatchObject({ inserted: 250, total: 250 });
-    expect(two).toMatchObject({ inserted: 0, skipped: 250, total: 250 });
+    expect(one).toMatchObject({ inserted: SEED_TOTAL, total: SEED_TOTAL });
+    expect(two).toMatchObject({ inserted: 0, skipped: SEED_TOTAL, total: SEED_TOTAL });
   });
 
   it("seed --file appends a second file's new traces, skipping only those already loaded", async () => {

@@ -32,7 +32,7 @@ afterEach(async () => {
 
 it("a daemon on a state holding a 50 MB trace fails that job at once with the reason, compiles the other, stays up, and restarts cleanly", async () => {
   const db = tempDb();
-  // One seed trace, so a first run does not load the example's 250.
+  // One seed trace, so a first run does not load the example's seed.
   const tiny = path.join(path.dirname(db), "one.jsonl");
   writeFileSync(tiny, `${JSON.stringify({ ...tracesOf("acme:classify_lead_tier:v1", 1)[0] })}\n`);
   expect(runCli(["seed", "--file", tiny, "--db", db]).status).toBe(0);

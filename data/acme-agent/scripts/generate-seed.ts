@@ -1,6 +1,6 @@
 /**
- * Writes traces/seed.jsonl: 250 recorded LLM calls of Acme's agent (74 lead / 66 ticket / 70 country /
- * 40 feedback), reproducibly.
+ * Writes traces/seed.jsonl: 2,000 recorded LLM calls of Acme's agent over a day (1,400 lead / 250
+ * ticket / 250 country / 100 feedback), with a model upgrade at the 951st call, reproducibly.
  *
  *   npx tsx data/acme-agent/scripts/generate-seed.ts [--out FILE] [--seed N]
  *
@@ -23,7 +23,8 @@
  *   with company size), often rounded as people type them ("50000", "7500"), 4 % with no budget (0).
  *   Truth (Acme's sales rule): a student or intern is C; budget >= $50,000 and >= 200 employees is A,
  *   except education (slow public procurement), which is at most B; otherwise budget >= $10,000 is B;
- *   otherwise C.
+ *   otherwise C. The prompt names no amounts, so the thresholds are the model's reading: the upgraded
+ *   model (gpt-4.1-mini, answering from the 951st call of the seed on) gives B only from $25,000.
  * - route_ticket: subject and body composed from 12-15 phrasings per queue (some using another queue's
  *   words: "the billing page throws a 500 error" is technical), with greetings, neutral context, reply
  *   prefixes, ticket numbers, signatures, quoted replies, lower-cased phone typing, and in 20 % of tickets an
@@ -57,7 +58,11 @@ export interface Trace {
   ts: string;
 }
 
-const MODEL = "gpt-4o-mini-2024-07-18";
+/** The model the agent called, and the one it was switched to mid-day (a config change: the code is the same). */
+export const MODEL = "gpt-4o-mini-2024-07-18";
+export const UPGRADED_MODEL = "gpt-4.1-mini-2025-04-14";
+/** Which model answered: its reading of the lead-tier prompt differs (see `leadTier`). */
+export type Era = "before-upgrade" | "after-upgrade";
 
 // --- randomness ----------------------------------------------------------------------------------
 
@@ -363,10 +368,16 @@ function leadInput(rng: Rng): LeadInput {
 }
 
 /** Acme's sales rule, as a careful model applies it. */
-function leadTier(lead: LeadInput): "A" | "B" | "C" {
+/**
+ * The prompt names no amounts ("worth a same-day call"), so the thresholds are the model's reading of
+ * it. The upgraded model reads B more strictly: a budget of at least $25,000 instead of $10,000.
+ */
+const B_TIER_MIN_BUDGET: Record<Era, number> = { "before-upgrade": 10_000, "after-upgrade": 25_000 };
+
+function leadTier(lead: LeadInput, era: Era): "A" | "B" | "C" {
   if (/\b(student|intern)\b/i.test(lead.title)) return "C";
   if (lead.budgetUsd >= 50_000 && lead.employees >= 200 && lead.industry !== "education") return "A";
-  if (lead.budgetUsd >= 10_000) return "B";
+  if (lead.budgetUsd >= B_TIER_MIN_BUDGET[era]) return "B";
   return "C";
 }
 
@@ -627,8 +638,8 @@ interface Site {
   /** A new input from the call site's distribution. */
   input(rng: Rng): Record<string, unknown>;
   /** The recorded answer: the true one, or (when `mislabel`) an inconsistent one. */
-  answer(input: Record<string, unknown>, mislabel: boolean, rng: Rng): Record<string, unknown>;
-  truth(input: unknown): Record<string, unknown> | undefined;
+  answer(input: Record<string, unknown>, mislabel: boolean, rng: Rng, era: Era): Record<string, unknown>;
+  truth(input: unknown, era: Era): Record<string, unknown> | undefined;
   latency: readonly [number, number];
   tokensIn: number;
   tokensOut(output: Record<string, unknown>): number;
@@ -640,9 +651,9 @@ const feedbackAnswers = new WeakMap<object, { sentiment: string; summary: string
 const SITES: Record<CallSiteName, Site> = {
   classify_lead_tier: {
     input: (rng) => ({ ...leadInput(rng) }),
-    truth: (input) => (isLead(input) ? { tier: leadTier(input) } : undefined),
-    answer(input, mislabel, rng) {
-      const tier = leadTier(input as unknown as LeadInput);
+    truth: (input, era) => (isLead(input) ? { tier: leadTier(input, era) } : undefined),
+    answer(input, mislabel, rng, era) {
+      const tier = leadTier(input as unknown as LeadInput, era);
       if (!mislabel) return { tier };
       return { tier: tier === "B" ? rng.pick(["A", "C"]) : "B" };
     },
@@ -702,20 +713,24 @@ function site(name: string): Site {
   return SITES[name as CallSiteName];
 }
 
-/** One call site's recorded calls, without timestamps. Inputs, mislabels and latencies use separate streams. */
-function records(name: string, seed: number, n: number, mislabelRate: number) {
+/**
+ * One call site's recorded calls, without timestamps. Inputs, mislabels and latencies use separate
+ * streams, so which model answered a call changes its answer and nothing else.
+ */
+function records(name: string, seed: number, n: number, mislabelRate: number, eraOf: (index: number) => Era) {
   const s = site(name);
   const inputs = stream(seed, `input:${name}`);
   const noise = stream(seed, `mislabel:${name}`);
   const meta = stream(seed, `meta:${name}`);
-  return Array.from({ length: n }, () => {
+  return Array.from({ length: n }, (_, index) => {
+    const era = eraOf(index);
     const input = s.input(inputs);
-    const output = s.answer(input, noise.next() < mislabelRate, noise);
+    const output = s.answer(input, noise.next() < mislabelRate, noise, era);
     return {
       bucket: `acme:${name}:v1`,
       input,
       output,
-      model: MODEL,
+      model: era === "after-upgrade" ? UPGRADED_MODEL : MODEL,
       latencyMs: meta.int(s.latency[0], s.latency[1]),
       tokensIn: s.tokensIn + Math.round(JSON.stringify(input).length / 4),
       tokensOut: s.tokensOut(output),
@@ -728,25 +743,47 @@ const tick = (rng: Rng): number => rng.int(5_000, 90_000);
 
 // --- public API ----------------------------------------------------------------------------------
 
-/** The 250-trace seed file's lines (74 lead / 66 ticket / 70 country / 40 feedback). */
+/**
+ * The seed file: a day of Acme's agent, 2,000 calls (1,400 lead / 250 ticket / 250 country / 100
+ * feedback; leads are the agent's busiest call site). From the 951st call on, the agent runs on
+ * UPGRADED_MODEL (a configuration change, so the code SHA stays the same), whose reading of the
+ * lead-tier prompt differs. The counts and the switch point set the scenario a first run replays:
+ * enough lead calls before the switch to compile them, and after it to learn the new answers.
+ */
+export const SEED_COUNTS: Readonly<Record<CallSiteName, number>> = { classify_lead_tier: 1400, route_ticket: 250, normalize_country: 250, summarize_feedback: 100 };
+export const SEED_UPGRADE_AT = 950;
+
 export function generateSeedTraces(seed = DEFAULT_SEED): string[] {
-  return generateTraces(seed, { classify_lead_tier: 74, route_ticket: 66, normalize_country: 70, summarize_feedback: 40 });
+  return generateTraces(seed, SEED_COUNTS, { upgradeAt: SEED_UPGRADE_AT });
+}
+
+export interface GenerateOptions {
+  /** Share of traces whose answer is inconsistent with the true behaviour (default 3 %). */
+  mislabelRate?: number;
+  /** From this position in the interleaved stream on, calls are answered by UPGRADED_MODEL (default: never). */
+  upgradeAt?: number;
 }
 
 /**
  * Any number of traces per call site, interleaved as a live agent produces them, with increasing
- * timestamps (benchmarks scale the seed up with this). Each call site's traces are the same as
- * `generateBucket(name, seed, count)`'s, apart from the timestamps.
+ * timestamps (benchmarks scale the seed up with this). Without `upgradeAt`, each call site's traces
+ * are the same as `generateBucket(name, seed, count)`'s, apart from the timestamps.
  */
-export function generateTraces(seed: number, counts: Readonly<Record<string, number>>, options: { mislabelRate?: number } = {}): string[] {
+export function generateTraces(seed: number, counts: Readonly<Record<string, number>>, options: GenerateOptions = {}): string[] {
   const mislabelRate = options.mislabelRate ?? MISLABEL_RATE;
-  const queues = CALL_SITES.map((name) => records(name, seed, counts[name] ?? 0, mislabelRate));
-  const order = queues.flatMap((list, i) => list.map(() => i));
+  const upgradeAt = options.upgradeAt ?? Infinity;
+  const order = CALL_SITES.flatMap((name, i) => Array.from({ length: counts[name] ?? 0 }, () => i));
   const schedule = stream(seed, "schedule");
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(schedule.next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
+  // Each call site's k-th call comes at some position of the stream; the model answering it depends on that position.
+  const positions = CALL_SITES.map(() => [] as number[]);
+  order.forEach((site, position) => positions[site].push(position));
+  const queues = CALL_SITES.map((name, i) =>
+    records(name, seed, counts[name] ?? 0, mislabelRate, (k) => (positions[i][k] >= upgradeAt ? "after-upgrade" : "before-upgrade")),
+  );
   const taken = queues.map(() => 0);
   let clock = START;
   return order.map((i) => {
@@ -756,11 +793,15 @@ export function generateTraces(seed: number, counts: Readonly<Record<string, num
   });
 }
 
-/** `n` traces of one call site, oldest first; each is mislabeled independently with `mislabelRate` (default 3 %). */
-export function generateBucket(name: string, seed: number, n: number, options: { mislabelRate?: number } = {}): Trace[] {
+/**
+ * `n` traces of one call site, oldest first; each is mislabeled independently with `mislabelRate`
+ * (default 3 %), and answered by the model of `era` (default: before the upgrade).
+ */
+export function generateBucket(name: string, seed: number, n: number, options: { mislabelRate?: number; era?: Era } = {}): Trace[] {
   const clockRng = stream(seed, `clock:${name}`);
   let clock = START;
-  return records(name, seed, n, options.mislabelRate ?? MISLABEL_RATE).map((record) => {
+  const era = options.era ?? "before-upgrade";
+  return records(name, seed, n, options.mislabelRate ?? MISLABEL_RATE, () => era).map((record) => {
     clock += tick(clockRng);
     return { ...record, ts: new Date(clock).toISOString() };
   });
@@ -774,11 +815,12 @@ export function freshInputs(name: string, seed: number, n: number): unknown[] {
 }
 
 /**
- * The answer a careful model gives (e.g. `{ code: "GB" }`), computed from the input alone; `undefined`
+ * The answer a careful model gives (e.g. `{ code: "GB" }`), computed from the input alone (and, for the
+ * lead tier, from which model answers: see `leadTier`); `undefined`
  * for summarize_feedback (open-ended) and for inputs the careful model could not read (never produced here).
  */
-export function groundTruth(name: string, input: unknown): unknown | undefined {
-  return site(name).truth(input);
+export function groundTruth(name: string, input: unknown, era: Era = "before-upgrade"): unknown | undefined {
+  return site(name).truth(input, era);
 }
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, startDaemonProc, waitFor } from "./cli.js";
+import { ROOT, runCli, startDaemonProc, waitFor } from "./cli.js";
 
 /**
  * A daemon on a full disk: the same error used to be logged several times a second (every
@@ -24,7 +24,11 @@ afterAll(() => {
 describe("a full disk", () => {
   it.skipIf(!mounted)("is logged once per distinct error, then as one line with a count", async () => {
     const db = path.join(mountPoint, "state.db");
-    expect(runCli(["seed", "--db", db]).status).toBe(0);
+    // The first 250 of the example's traces: they fit the small disk, and replaying them fills it.
+    const seedFile = path.join(mkdtempSync(path.join(tmpdir(), "full-disk-seed-")), "seed.jsonl");
+    writeFileSync(seedFile, readFileSync(path.join(ROOT, "data/acme-agent/traces/seed.jsonl"), "utf8").split("\n").slice(0, 250).join("\n") + "\n");
+    const seeded = runCli(["seed", "--file", seedFile, "--db", db]);
+    expect(seeded.status, seeded.stderr).toBe(0);
     const daemon = startDaemonProc(db, ["--speed", "1"]);
     const full = () => daemon.lines.filter((l) => JSON.stringify(l).includes("database or disk is full"));
     await waitFor("the disk to fill up", () => full().length > 0, 60_000);

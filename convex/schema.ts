@@ -107,6 +107,12 @@ export const usageFields = {
   deferred: v.number(),
   shadowed: v.number(),
   shadowAgree: v.number(),
+  /**
+   * Served calls checked against an answer known without asking the model (a replayed recording):
+   * they count in the agreement like shadow checks, but the call stays a saving. Absent = 0.
+   */
+  checked: v.optional(v.number()),
+  checkAgree: v.optional(v.number()),
   tokensInAvoided: v.number(),
   tokensOutAvoided: v.number(),
   latencyMsAvoided: v.number(),

@@ -61,6 +61,11 @@ function checkUsageDelta(u: UsageDelta, path: string): void {
   // No shadowed <= served here: the model's answer to a shadow check arrives after its served call
   // was counted, often in a later report (the runtime counts both in the served call's window).
   if (u.shadowAgree > u.shadowed) throw userError(`${path}: shadowAgree (${u.shadowAgree}) exceeds shadowed (${u.shadowed})`);
+  checkCount(u.checked ?? 0, `${path}.checked`);
+  checkCount(u.checkAgree ?? 0, `${path}.checkAgree`);
+  // A known answer is compared when the call is served, so these two arrive together.
+  if ((u.checkAgree ?? 0) > (u.checked ?? 0)) throw userError(`${path}: checkAgree (${u.checkAgree}) exceeds checked (${u.checked ?? 0})`);
+  if ((u.checked ?? 0) > u.served) throw userError(`${path}: checked (${u.checked}) exceeds served (${u.served})`);
   if (u.model !== undefined) checkText(u.model, `${path}.model`);
 }
 
@@ -73,6 +78,7 @@ async function addUsage(ctx: MutationCtx, deltas: UsageDelta[]): Promise<void> {
     if (m === undefined) merged.set(key, { ...u });
     else {
       for (const f of ["served", "deferred", "shadowed", "shadowAgree", "tokensInAvoided", "tokensOutAvoided", "latencyMsAvoided"] as const) m[f] += u[f];
+      for (const f of ["checked", "checkAgree"] as const) if (u[f] !== undefined) m[f] = (m[f] ?? 0) + u[f];
       if (u.model !== undefined) m.model = u.model;
     }
   }
@@ -90,6 +96,7 @@ async function addUsage(ctx: MutationCtx, deltas: UsageDelta[]): Promise<void> {
       deferred: row.deferred + u.deferred,
       shadowed: row.shadowed + u.shadowed,
       shadowAgree: row.shadowAgree + u.shadowAgree,
+      ...(u.checked ? { checked: (row.checked ?? 0) + u.checked, checkAgree: (row.checkAgree ?? 0) + (u.checkAgree ?? 0) } : {}),
       tokensInAvoided: row.tokensInAvoided + u.tokensInAvoided,
       tokensOutAvoided: row.tokensOutAvoided + u.tokensOutAvoided,
       latencyMsAvoided: row.latencyMsAvoided + u.latencyMsAvoided,

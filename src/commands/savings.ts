@@ -140,7 +140,10 @@ export function registerSavings(program: Command): void {
       "\nWhat it shows, per bucket and in total (from the agent runtime's usage windows):\n" +
         "  served     calls a vault function answered; deferred: calls it left to the model\n" +
         "  shadowed   served calls also asked of the model to check agreement: they save\n" +
-        "             latency, not tokens or money; shadow agree = agreeing share of them\n" +
+        "             latency, not tokens or money\n" +
+        "  agree      share of checked served calls whose answer matched the model's: the\n" +
+        "             shadowed ones, and (in the daemon's replay) every served call, checked\n" +
+        "             for free against the recorded answer (these stay savings)\n" +
         "  saved      avoided tokens x the model's price, from the bundled genai-prices table\n" +
         "             by the model of the bucket's traces. A model it does not know shows\n" +
         "             'unknown', never $0: price it with --price MODEL=IN/OUT (USD per\n" +

@@ -40,7 +40,7 @@ function cells(f: SavingsFigures, bucket: string, model: string): Record<string,
     served: count(f.served),
     coverage: f.coverage === undefined ? "-" : f.coverage.toFixed(3),
     shadowed: count(f.shadowed),
-    "shadow agree": f.shadowAgreement === undefined ? "-" : `${f.shadowAgreement.rate.toFixed(3)} of ${count(f.shadowAgreement.checks)}`,
+    agree: f.shadowAgreement === undefined ? "-" : `${f.shadowAgreement.rate.toFixed(3)} of ${count(f.shadowAgreement.checks)}`,
     "tokens avoided in/out": `${count(f.tokensInAvoided)}/${count(f.tokensOutAvoided)}`,
     saved: formatUsd(f.moneyAvoidedUsd),
     "per call": formatUsd(f.savingPerCallUsd),
@@ -66,6 +66,7 @@ function notes(report: SavingsReport): string {
     out.push(`price ${model}: $${price.inputPerMTok} in, $${price.outputPerMTok} out per million tokens (${from})`);
   }
   out.push("saved counts served calls that were not shadowed (a shadow call still asks the model); latency counts every served call.");
+  out.push("agree: checked served calls that matched the model's answer (shadow checks, and replay checks against the recorded answer).");
   out.push("per call = saved / calls (served + deferred); break-even = compile / per call, in calls at the same coverage and shadow rate.");
   return out.map((l) => printableValue(l) + "\n").join("");
 }

@@ -6,7 +6,9 @@
  * - a served call that was not shadowed asked no model: its tokens, money and latency are saved;
  * - a shadowed call is served too (the caller got the function's answer and did not wait for the
  *   model), but the model was asked all the same to check agreement: it saves latency, not money;
- * - a deferred call asked the model: it saves nothing.
+ * - a deferred call asked the model: it saves nothing;
+ * - a served call checked against an answer known without asking (a replayed recording) is a saving
+ *   like any served call; its check counts in the agreement beside the shadow checks.
  * So money and tokens count served-minus-shadowed calls, latency counts every served call.
  *
  * Saving per call is per call to the bucket (served + deferred), at the coverage and shadow rate
@@ -35,6 +37,9 @@ export interface UsageWindow {
   deferred: number;
   shadowed: number;
   shadowAgree: number;
+  /** Served calls checked against an answer known without asking (a replayed recording): still savings. */
+  checked?: number;
+  checkAgree?: number;
   tokensInAvoided: number;
   tokensOutAvoided: number;
   latencyMsAvoided: number;
@@ -51,9 +56,10 @@ export interface BucketInfo {
   compileMs?: number;
 }
 
+/** How often served answers matched the model's: in shadow checks (the model asked) and free checks against a known answer. */
 export interface ShadowAgreement {
   rate: number;
-  /** How many shadow checks the rate rests on (a handful must not read as certainty; the drift test judges it). */
+  /** How many checks the rate rests on (a handful must not read as certainty; the drift test judges it). */
   checks: number;
 }
 
@@ -68,9 +74,12 @@ export interface SavingsFigures {
   deferred: number;
   shadowed: number;
   shadowAgree: number;
+  /** Served calls checked for free against a known answer (replay), and how many matched. */
+  checked: number;
+  checkAgree: number;
   /** served / calls; undefined without calls. */
   coverage: number | undefined;
-  /** shadowAgree / shadowed; undefined without shadow calls. */
+  /** (shadowAgree + checkAgree) / (shadowed + checked); undefined without any check. */
   shadowAgreement: ShadowAgreement | undefined;
   /** Tokens not sent to the model: the served-not-shadowed share (fractional: shares are estimates). */
   tokensInAvoided: number;
@@ -158,7 +167,7 @@ function bucketSavings(
     throw new RangeError(`${bucket}: compile cost ${info.compileCostUsd} is not a sum of money`);
   }
   const models = new Set<string>();
-  const sums = { served: 0, deferred: 0, shadowed: 0, shadowAgree: 0, tokensIn: 0, tokensOut: 0, latencyMs: 0 };
+  const sums = { served: 0, deferred: 0, shadowed: 0, shadowAgree: 0, checked: 0, checkAgree: 0, tokensIn: 0, tokensOut: 0, latencyMs: 0 };
   let money: Usd = 0;
   for (const row of rows) {
     const model = row.model ?? info.model;
@@ -174,6 +183,8 @@ function bucketSavings(
     sums.deferred += row.deferred;
     sums.shadowed += row.shadowed;
     sums.shadowAgree += row.shadowAgree;
+    sums.checked += row.checked ?? 0;
+    sums.checkAgree += row.checkAgree ?? 0;
     sums.tokensIn += tokensIn;
     sums.tokensOut += tokensOut;
     sums.latencyMs += row.latencyMsAvoided;
@@ -188,7 +199,7 @@ function bucketSavings(
 }
 
 function totalOf(buckets: readonly BucketSavings[]): SavingsTotal {
-  const sums = { served: 0, deferred: 0, shadowed: 0, shadowAgree: 0, tokensIn: 0, tokensOut: 0, latencyMs: 0 };
+  const sums = { served: 0, deferred: 0, shadowed: 0, shadowAgree: 0, checked: 0, checkAgree: 0, tokensIn: 0, tokensOut: 0, latencyMs: 0 };
   let priced = 0;
   const unpriced: string[] = [];
   let compile: Usd = 0;
@@ -197,6 +208,8 @@ function totalOf(buckets: readonly BucketSavings[]): SavingsTotal {
     sums.deferred += b.deferred;
     sums.shadowed += b.shadowed;
     sums.shadowAgree += b.shadowAgree;
+    sums.checked += b.checked;
+    sums.checkAgree += b.checkAgree;
     sums.tokensIn += b.tokensInAvoided;
     sums.tokensOut += b.tokensOutAvoided;
     sums.latencyMs += b.latencyMsAvoided;
@@ -210,7 +223,7 @@ function totalOf(buckets: readonly BucketSavings[]): SavingsTotal {
 }
 
 function figures(
-  sums: { served: number; deferred: number; shadowed: number; shadowAgree: number; tokensIn: number; tokensOut: number; latencyMs: number },
+  sums: { served: number; deferred: number; shadowed: number; shadowAgree: number; checked: number; checkAgree: number; tokensIn: number; tokensOut: number; latencyMs: number },
   money: Usd,
   compileCostUsd: Usd,
 ): SavingsFigures {
@@ -222,8 +235,10 @@ function figures(
     deferred: sums.deferred,
     shadowed: sums.shadowed,
     shadowAgree: sums.shadowAgree,
+    checked: sums.checked,
+    checkAgree: sums.checkAgree,
     coverage: calls === 0 ? undefined : sums.served / calls,
-    shadowAgreement: sums.shadowed === 0 ? undefined : { rate: sums.shadowAgree / sums.shadowed, checks: sums.shadowed },
+    shadowAgreement: agreementOf(sums.shadowed + sums.checked, sums.shadowAgree + sums.checkAgree),
     tokensInAvoided: sums.tokensIn,
     tokensOutAvoided: sums.tokensOut,
     moneyAvoidedUsd: money,
@@ -234,6 +249,10 @@ function figures(
   };
 }
 
+function agreementOf(checks: number, agree: number): ShadowAgreement | undefined {
+  return checks === 0 ? undefined : { rate: agree / checks, checks };
+}
+
 /** A row that breaks the counting rules is a bug upstream: refused rather than reported as savings. */
 function checkRow(row: UsageWindow): void {
   const where = `usage row ${JSON.stringify(row.bucket)} at ${row.windowStart}`;
@@ -242,6 +261,10 @@ function checkRow(row: UsageWindow): void {
   }
   if (row.shadowed > row.served) throw new RangeError(`${where}: ${row.shadowed} shadowed of ${row.served} served (shadow calls are served calls)`);
   if (row.shadowAgree > row.shadowed) throw new RangeError(`${where}: ${row.shadowAgree} agreeing of ${row.shadowed} shadowed`);
+  const [checked, checkAgree] = [row.checked ?? 0, row.checkAgree ?? 0];
+  if (!isAmount(checked) || !isAmount(checkAgree)) throw new RangeError(`${where}: checked ${checked}, checkAgree ${checkAgree} are not counts`);
+  if (checked > row.served) throw new RangeError(`${where}: ${checked} checked of ${row.served} served (checked calls are served calls)`);
+  if (checkAgree > checked) throw new RangeError(`${where}: ${checkAgree} agreeing of ${checked} checked`);
 }
 
 function isAmount(x: number): boolean {

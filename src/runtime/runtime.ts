@@ -180,6 +180,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         row.latencyMsAvoided += c.avgLatencyMs;
         if (callOptions.knownAnswer !== undefined) {
           const agreed = canonicalKey(output) === canonicalKey(callOptions.knownAnswer);
+          row.checked = (row.checked ?? 0) + 1;
+          if (agreed) row.checkAgree = (row.checkAgree ?? 0) + 1;
           recorder.check({ bucket, entryId: entry.entryId, agree: agreed });
           return { output, source: "served", entryId: entry.entryId, agreed };
         }

@@ -36,6 +36,30 @@ function only(buckets: BucketSavings[], name: string): BucketSavings {
   return found;
 }
 
+describe("checks against a known answer (the daemon's replay)", () => {
+  test("count in the agreement beside shadow checks, and the calls stay savings", () => {
+    const price = { overrides };
+    const info = new Map<string, BucketInfo>([["acme:a:v1", { compileCostUsd: 0 }]]);
+    const base = { served: 50, deferred: 50, tokensInAvoided: 5000, tokensOutAvoided: 500, latencyMsAvoided: 50_000, model: OVERRIDDEN };
+    const plain = computeSavings([row("acme:a:v1", base)], info, price).buckets[0];
+    const checked = computeSavings([row("acme:a:v1", { ...base, shadowed: 10, shadowAgree: 10, checked: 40, checkAgree: 30 })], info, price).buckets[0];
+    expect(plain.shadowAgreement).toBeUndefined();
+    expect(checked).toMatchObject({ checked: 40, checkAgree: 30, shadowed: 10 });
+    expect(checked.shadowAgreement).toEqual({ rate: 40 / 50, checks: 50 });
+    // Money: the 10 shadowed calls asked the model, the 40 checked ones did not.
+    expect(checked.moneyAvoidedUsd).toBeCloseTo(((5000 * 40) / 50 / 1e6) * 1 + ((500 * 40) / 50 / 1e6) * 2, 15);
+    const onlyChecked = computeSavings([row("acme:a:v1", { ...base, checked: 50, checkAgree: 50 })], info, price).buckets[0];
+    expect(onlyChecked.moneyAvoidedUsd).toBe(plain.moneyAvoidedUsd);
+    expect(computeSavings([row("acme:a:v1", { ...base, checked: 50, checkAgree: 50 })], info, price).total.shadowAgreement).toEqual({ rate: 1, checks: 50 });
+  });
+
+  test("a row with more agreeing than checked, or more checked than served, is refused", () => {
+    const info = new Map<string, BucketInfo>();
+    expect(() => computeSavings([row("acme:a:v1", { served: 5, checked: 3, checkAgree: 4 })], info)).toThrow(/4 agreeing of 3 checked/);
+    expect(() => computeSavings([row("acme:a:v1", { served: 5, checked: 6, checkAgree: 1 })], info)).toThrow(/6 checked of 5 served/);
+  });
+});
+
 describe("one bucket, by hand", () => {
   // 100 served of which 20 shadowed, 100 deferred; tokens over the 100 served; $1 in, $2 out per M.
   const report = computeSavings(

@@ -1053,6 +1053,10 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await usageRows({ bucket: B })).map((r: { served: number }) => r.served)).toEqual([10]);
         expect(await usageRows({ limit: 1 })).toHaveLength(1);
         expect(await refusal(usageRows({ limit: 0 }))).toMatch(/limit must be an integer/);
+        // Checks against a known answer are summed too, within a report and into the stored row.
+        await report({ usage: [delta(B, W1, { checked: 4, checkAgree: 3 }), delta(B, W1, { checked: 2, checkAgree: 2 })] });
+        await report({ usage: [delta(B, W1, { checked: 1, checkAgree: 0 }), delta(B, W1)] });
+        expect((await usageRows({ bucket: B }))[0]).toMatchObject({ windowStart: W1, served: 40, checked: 7, checkAgree: 5 });
       });
 
       it("a stream of disagreeing checks demotes once: TRIGGER:DRIFT, a DRIFT recompile, no longer served", async () => {
@@ -1159,6 +1163,8 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
           [{ ...ok, usage: [delta(A, T0, { served: 1.5 })] }, /usage\[0\]\.served must be an integer/],
           [{ ...ok, usage: [delta(A, T0, { latencyMsAvoided: -3 })] }, /usage\[0\]\.latencyMsAvoided must be a finite number >= 0/],
           [{ ...ok, usage: [delta(A, T0, { shadowed: 3, shadowAgree: 4 })] }, /usage\[0\]: shadowAgree \(4\) exceeds shadowed \(3\)/],
+          [{ ...ok, usage: [delta(A, T0, { served: 5, checked: 3, checkAgree: 4 })] }, /usage\[0\]: checkAgree \(4\) exceeds checked \(3\)/],
+          [{ ...ok, usage: [delta(A, T0, { served: 5, checked: 6, checkAgree: 0 })] }, /usage\[0\]: checked \(6\) exceeds served \(5\)/],
           [{ ...ok, usage: [delta(A, T0, { windowStart: -60_000 })] }, /usage\[0\]\.windowStart must be an integer/],
           [{ ...ok, checks: [{ bucket: "x", entryId: a, agree: false }] }, /checks\[0\]\.bucket: bad bucket key/],
           [{ ...ok, checks: [...checks(A, a, [true]), { bucket: B, entryId: a, agree: false }] }, /checks\[1\]: vault entry .* belongs to acme:classify_lead_tier:v1, not acme:route_ticket:v1/],

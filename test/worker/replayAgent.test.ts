@@ -114,11 +114,17 @@ it("replays every seed through the runtime: served calls are checked against the
   const usage = (await backend.query(api.daemon.runtime.usage, {})).filter((r) => r.bucket === BUCKET);
   const sum = (f: "served" | "deferred" | "shadowed") => usage.reduce((n, r) => n + r[f], 0);
   expect(sum("shadowed")).toBe(0);
-  // Served: the 20 agreeing calls, the disagreeing ones up to the demotion and the few a batch in
-  // flight served before the demotion reached the runtime; then no more (the last calls were deferred).
+  // Every served call was checked against its recording; the 20 before the change agreed.
+  const checkedSum = (f: "checked" | "checkAgree") => usage.reduce((n, r) => n + (r[f] ?? 0), 0);
+  expect(checkedSum("checked")).toBe(sum("served"));
+  expect(checkedSum("checkAgree")).toBe(20);
+  // Served: the 20 agreeing calls, the disagreeing ones up to the demotion and whatever the batch in
+  // flight served before the demotion reached the runtime (how many depends on batch sizes). After
+  // it, nothing more is served.
   expect(sum("served")).toBeGreaterThanOrEqual(20 + demoted.drift!.disagree);
-  expect(sum("served")).toBeLessThan(50);
+  expect(runtime.serving().has(BUCKET)).toBe(false);
   expect(sum("served") + sum("deferred")).toBe(seeds.length);
+  expect(sum("deferred")).toBeGreaterThanOrEqual(5); // the abstentions
   const scheduled = triggers.filter((t) => t.kind === "TRIGGER:SCHEDULE").map((t) => Number(/(\d+) served/.exec(t.detail)?.[1] ?? NaN));
   expect(scheduled.reduce((a, b) => a + b, 0)).toBe(sum("served"));
 });

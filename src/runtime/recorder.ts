@@ -28,6 +28,11 @@ export type SendReport = (report: Report) => Promise<ReportResult>;
 const MAX_TRACES = 1000;
 const MAX_BYTES = 3 * 1024 * 1024;
 const RETRY_MS = [50, 200, 1000];
+/**
+ * Traces kept in memory while the backend is unreachable, retried at every flush. Beyond this the
+ * oldest are dropped (and reported): an outage must not grow the agent's memory without bound.
+ */
+export const MAX_PENDING_TRACES = 50_000;
 
 interface Waiter {
   resolve: () => void;
@@ -63,7 +68,7 @@ export class Recorder {
     private readonly flushMs: number,
   ) {
     this.timer = setInterval(() => {
-      if (this.usage.size > 0 || this.checks.length > 0) this.kick();
+      if (this.usage.size > 0 || this.checks.length > 0 || this.traces.length > 0) this.kick();
     }, flushMs);
     this.timer.unref();
   }
@@ -103,6 +108,7 @@ export class Recorder {
     this.timer = undefined;
     await this.flush();
     this.closed = true;
+    if (this.traces.length > 0) this.onError(new Error(`runtime: closing with ${this.traces.length} trace(s) the backend never accepted: they are lost`));
   }
 
   private kick(): void {
@@ -119,11 +125,15 @@ export class Recorder {
   private async drain(): Promise<void> {
     do {
       this.again = false;
-      while (this.traces.length > 0 || this.usage.size > 0 || this.checks.length > 0) await this.sendOne();
+      while (this.traces.length > 0 || this.usage.size > 0 || this.checks.length > 0) {
+        // A report that failed all its retries is back in the queue: the next flush tries again.
+        if (!(await this.sendOne())) return;
+      }
     } while (this.again);
   }
 
-  private async sendOne(): Promise<void> {
+  /** Sends the next report; false when the backend refused it through every retry (it is queued again). */
+  private async sendOne(): Promise<boolean> {
     let n = 0;
     let bytes = 0;
     while (n < this.traces.length && n < MAX_TRACES && (n === 0 || bytes + approximateBytes(this.traces[n]) <= MAX_BYTES)) bytes += approximateBytes(this.traces[n++]);
@@ -137,22 +147,60 @@ export class Recorder {
     const usage = [...this.usage.values()];
     this.usage.clear();
     const checks = this.checks.splice(0);
+    let sent = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.send({ traces, usage, checks });
         if (result.demoted.length > 0) this.onDemoted(result.demoted);
+        sent = true;
         break;
       } catch (e) {
         if (attempt < RETRY_MS.length) {
           await new Promise((r) => setTimeout(r, RETRY_MS[attempt]));
           continue;
         }
-        // The agent keeps its answers: report the loss instead of failing calls on the recorder's behalf.
-        this.onError(new Error(`runtime: could not record ${traces.length} trace(s), ${usage.length} counter row(s), ${checks.length} check(s): ${e instanceof Error ? e.message : String(e)}`));
+        // The agent keeps its answers: the calls return, and what they recorded waits in memory for
+        // the backend to come back (retried at every flush) instead of being dropped.
+        const dropped = this.requeue(traces, usage, checks);
+        this.onError(
+          new Error(
+            `runtime: could not record ${traces.length} trace(s), ${usage.length} counter row(s), ${checks.length} check(s): ${e instanceof Error ? e.message : String(e)}; ` +
+              (dropped > 0 ? `${dropped} oldest trace(s) dropped (over ${MAX_PENDING_TRACES} waiting)` : "kept in memory and retried at the next flush"),
+          ),
+        );
         break;
       }
     }
     for (const w of waiters) w.resolve();
+    return sent;
+  }
+
+  /** Puts a failed report back in front of the queue (its deferred calls are already in its counters); returns how many traces were dropped to stay bounded. */
+  private requeue(traces: CheckedTrace[], usage: UsageDelta[], checks: ShadowCheck[]): number {
+    // Their callers were answered already: no waiter to resolve, but the queues stay aligned by index.
+    this.traces.unshift(...traces);
+    this.counts.unshift(...traces.map(() => undefined));
+    this.waiters.unshift(...traces.map(() => ({ resolve: () => undefined })));
+    this.checks.unshift(...checks);
+    for (const u of usage) {
+      const row = this.counters(u.bucket, u.windowStart, u.model);
+      row.served += u.served;
+      row.deferred += u.deferred;
+      row.shadowed += u.shadowed;
+      row.shadowAgree += u.shadowAgree;
+      if (u.checked) row.checked = (row.checked ?? 0) + u.checked;
+      if (u.checkAgree) row.checkAgree = (row.checkAgree ?? 0) + u.checkAgree;
+      row.tokensInAvoided += u.tokensInAvoided;
+      row.tokensOutAvoided += u.tokensOutAvoided;
+      row.latencyMsAvoided += u.latencyMsAvoided;
+    }
+    const excess = this.traces.length - MAX_PENDING_TRACES;
+    if (excess <= 0) return 0;
+    // The oldest go first; any caller still waiting on one of them is answered now.
+    this.traces.splice(0, excess);
+    this.counts.splice(0, excess);
+    for (const w of this.waiters.splice(0, excess)) w.resolve();
+    return excess;
   }
 }
 

@@ -224,6 +224,35 @@ describe("the agent runtime", () => {
     expect(after.source).toBe("deferred");
   });
 
+  it("a backend outage delays traces, never drops them: the calls return, the traces wait in memory and land once it is back", async () => {
+    let down = true;
+    const flaky: BackendClient = Object.create(backend, {
+      mutation: {
+        value: (ref: Parameters<BackendClient["mutation"]>[0], args: never) =>
+          down ? Promise.reject(new Error("connection refused")) : backend.mutation(ref, args),
+      },
+    });
+    runtime = createRuntime({ backend: flaky, shadowRate: 0, flushMs: 50, onError: (e) => errors.push(e.message) });
+    await runtime.ready();
+    const rt = runtime;
+    const m = model((input) => ({ echo: input }));
+    // Each call returns its answer even though nothing could be recorded (after the retries).
+    const answers = await Promise.all([1, 2, 3].map((i) => rt.call("acme:outage:v1", { i }, m.for({ i }))));
+    expect(answers).toEqual([1, 2, 3].map((i) => ({ echo: { i } })));
+    expect(errors.join("\n")).toMatch(/could not record 3 trace\(s\).*kept in memory and retried/);
+    expect(await runtimeTraces("acme:outage:v1")).toEqual([]);
+    // A call made during the outage waits its turn behind them, and is answered too.
+    expect(await rt.call("acme:outage:v1", { i: 4 }, m.for({ i: 4 }))).toEqual({ echo: { i: 4 } });
+    down = false;
+    await waitUntil("the queued traces to land", async () => (await runtimeTraces("acme:outage:v1")).length === 4);
+    const traces = await runtimeTraces("acme:outage:v1");
+    expect(traces.map((t) => (t.input as { i: number }).i).sort()).toEqual([1, 2, 3, 4]);
+    // Counted once each, with the traces they count.
+    await rt.flush();
+    const rows = (await backend.query(api.daemon.runtime.usage, {})).filter((r) => r.bucket === "acme:outage:v1");
+    expect(rows.reduce((n, r) => n + r.deferred, 0)).toBe(4);
+  });
+
   it("records thousands of concurrent deferred calls in a few transactions, every one", async () => {
     const rt = await start();
     let reports = 0;

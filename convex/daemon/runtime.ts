@@ -9,7 +9,7 @@ import { initialDriftState, updateDrift } from "../lib/drift.js";
 import type { DriftState } from "../lib/drift.js";
 import { userError } from "../lib/errors.js";
 import { traceValidator } from "../lib/traceShape.js";
-import { checkBucketKey, checkInt, checkNonNegative, checkText, checkTraceBatch } from "../lib/validate.js";
+import { checkBucketKey, checkInt, checkNonNegative, checkText, checkTraceBatch, MAX_REPORT_CHECKS, MAX_REPORT_USAGE } from "../lib/validate.js";
 import { isUsable } from "../lib/verdicts.js";
 import { readBucketCosts } from "../model/bucketCosts.js";
 import { currentSha } from "../model/code.js";
@@ -28,10 +28,6 @@ import { writeTrigger } from "./triggers.js";
 
 /** Vault entries of one sha `serving` reads at most (one or two per call site). */
 const MAX_SERVING_SCAN = 1000;
-/** Usage deltas one report may carry (one per bucket per window in practice). */
-export const MAX_REPORT_USAGE = 1000;
-/** Shadow checks one report may carry. */
-export const MAX_REPORT_CHECKS = 2000;
 /** Usage rows the `usage` query returns at most. */
 const MAX_USAGE_ROWS = 2000;
 /** A counter delta beyond this is a bug in the sender, not traffic. */

@@ -81,3 +81,8 @@ export function compileThreshold(raw: string | undefined = process.env.COMPILE_T
   const n = Number(raw);
   return Number.isInteger(n) && n >= 1 ? n : DEFAULT_THRESHOLD;
 }
+
+/** Usage deltas one runtime report may carry (one per bucket per window in practice). */
+export const MAX_REPORT_USAGE = 1000;
+/** Shadow checks one runtime report may carry (the runtime splits what it has into reports this size). */
+export const MAX_REPORT_CHECKS = 2000;

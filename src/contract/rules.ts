@@ -13,7 +13,7 @@ export {
   TRACE_LIMITS,
   type TraceProblem,
 } from "../../convex/lib/traceRules.js";
-export { MAX_BATCH_BYTES, MAX_INJECT } from "../../convex/lib/validate.js";
+export { MAX_BATCH_BYTES, MAX_INJECT, MAX_REPORT_CHECKS, MAX_REPORT_USAGE } from "../../convex/lib/validate.js";
 export { MAX_SPEED_MS, MIN_SPEED_MS } from "../../convex/lib/pacing.js";
 export { isUsable, selectiveOf, VERDICTS } from "../../convex/lib/verdicts.js";
 export { errorLine } from "../../convex/lib/errors.js";

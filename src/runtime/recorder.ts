@@ -1,4 +1,5 @@
 import type { CheckedTrace } from "../contract/documents.js";
+import { MAX_REPORT_CHECKS, MAX_REPORT_USAGE } from "../contract/rules.js";
 import type { UsageWindow } from "../contract/savings.js";
 
 /** What one `report` mutation carries: traces, counter deltas and shadow checks, in one transaction. */
@@ -82,13 +83,25 @@ export class Recorder {
     return done;
   }
 
+  /**
+   * A trace no caller waits for (a shadow check's): it goes with the next periodic flush instead of
+   * starting a report now, so background checks do not turn into a stream of small transactions
+   * beside the agent's calls.
+   */
+  backgroundTrace(trace: CheckedTrace): void {
+    if (this.closed) return;
+    this.traces.push(trace);
+    this.counts.push(undefined);
+    this.waiters.push({ resolve: () => undefined });
+  }
+
   check(check: ShadowCheck): void {
     this.checks.push(check);
   }
 
   /** The counter row of (bucket, window), created on first use; the caller adds to it. */
   counters(bucket: string, windowStart: number, model: string | undefined): UsageDelta {
-    const key = `${windowStart}\u0000${bucket}`;
+    const key = usageKey(bucket, windowStart);
     let row = this.usage.get(key);
     if (row === undefined) {
       row = { bucket, windowStart, served: 0, deferred: 0, shadowed: 0, shadowAgree: 0, tokensInAvoided: 0, tokensOutAvoided: 0, latencyMsAvoided: 0, ...(model ? { model } : {}) };
@@ -144,9 +157,10 @@ export class Recorder {
     this.counts.splice(0, n).forEach((count, i) => {
       if (count) this.counters(traces[i].bucket, count.windowStart, count.model).deferred++;
     });
-    const usage = [...this.usage.values()];
-    this.usage.clear();
-    const checks = this.checks.splice(0);
+    // Counters and checks pile up between reports (a second's worth): at most what one report may carry.
+    const usage = [...this.usage.values()].slice(0, MAX_REPORT_USAGE);
+    for (const u of usage) this.usage.delete(usageKey(u.bucket, u.windowStart));
+    const checks = this.checks.splice(0, MAX_REPORT_CHECKS);
     let sent = false;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -208,3 +222,5 @@ function approximateBytes(trace: CheckedTrace): number {
   // Only to split reports below the backend's byte limit; input and output dominate.
   return 200 + JSON.stringify(trace.input ?? null).length + JSON.stringify(trace.output ?? null).length;
 }
+
+const usageKey = (bucket: string, windowStart: number): string => `${windowStart}\u0000${bucket}`;

@@ -1,6 +1,6 @@
 import type { BackendClient } from "../backend/client.js";
 import { api } from "../contract/api.js";
-import type { ServingBucketCosts, ServingView } from "../contract/documents.js";
+import type { CheckedTrace, ServingBucketCosts, ServingView } from "../contract/documents.js";
 import { loadFunction, type CompiledFunction } from "./loadFunction.js";
 import { Recorder, type DeferredCount } from "./recorder.js";
 import { canonicalKey, isShadowed } from "./shadowSample.js";
@@ -110,20 +110,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return { row: recorder.counters(bucket, windowStart, c.model), costs: c };
   };
 
+  const traceOfCall = (bucket: string, input: unknown, reply: ModelReply, latencyMs: number): CheckedTrace => ({
+    bucket,
+    input,
+    output: reply.output,
+    model: reply.model ?? costs.get(bucket)?.model ?? "unknown",
+    latencyMs: Math.max(0, reply.latencyMs ?? latencyMs),
+    tokensIn: Math.max(0, reply.tokensIn ?? 0),
+    tokensOut: Math.max(0, reply.tokensOut ?? 0),
+    ts: Date.now(),
+  });
   const recordTrace = (bucket: string, input: unknown, reply: ModelReply, latencyMs: number, count?: DeferredCount): Promise<void> =>
-    recorder.trace(
-      {
-        bucket,
-        input,
-        output: reply.output,
-        model: reply.model ?? costs.get(bucket)?.model ?? "unknown",
-        latencyMs: Math.max(0, reply.latencyMs ?? latencyMs),
-        tokensIn: Math.max(0, reply.tokensIn ?? 0),
-        tokensOut: Math.max(0, reply.tokensOut ?? 0),
-        ts: Date.now(),
-      },
-      count,
-    );
+    recorder.trace(traceOfCall(bucket, input, reply, latencyMs), count);
 
   const askModel = async (callModel: CallModel): Promise<{ reply: ModelReply; latencyMs: number }> => {
     const started = performance.now();
@@ -142,7 +140,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           row.shadowed++;
           if (agree) row.shadowAgree++;
           recorder.check({ bucket: entry.bucket, entryId: entry.entryId, agree });
-          if (record) await recordTrace(entry.bucket, input, reply, latencyMs);
+          // Nobody waits for this trace: it rides with the next periodic report.
+          if (record) recorder.backgroundTrace(traceOfCall(entry.bucket, input, reply, latencyMs));
         },
         (e: unknown) => onError(new Error(`runtime: shadow check of ${entry.bucket} failed: ${e instanceof Error ? e.message : String(e)}`)),
       );

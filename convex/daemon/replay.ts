@@ -66,14 +66,25 @@ export const take = adminMutation({
     const lease = checkInt(leaseMs, "leaseMs", 1, MAX_DRIVER_LEASE_MS);
     const now = Date.now();
     const row = await ensureReplayRow(ctx);
-    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return { driving: false, fromCursor: null, seeds: [] };
+    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return { driving: false, fromCursor: null, seeds: [], count: 0, toSeq: null, skipped: [] };
     const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
     const remaining = total - row.position;
     const plan = row.paused || remaining <= 0 ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
     await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
-    if (plan.n === 0) return { driving: true, fromCursor: row.cursorSeq ?? null, seeds: [] };
+    const idle = { driving: true, fromCursor: row.cursorSeq ?? null, seeds: [], count: 0, toSeq: null, skipped: [] };
+    if (plan.n === 0) return idle;
     const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
-    return { driving: true, fromCursor: row.cursorSeq ?? null, seeds: seeds.map((s) => ({ seq: s.seq, ...traceOf(s) })) };
+    if (seeds.length === 0) return idle;
+    // The batch spans every seed taken (count, toSeq); the driver calls only the replayable ones.
+    const { replayable, skipped } = splitReplayable(seeds);
+    return {
+      driving: true,
+      fromCursor: row.cursorSeq ?? null,
+      seeds: replayable.map((s) => ({ seq: s.seq, ...traceOf(s) })),
+      count: seeds.length,
+      toSeq: seeds[seeds.length - 1].seq,
+      skipped,
+    };
   },
 });
 
@@ -92,13 +103,17 @@ export const advance = adminMutation({
     count: v.number(),
     served: v.number(),
     traces: v.array(traceValidator),
+    /** What `take` said of the seeds it passed over (each "seed seq N: reason"). */
+    skipped: v.optional(v.array(v.string())),
   },
-  handler: async (ctx, { owner, fromCursor, toSeq, count, served, traces }) => {
+  handler: async (ctx, { owner, fromCursor, toSeq, count, served, traces, skipped = [] }) => {
     checkText(owner, "owner");
     checkInt(count, "count", 1, MAX_SEED_BATCH * 2);
     checkInt(served, "served", 0, count);
     if (traces.length > count) throw userError(`traces: ${traces.length} traces for ${count} replayed calls`);
     checkTraceBatch(traces);
+    if (traces.length + skipped.length > count) throw userError(`skipped: ${skipped.length} passed over and ${traces.length} traces for ${count} replayed seeds`);
+    skipped.forEach((note, i) => checkText(note, `skipped[${i}]`, 2000));
     const row = await ensureReplayRow(ctx);
     if (row.driver !== owner || (row.cursorSeq ?? null) !== fromCursor) return { advanced: false };
     const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
@@ -107,7 +122,7 @@ export const advance = adminMutation({
     const first = fromCursor === null ? toSeq - count + 1 : fromCursor + 1;
     await writeTrigger(ctx, {
       kind: "TRIGGER:SCHEDULE",
-      detail: `replayed ${count} through the runtime (${seqRange(Math.min(first, toSeq), toSeq)}): ${served} served, ${count - served} asked the model`,
+      detail: `replayed ${count - skipped.length} through the runtime (${seqRange(Math.min(first, toSeq), toSeq)}): ${served} served, ${count - skipped.length - served} asked the model${skippedNote(skipped)}`,
     });
     await writeEventRows(ctx, inserted, "replay");
     return { advanced: true };
@@ -143,18 +158,8 @@ async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
   const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
   if (seeds.length === 0) return 0;
   const inserted: Inserted[] = [];
-  // A seed that breaks the trace rules (loaded by a version before them) is passed over with a note,
-  // not replayed: refusing the tick would stop the replay for good, every second.
-  const skipped: string[] = [];
-  for (const s of seeds) {
-    const trace = traceOf(s);
-    const { problems } = checkTraceValue(trace, "stored");
-    if (problems.length > 0) {
-      skipped.push(`seed seq ${s.seq}: ${problemText(problems[0])}`);
-      continue;
-    }
-    inserted.push(await ingestTrace(ctx, trace, "replay", true));
-  }
+  const { replayable, skipped } = splitReplayable(seeds);
+  for (const s of replayable) inserted.push(await ingestTrace(ctx, traceOf(s), "replay", true));
   const first = seeds[0].seq;
   const last = seeds[seeds.length - 1].seq;
   await ctx.db.patch(row._id, {
@@ -165,11 +170,29 @@ async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
   });
   await writeTrigger(ctx, {
     kind: "TRIGGER:SCHEDULE",
-    detail: `replayed ${inserted.length} (${seqRange(first, last)})${skipped.length > 0 ? `; skipped ${skipped.length} that break the trace limits (${skipped[0]})` : ""}`,
+    detail: `replayed ${inserted.length} (${seqRange(first, last)})${skippedNote(skipped)}`,
   });
   await writeEventRows(ctx, inserted, "replay");
   return seeds.length;
 }
+
+/**
+ * A seed that breaks the trace rules (loaded by a version before them) is passed over with a note,
+ * not replayed: refusing it would stop the replay for good, on every tick or batch.
+ */
+function splitReplayable(seeds: Doc<"replay_source">[]): { replayable: Doc<"replay_source">[]; skipped: string[] } {
+  const replayable: Doc<"replay_source">[] = [];
+  const skipped: string[] = [];
+  for (const s of seeds) {
+    const { problems } = checkTraceValue(traceOf(s), "stored");
+    if (problems.length > 0) skipped.push(`seed seq ${s.seq}: ${problemText(problems[0])}`);
+    else replayable.push(s);
+  }
+  return { replayable, skipped };
+}
+
+const skippedNote = (skipped: readonly string[]): string =>
+  skipped.length > 0 ? `; skipped ${skipped.length} that break the trace limits (${skipped[0]})` : "";
 
 /** Replay progress; defaults when nothing was ever replayed. */
 export const state = query({

@@ -55,7 +55,7 @@ export class ReplayAgent {
   async step(): Promise<number> {
     const { client, runtime, owner } = this.opts;
     const batch = await client.mutation(api.daemon.replay.take, { owner, leaseMs: this.opts.leaseMs ?? 10_000 });
-    if (batch.seeds.length === 0) return 0;
+    if (batch.count === 0 || batch.toSeq === null) return 0;
     const traces: CheckedTrace[] = [];
     let served = 0;
     for (const { seq: _seq, ...seed } of batch.seeds) {
@@ -68,8 +68,8 @@ export class ReplayAgent {
       if (result.source === "served") served++;
       traces.push(seed);
     }
-    const last = batch.seeds[batch.seeds.length - 1].seq;
-    await client.mutation(api.daemon.replay.advance, { owner, fromCursor: batch.fromCursor, toSeq: last, count: batch.seeds.length, served, traces });
-    return batch.seeds.length;
+    // Seeds that break the trace limits were passed over by take: the position moves past them too.
+    await client.mutation(api.daemon.replay.advance, { owner, fromCursor: batch.fromCursor, toSeq: batch.toSeq, count: batch.count, served, traces, skipped: batch.skipped });
+    return batch.count;
   }
 }

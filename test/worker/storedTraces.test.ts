@@ -9,6 +9,8 @@ import { openBackend } from "../../src/backend/open.js";
 import { createLocalStage2Runner } from "../../src/compiler/index.js";
 import { JobLoop } from "../../src/worker/jobLoop.js";
 import { loadSeed, seedTrace } from "../../src/worker/seed.js";
+import { createRuntime } from "../../src/runtime/index.js";
+import { ReplayAgent } from "../../src/worker/replayAgent.js";
 import { checkTraceValue } from "../../convex/lib/traceRules.js";
 import { tracesOf, writeLegacy } from "./legacyState.js";
 
@@ -119,6 +121,40 @@ describe("a too-large trace already in the state", () => {
 
     expect(await reason(c.mutation(api.daemon.control.inject, { bucket: "acme:blob:v1", n: 3 }))).toMatch(/^trace: the trace is at least 2,097,\d{3} bytes as JSON/);
     expect((await c.query(api.daemon.ingest.buckets, {})).buckets.map((b) => b.key)).toEqual([TICKET]);
+  });
+});
+
+describe("a too-large seed row when the daemon drives the replay through the runtime", () => {
+  it("is passed over with the same note, and the replay goes on to the end", async () => {
+    const db = await freshState();
+    let c = (client = await open(db, false));
+    await loadSeed(c, tracesOf(TICKET, 3).map((t) => seedTrace(checkTraceValue(t, "stored").trace!)));
+    await c.close();
+    client = undefined;
+    const [blob] = tracesOf(TICKET, 1);
+    const badSeq = await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: { ...blob, bucket: "acme:blob:v1" }, blobBytes: 2 * TRACE_LIMITS.traceBytes }));
+    await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: tracesOf(TICKET, 4)[3], blobBytes: 10 }));
+
+    c = client = await open(db, false);
+    await c.mutation(api.daemon.control.speed, { speedMs: 1 });
+    const runtime = createRuntime({ backend: c, shadowRate: 0, flushMs: 20 });
+    const errors: string[] = [];
+    const agent = new ReplayAgent({ client: c, runtime, owner: "test", onError: (e) => errors.push(e.message) });
+    try {
+      await runtime.ready();
+      await waitUntil("the replay to finish", async () => {
+        await agent.step();
+        const s = await c.query(api.daemon.replay.state, {});
+        return s.position === 5;
+      });
+    } finally {
+      await runtime.close();
+    }
+    expect(errors).toEqual([]);
+    const { buckets } = await c.query(api.daemon.ingest.buckets, {});
+    expect(buckets.map((b) => [b.key, b.count])).toEqual([[TICKET, 4]]);
+    const notes = (await c.query(api.daemon.triggers.recent, { limit: 200 })).filter((r) => r.kind === "TRIGGER:SCHEDULE").map((r) => r.detail);
+    expect(notes.some((d) => /through the runtime/.test(d) && d.includes(`skipped 1 that break the trace limits (seed seq ${String(badSeq)}: the trace is at least 2,097,`))).toBe(true);
   });
 });
 

@@ -99,6 +99,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (fn) next.set(e.bucket, { entryId: id, bucket: e.bucket, fn });
     }
     entries = next;
+    // Keep loaded code only for what the vault still serves: entries replaced over a long run would otherwise pile up.
+    const live = new Set(view.entries.map((e) => `${String(e.entryId)}:${e.codeHash}`));
+    for (const key of loaded.keys()) if (!live.has(key)) loaded.delete(key);
     costs = new Map(view.buckets.map((b) => [b.bucket, b]));
     markReady();
   };

@@ -30,6 +30,32 @@ export interface ReadSchema {
   unsupported: string[];
 }
 
+/**
+ * Convex's identifier rule for table, field and index names: a letter, then letters, digits and
+ * underscores. A leading underscore is Convex's own (system tables, system fields).
+ */
+const IDENTIFIER = /^[a-zA-Z][a-zA-Z0-9_]*$/;
+/** A document validator may spell out the system fields themselves; Convex accepts those two. */
+const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
+
+function requireIdentifier(kind: "Table" | "Field" | "Index", name: string): void {
+  const ok = IDENTIFIER.test(name) || (kind === "Field" && SYSTEM_FIELDS.has(name));
+  if (!ok) throw new Error(`${kind} names must be valid identifiers, got "${name}"`);
+}
+
+/** The top-level field names of a document validator (of every member, for a union of objects). */
+function requireFieldIdentifiers(documentType: ValidatorJson): void {
+  if (documentType.type === "object") for (const field of Object.keys(documentType.value)) requireIdentifier("Field", field);
+  if (documentType.type === "union") for (const member of documentType.value) requireFieldIdentifiers(member);
+}
+
+/** Refuses the schema as Convex refuses it on push, before the state file is touched. */
+function requireValidNames(name: string, ex: ReturnType<SchemaLike["tables"][string]["export"]>): void {
+  requireIdentifier("Table", name);
+  requireFieldIdentifiers(ex.documentType as ValidatorJson);
+  for (const index of ex.indexes) requireIdentifier("Index", index.indexDescriptor);
+}
+
 export function readSchema(schema: SchemaLike | null | undefined): ReadSchema {
   if (!schema) return { specs: null, documentTypes: null, unsupported: [] };
   const specs = new Map<string, TableSpec>();
@@ -37,6 +63,7 @@ export function readSchema(schema: SchemaLike | null | undefined): ReadSchema {
   const unsupported: string[] = [];
   for (const [name, table] of Object.entries(schema.tables)) {
     const ex = table.export();
+    requireValidNames(name, ex);
     specs.set(name, { indexes: ex.indexes.map((i) => ({ name: i.indexDescriptor, fields: i.fields })) });
     documentTypes.set(name, ex.documentType as ValidatorJson);
     if ((ex.searchIndexes?.length ?? 0) > 0) unsupported.push(`${name}: search indexes`);

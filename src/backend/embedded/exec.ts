@@ -3,6 +3,7 @@ import { fromHex, toHex } from "./keys.js";
 import { queryValue } from "./filter.js";
 import { IndexStream, planQuery, type QueryJson, type QueryPlan } from "./stream.js";
 import { SCHEDULED_TABLE, type Doc, type Store } from "./store.js";
+import { hasValidChecksum } from "./ids.js";
 import {
   UnsupportedFeatureError,
   resolveFunction,
@@ -70,7 +71,7 @@ export class Execution {
         return JSON.stringify({});
       case "1.0/db/normalizeId": {
         const id = args.idString as string;
-        return JSON.stringify({ id: this.store.tableOfId(id) === args.table ? id : null });
+        return JSON.stringify({ id: this.isIdOf(args.table as string, id) ? id : null });
       }
       case "1.0/getSnapshotTs":
         return JSON.stringify(convexToJson(BigInt(Math.floor(this.now * 1000))));
@@ -154,9 +155,7 @@ export class Execution {
       const doc = expected === SCHEDULED_TABLE || this.store.tableOfId(id) === SCHEDULED_TABLE ? this.scheduledDoc(id) : null;
       return JSON.stringify(convexToJson(doc));
     }
-    const table = this.store.tableOfId(id);
-    if (table === null) throw new Error(`Invalid argument \`id\` for \`db.get\`: "${id}" is not an id of this deployment`);
-    if (expected !== undefined && expected !== table) throw new Error(`Invalid argument \`id\` for \`db.get\`: expected an id in table "${expected}", got one in "${table}"`);
+    const table = this.tableOfArgument(id, expected, "get");
     this.readTables.add(table);
     return this.store.getJson(table, id) ?? "null";
   }
@@ -189,11 +188,10 @@ export class Execution {
     // asks that they are present, and the stored text is the incoming JSON either way.
     const raw = rawFields(this.host, table);
     const fields: Record<string, Value> = {};
-    let system = false;
     for (const k in valueJson) {
       if (k === "_id" || k === "_creationTime") {
-        system = true;
-        continue;
+        // Convex assigns both; a value carrying either is refused, not silently rewritten.
+        throw new Error(`Failed to insert a document in table "${table}": field \`${k}\` is a system field, which Convex sets itself`);
       }
       fields[k] = raw.has(k) ? (valueJson[k] as Value) : jsonToConvex(valueJson[k]);
     }
@@ -201,16 +199,9 @@ export class Execution {
     const _creationTime = this.store.nextCreationTime(this.now);
     const _id = this.store.newId(table, _creationTime);
     // The incoming value is already Convex JSON: store its text with the system fields added.
-    if (system) {
-      const { _id: _a, _creationTime: _b, ...jsonFields } = valueJson;
-      void _a;
-      void _b;
-      text = JSON.stringify({ ...jsonFields, _id, _creationTime });
-    } else {
-      const body = text ?? JSON.stringify(valueJson);
-      const tail = `"_id":${JSON.stringify(_id)},"_creationTime":${JSON.stringify(_creationTime)}}`;
-      text = body.length === 2 ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
-    }
+    const body = text ?? JSON.stringify(valueJson);
+    const tail = `"_id":${JSON.stringify(_id)},"_creationTime":${JSON.stringify(_creationTime)}}`;
+    text = body.length === 2 ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
     this.store.put(table, { ...fields, _id, _creationTime }, text);
     this.writtenTables.add(table);
     return _id;
@@ -219,22 +210,43 @@ export class Execution {
   private existing(args: Args, verb: string): { table: string; doc: Doc } {
     this.requireMutation(`db.${verb}`);
     const id = args.id as string;
-    const table = this.store.tableOfId(id);
-    if (table === null) throw new Error(`Invalid argument \`id\` for \`db.${verb}\`: "${id}" is not an id of this deployment`);
-    if (args.table !== undefined && args.table !== table)
-      throw new Error(`Invalid argument \`id\` for \`db.${verb}\`: expected an id in table "${String(args.table)}", got one in "${table}"`);
+    const table = this.tableOfArgument(id, args.table as string | undefined, verb);
     const found = this.store.get(id);
     if (!found) throw new Error(`${verb === "patch" ? "Patch" : verb === "replace" ? "Replace" : "Delete"} on non-existent document with ID "${id}"`);
     this.readTables.add(table);
     return found;
   }
 
+  /**
+   * The table of an `id` argument of db.get/patch/replace/delete. With the table named in the call
+   * (`db.get("items", id)`), an id of another table is refused with Convex's message; without it any
+   * id of this deployment goes.
+   */
+  private tableOfArgument(id: string, expected: string | undefined, verb: string): string {
+    const table = this.store.tableOfId(id);
+    if (expected !== undefined) {
+      if (table === null) throw new Error(`Invalid argument \`id\`, expected ID value but got '${id}'`);
+      if (table !== expected) throw new Error(`Invalid argument \`id\`, expected ID in table '${expected}' but got ID in table '${table}'`);
+    }
+    if (table === null) throw new Error(`Invalid argument \`id\` for \`db.${verb}\`: "${id}" is not an id of this deployment`);
+    return table;
+  }
+
+  /**
+   * normalizeId's test: an id of `table` whose checksum holds. An id minted before ids carried a
+   * checksum is one when it names a document that exists (an altered id names none).
+   */
+  private isIdOf(table: string, id: string): boolean {
+    if (this.store.tableOfId(id) !== table) return false;
+    if (hasValidChecksum(id)) return true;
+    if (table === SCHEDULED_TABLE) return this.scheduledDoc(id) !== null;
+    return this.store.get(id) !== null;
+  }
+
   private write(args: Args, verb: "patch" | "replace"): void {
     const { table, doc } = this.existing(args, verb);
     const raw = args.value as Record<string, JSONValue>;
-    if (raw._id !== undefined && queryValue(raw._id) !== doc._id) throw new Error(`Provided \`_id\` field value does not match the document ID "${doc._id}"`);
-    if (raw._creationTime !== undefined && queryValue(raw._creationTime) !== doc._creationTime)
-      throw new Error(`Provided \`_creationTime\` field value does not match the document's creation time`);
+    requireOwnSystemFields(raw, doc);
     const update: Record<string, Value | undefined> = {};
     for (const [k, v] of Object.entries(raw)) if (k !== "_id" && k !== "_creationTime") update[k] = queryValue(v);
     const base = verb === "patch" ? stripSystem(doc) : {};
@@ -358,6 +370,16 @@ function rawFields(host: ExecHost, table: string): Set<string> {
     perHost.set(table, set);
   }
   return set;
+}
+
+/** patch/replace may repeat the document's own `_id` and `_creationTime`, and no other values of them. */
+function requireOwnSystemFields(value: Record<string, JSONValue>, doc: Doc): void {
+  const id = value._id === undefined ? undefined : queryValue(value._id);
+  if (id !== undefined && id !== doc._id) throw new Error(`Provided \`_id\` field value "${String(id)}" does not match the document ID "${doc._id}"`);
+  const creationTime = value._creationTime === undefined ? undefined : queryValue(value._creationTime);
+  if (creationTime !== undefined && creationTime !== doc._creationTime) {
+    throw new Error(`Provided \`_creationTime\` field value ${String(creationTime)} does not match the document's creation time ${doc._creationTime}`);
+  }
 }
 
 function stripSystem(value: Record<string, Value | undefined>): Record<string, Value> {

@@ -3,8 +3,10 @@ import { randomBytes } from "node:crypto";
 /**
  * Document ids: 32 characters of Convex's base32 alphabet, like real Convex ids. The first four
  * characters carry the table number (assigned once per state file), so `get(id)` and `normalizeId`
- * find the table from the id alone; 11 carry the creation time; the last 17 are random (85 bits), so
- * two processes sharing the file never collide without coordinating.
+ * find the table from the id alone; 11 carry the creation time; 15 are random (75 bits), so two
+ * processes sharing the file never collide without coordinating; the last 2 are a checksum of the
+ * rest, so an id with a mistyped or altered character is told apart (as Convex's own ids carry one).
+ * Ids minted before the checksum (17 random characters) are still ids: see hasValidChecksum.
  */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const TABLE_CHARS = 4;
@@ -25,7 +27,15 @@ function tablePrefix(tableNumber: number): string {
 }
 
 const TIME_CHARS = 11;
-const RANDOM_CHARS = ID_LENGTH - TABLE_CHARS - TIME_CHARS;
+const CHECK_CHARS = 2;
+const RANDOM_CHARS = ID_LENGTH - TABLE_CHARS - TIME_CHARS - CHECK_CHARS;
+const CHECKED_CHARS = ID_LENGTH - CHECK_CHARS;
+/**
+ * A prime below 32² (two characters). With weights 1..30, all nonzero modulo a prime larger than any
+ * difference of two character values, changing any one character (or swapping two neighbours)
+ * always changes the checksum.
+ */
+const CHECK_MODULUS = 1021;
 const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const prefixes = new Map<number, number[]>();
 /** One id's character codes, reused: ids are built synchronously. */
@@ -48,8 +58,33 @@ export function newId(tableNumber: number, creationTime: number): string {
     pool = randomBytes(4096);
     poolPos = 0;
   }
-  for (let i = TABLE_CHARS + TIME_CHARS; i < ID_LENGTH; i++) out[i] = CODES[pool[poolPos++] & 31];
+  for (let i = TABLE_CHARS + TIME_CHARS; i < CHECKED_CHARS; i++) out[i] = CODES[pool[poolPos++] & 31];
+  const check = checksumOfCodes(out);
+  out[CHECKED_CHARS] = CODES[check >> 5];
+  out[CHECKED_CHARS + 1] = CODES[check & 31];
   return String.fromCharCode.apply(null, out);
+}
+
+/** The checksum of an id's first CHECKED_CHARS characters, given as character codes. */
+function checksumOfCodes(codes: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < CHECKED_CHARS; i++) sum += (i + 1) * VALUE_OF_CODE[codes[i]];
+  return sum % CHECK_MODULUS;
+}
+
+/** Character code -> its value in the alphabet (0..31). */
+const VALUE_OF_CODE: number[] = [];
+CODES.forEach((code, value) => (VALUE_OF_CODE[code] = value));
+
+/**
+ * Whether the id's last two characters are the checksum of the rest. False for an altered id, and
+ * also for one minted before ids had a checksum: callers that must accept those look the id up.
+ */
+export function hasValidChecksum(id: string): boolean {
+  if (!VALID.test(id)) return false;
+  const codes = Array.from(id, (c) => c.charCodeAt(0));
+  const check = checksumOfCodes(codes);
+  return id[CHECKED_CHARS] === ALPHABET[check >> 5] && id[CHECKED_CHARS + 1] === ALPHABET[check & 31];
 }
 
 /** The table number an id encodes, or null when the string is not an id of this runtime. */

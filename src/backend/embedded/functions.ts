@@ -75,7 +75,8 @@ export function validateReturns(r: Resolved, result: Value, tableOfId: TableOfId
   try {
     validateValue(r.returns, result, tableOfId);
   } catch (e) {
-    throw new Error(`ReturnsValidationError: invalid return value of "${r.name}": ${(e as Error).message}`);
+    // Convex's wording after the error's name, which clients (and this project's tests) match on.
+    throw new Error(`ReturnsValidationError: Return value validation failed for ${r.kind} "${r.name}":\n${(e as Error).message}`);
   }
 }
 

@@ -16,12 +16,13 @@ export class ValidationError extends Error {
 
 export type TableOfId = (id: string) => string | null;
 
+/** A value as Convex's validator messages show it: strings bare, objects and arrays as JSON. */
 function show(value: Value | undefined): string {
   if (value === undefined) return "undefined";
-  if (typeof value === "bigint") return `${value}n`;
+  if (value === null || typeof value !== "object") return String(value);
   if (value instanceof ArrayBuffer) return "ArrayBuffer";
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (_k, x: unknown) => (typeof x === "bigint" ? `${x}n` : x));
   } catch {
     return String(value);
   }
@@ -33,9 +34,16 @@ function isPlainObject(v: unknown): v is Record<string, Value | undefined> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Convex's wording (as convex-test gives it), `what` already formatted; the path inside the value,
+ * which that wording lacks, follows in parentheses so the message still starts the same.
+ */
 function expected(path: string, what: string, value: Value | undefined): string {
-  return `Validator error${path ? ` at ${path}` : ""}: expected ${what}, got ${show(value)}`;
+  return `Validator error: Expected ${what}, got \`${show(value)}\`${path ? ` (at ${path})` : ""}`;
 }
+
+/** A type name as the messages quote it. */
+const quoted = (name: string): string => `\`${name}\``;
 
 function literalEquals(a: Value, b: Value | undefined): boolean {
   if (typeof a === "bigint" || typeof b === "bigint") return typeof a === typeof b && a === b;
@@ -140,25 +148,25 @@ function check(v: ValidatorJson, value: Value | undefined, tableOfId: TableOfId,
     case "any":
       return value === undefined ? expected(path, "a value", value) : null;
     case "null":
-      return value !== null ? expected(path, "null", value) : null;
+      return value !== null ? expected(path, quoted("null"), value) : null;
     case "number":
-      return typeof value !== "number" ? expected(path, "number", value) : null;
+      return typeof value !== "number" ? expected(path, quoted("number"), value) : null;
     case "bigint":
-      return typeof value !== "bigint" ? expected(path, "bigint", value) : null;
+      return typeof value !== "bigint" ? expected(path, quoted("bigint"), value) : null;
     case "boolean":
-      return typeof value !== "boolean" ? expected(path, "boolean", value) : null;
+      return typeof value !== "boolean" ? expected(path, quoted("boolean"), value) : null;
     case "string":
-      return typeof value !== "string" ? expected(path, "string", value) : null;
+      return typeof value !== "string" ? expected(path, quoted("string"), value) : null;
     case "bytes":
-      return !(value instanceof ArrayBuffer) ? expected(path, "bytes", value) : null;
+      return !(value instanceof ArrayBuffer) ? expected(path, quoted("ArrayBuffer"), value) : null;
     case "literal": {
       const lit = jsonToConvex(v.value);
-      return literalEquals(lit, value) ? null : expected(path, show(lit), value);
+      return literalEquals(lit, value) ? null : expected(path, quoted(show(lit)), value);
     }
     case "id":
-      return typeof value !== "string" || tableOfId(value) !== v.tableName ? expected(path, `Id<"${v.tableName}">`, value) : null;
+      return typeof value !== "string" || tableOfId(value) !== v.tableName ? expected(path, `ID for table "${v.tableName}"`, value) : null;
     case "array": {
-      if (!Array.isArray(value)) return expected(path, "array", value);
+      if (!Array.isArray(value)) return expected(path, quoted("Array"), value);
       for (let i = 0; i < value.length; i++) {
         const p = check(v.value, value[i], tableOfId, `${path}[${i}]`);
         if (p !== null) return p;
@@ -170,7 +178,7 @@ function check(v: ValidatorJson, value: Value | undefined, tableOfId: TableOfId,
       return expected(path, `one of ${v.value.map((m) => (m.type === "literal" ? JSON.stringify(m.value) : m.type)).join(" | ")}`, value);
     }
     case "object": {
-      if (!isPlainObject(value)) return expected(path, "object", value);
+      if (!isPlainObject(value)) return expected(path, quoted("object"), value);
       for (const k in v.value) {
         const field = v.value[k];
         const x = value[k];
@@ -187,7 +195,7 @@ function check(v: ValidatorJson, value: Value | undefined, tableOfId: TableOfId,
       return null;
     }
     case "record": {
-      if (!isPlainObject(value)) return expected(path, "record", value);
+      if (!isPlainObject(value)) return expected(path, quoted("record"), value);
       for (const k in value) {
         const x = value[k];
         if (x === undefined) continue;

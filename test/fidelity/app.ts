@@ -1,0 +1,119 @@
+import { defineSchema, defineTable, mutationGeneric, queryGeneric } from "convex/server";
+import { v } from "convex/values";
+
+/**
+ * A small app whose functions poke at the places where a Convex runtime must refuse something.
+ * The fidelity suite runs it on the embedded runtime and on convex-test. Several functions build
+ * calls Convex's types forbid (a bad range chain, a system field in an insert): those go through
+ * casts, since the point is what the runtime does when the types are bypassed.
+ */
+export const schema = defineSchema({
+  items: defineTable({ name: v.string(), n: v.number() }).index("by_name", ["name"]).index("by_name_n", ["name", "n"]),
+  tags: defineTable({ label: v.string() }),
+});
+
+const systemField = v.union(v.literal("_id"), v.literal("_creationTime"));
+
+export const addItem = mutationGeneric({
+  args: { name: v.string(), n: v.number() },
+  returns: v.id("items"),
+  handler: async (ctx, args) => ctx.db.insert("items", args),
+});
+
+export const addTag = mutationGeneric({
+  args: { label: v.string() },
+  returns: v.id("tags"),
+  handler: async (ctx, args) => ctx.db.insert("tags", args),
+});
+
+export const getItem = queryGeneric({
+  args: { id: v.id("items") },
+  handler: async (ctx, { id }) => ctx.db.get(id),
+});
+
+/** Inserts an item carrying a system field with `value`. */
+export const insertWithSystemField = mutationGeneric({
+  args: { field: systemField, value: v.any() },
+  handler: async (ctx, { field, value }) => ctx.db.insert("items", { name: "x", n: 1, [field]: value } as never),
+});
+
+/**
+ * Patches or replaces `id` with a value carrying a system field: `value` when given, else the
+ * document's own value of that field (which Convex accepts). Returns the document afterwards.
+ */
+export const writeSystemField = mutationGeneric({
+  args: { id: v.id("items"), verb: v.union(v.literal("patch"), v.literal("replace")), field: systemField, value: v.optional(v.any()) },
+  handler: async (ctx, { id, verb, field, value }) => {
+    const doc = await ctx.db.get(id);
+    if (doc === null) throw new Error(`no item ${id}`);
+    const systemValue = value === undefined ? doc[field] : value;
+    if (verb === "patch") await ctx.db.patch(id, { n: doc.n + 1, [field]: systemValue } as never);
+    else await ctx.db.replace(id, { name: doc.name, n: doc.n + 1, [field]: systemValue } as never);
+    return ctx.db.get(id);
+  },
+});
+
+/** db.get(table, id) with the table named explicitly (the id may be of another table). */
+export const getIn = queryGeneric({
+  args: { table: v.string(), id: v.string() },
+  handler: async (ctx, { table, id }) => ctx.db.get(table as never, id as never),
+});
+
+/** db.patch(table, id, ...) with the table named explicitly. */
+export const patchIn = mutationGeneric({
+  args: { table: v.string(), id: v.string() },
+  handler: async (ctx, { table, id }) => {
+    await ctx.db.patch(table as never, id as never, {} as never);
+    return null;
+  },
+});
+
+export const normalize = queryGeneric({
+  args: { table: v.string(), id: v.string() },
+  handler: async (ctx, { table, id }) => ctx.db.normalizeId(table, id),
+});
+
+/** The index range builder as the query callback sees it, without the types that forbid bad chains. */
+interface LooseRange {
+  eq(field: string, value: unknown): LooseRange;
+  gt(field: string, value: unknown): LooseRange;
+  lt(field: string, value: unknown): LooseRange;
+}
+
+/** Named `withIndex("by_name_n", ...)` chains; all but "gtThenLt" and "ltThenGt" are ones Convex refuses. */
+const chains: Record<string, (q: LooseRange) => LooseRange> = {
+  gtThenLt: (q) => q.gt("name", "a").lt("name", "m"),
+  ltThenGt: (q) => q.lt("name", "m").gt("name", "a"),
+  twoLowerBounds: (q) => q.gt("name", "a").gt("name", "b"),
+  twoUpperBounds: (q) => q.lt("name", "m").lt("name", "z"),
+  boundsOnDifferentFields: (q) => q.gt("name", "a").lt("n", 5),
+  boundAfterRange: (q) => q.gt("name", "a").gt("n", 1),
+  eqAfterRange: (q) => q.gt("name", "a").eq("n", 1),
+  moreAfterBothBounds: (q) => q.gt("name", "a").lt("name", "m").lt("n", 1),
+  skipsFirstField: (q) => q.eq("n", 1),
+};
+
+export const rangeChain = queryGeneric({
+  args: { chain: v.string() },
+  handler: async (ctx, { chain }) => {
+    const docs = await ctx.db
+      .query("items")
+      .withIndex("by_name_n", (q) => chains[chain](q as unknown as LooseRange) as never)
+      .collect();
+    return docs.map((d) => d.name);
+  },
+});
+
+export const badReturn = queryGeneric({
+  args: {},
+  returns: v.number(),
+  handler: async () => "not a number" as unknown as number,
+});
+
+export const itemName = queryGeneric({
+  args: { id: v.id("items") },
+  handler: async (ctx, { id }) => (await ctx.db.get(id))?.name ?? null,
+});
+
+/** Touches no table: the first call that makes a backend load its schema. */
+export const ping = queryGeneric({ args: {}, handler: async () => "pong" });

@@ -3,12 +3,14 @@ import { internal } from "./_generated/api.js";
 
 const crons = cronJobs();
 
-// Three crons, each its own transaction, so a slow prune never delays the replay or the reaper.
+// Four crons, each its own transaction, so a slow prune never delays the replay or the reaper.
 // Replay due seed traces (TRIGGER:SCHEDULE).
 crons.interval("replayTick", { seconds: 1 }, internal.daemon.replay.tick, {});
 // Give jobs whose worker stopped renewing back to the queue.
 crons.interval("reapLeases", { seconds: 1 }, internal.daemon.compiles.reap, {});
 // Keep the trigger stream bounded.
 crons.interval("pruneTriggers", { seconds: 5 }, internal.daemon.triggers.prune, {});
+// Keep the job history bounded (each bucket keeps its compile time).
+crons.interval("pruneJobs", { seconds: 30 }, internal.daemon.compiles.prune, {});
 
 export default crons;

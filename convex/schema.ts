@@ -165,6 +165,12 @@ export default defineSchema({
     trainFromSeq: v.optional(v.number()),
     /** How many of the bucket's traces (of `count`) are at or before trainFromSeq: the rest are what a compile learns from. */
     trainFromCount: v.optional(v.number()),
+    /**
+     * Wall-clock ms of the bucket's finished compile jobs (enqueued to finished), summed as each one
+     * finishes, and how many: what compiling the call site cost, kept when old jobs are pruned.
+     */
+    compileMs: v.optional(v.number()),
+    compileJobs: v.optional(v.number()),
   }).index("by_key", ["key"]),
 
   pending_compiles: defineTable({

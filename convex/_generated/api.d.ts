@@ -34,6 +34,7 @@ import type * as lib_traceShape from "../lib/traceShape.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_verdicts from "../lib/verdicts.js";
 import type * as lib_volume from "../lib/volume.js";
+import type * as model_bucketCosts from "../model/bucketCosts.js";
 import type * as model_code from "../model/code.js";
 import type * as model_counters from "../model/counters.js";
 
@@ -67,6 +68,7 @@ declare const fullApi: ApiFromModules<{
   "lib/validate": typeof lib_validate;
   "lib/verdicts": typeof lib_verdicts;
   "lib/volume": typeof lib_volume;
+  "model/bucketCosts": typeof model_bucketCosts;
   "model/code": typeof model_code;
   "model/counters": typeof model_counters;
 }>;

@@ -21,6 +21,9 @@ export const MAX_LEASE_MS = 10 * 60_000;
 const REAP_BATCH = 100;
 /** How far back from the newest trace a retry looks for its cut-off point (bounds the reads). */
 const MAX_RETRY_LOOKBACK = 1000;
+/** Finished jobs kept by the prune cron (the newest), and how many one prune deletes at most. */
+export const KEEP_FINISHED_JOBS = 500;
+const PRUNE_JOBS = 200;
 
 /**
  * Enqueues a job for (bucket, sha) unless one is already pending or running: the worker compiles
@@ -97,6 +100,7 @@ export async function reapExpired(ctx: MutationCtx, now: number): Promise<number
       claimToken: undefined,
       ...(exhausted ? { finishedAt: now } : {}),
     });
+    if (exhausted) await addCompileTime(ctx, job, now);
     await writeTrigger(ctx, {
       kind: "STEP",
       bucket: job.bucket,
@@ -227,6 +231,7 @@ export const complete = adminMutation({
       claimToken: undefined,
       finishedAt: Date.now(),
     });
+    await addCompileTime(ctx, job, Date.now());
     await writeTrigger(ctx, {
       kind: "STEP",
       bucket: job.bucket,
@@ -297,6 +302,7 @@ export const fail = adminMutation({
       claimToken: undefined,
       ...(exhausted ? { finishedAt: Date.now() } : {}),
     });
+    if (exhausted) await addCompileTime(ctx, job, Date.now());
     await writeTrigger(ctx, {
       kind: "STEP",
       bucket: job.bucket,
@@ -333,6 +339,39 @@ export const reap = internalMutation({
 });
 
 /** Newest jobs first. */
+/** Adds a finished job's wall-clock time to its bucket's compile cost. */
+async function addCompileTime(ctx: MutationCtx, job: Doc<"pending_compiles">, finishedAt: number): Promise<void> {
+  const bucket = await ctx.db
+    .query("buckets")
+    .withIndex("by_key", (q) => q.eq("key", job.bucket))
+    .unique();
+  if (bucket === null) return;
+  await ctx.db.patch(bucket._id, {
+    compileMs: (bucket.compileMs ?? 0) + Math.max(0, finishedAt - job.enqueuedAt),
+    compileJobs: (bucket.compileJobs ?? 0) + 1,
+  });
+}
+
+/**
+ * Deletes finished jobs (done, rejected, failed) beyond the newest `keep` jobs, at most PRUNE_JOBS
+ * per call: the job history is a view of recent work, and each bucket keeps its compile time
+ * (buckets.compileMs), so an always-on daemon's table stays bounded. Live jobs are never touched.
+ */
+export const prune = internalMutation({
+  args: { keep: v.optional(v.number()) },
+  handler: async (ctx, { keep }) => {
+    const k = checkInt(keep ?? KEEP_FINISHED_JOBS, "keep", 0, 100_000);
+    const newest = await ctx.db.query("pending_compiles").withIndex("by_creation_time").order("desc").take(k + PRUNE_JOBS);
+    let deleted = 0;
+    for (const job of newest.slice(k)) {
+      if (job.status === "pending" || job.status === "running") continue;
+      await ctx.db.delete(job._id);
+      deleted++;
+    }
+    return { deleted };
+  },
+});
+
 export const list = query({
   args: { limit: v.optional(v.number()) },
   handler: async (ctx, { limit }) => {

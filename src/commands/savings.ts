@@ -58,15 +58,19 @@ export async function readUsage(client: BackendClient, bucketKeys: readonly stri
  * What compiling each bucket cost: the wall-clock time of its finished compile jobs (finishedAt -
  * enqueuedAt, so time spent queued counts too: an upper bound) taken as one CPU busy that long, times
  * `usdPerCpuHour`. Every finished job of the bucket counts (retries, rejected and failed attempts
- * included: all of it was spent on the call site). A bucket with a vault entry whose job is not among
- * the jobs read (older than the newest JOBS_LIMIT, or written without a job) has an unknown cost.
+ * included: all of it was spent on the call site). The backend sums it into the bucket row as each
+ * job finishes (buckets.compileMs), which survives the pruning of old jobs. A state from before that
+ * sum falls back to the jobs read: there, a bucket with a vault entry whose job is not among them
+ * (older than the newest JOBS_LIMIT, or written without a job) has an unknown cost.
  * The compiler's LLM is not charged: the state records no LLM call of a compile (a local model).
  */
 export function compileCosts(
+  buckets: ReadonlyArray<Pick<Doc<"buckets">, "key" | "compileMs">>,
   jobs: ReadonlyArray<Pick<Doc<"pending_compiles">, "_id" | "bucket" | "enqueuedAt" | "finishedAt">>,
   vault: ReadonlyArray<Pick<Doc<"vault_index">, "bucket" | "jobId">>,
   usdPerCpuHour: number,
 ): Map<string, { compileCostUsd?: number; compileMs?: number }> {
+  const summed = new Map(buckets.flatMap((b) => (b.compileMs === undefined ? [] : [[b.key, b.compileMs] as const])));
   const ms = new Map<string, number>();
   const jobIds = new Set<string>();
   for (const j of jobs) {
@@ -76,9 +80,9 @@ export function compileCosts(
   }
   const missing = new Set(vault.filter((e) => e.jobId === undefined || !jobIds.has(e.jobId)).map((e) => e.bucket));
   const out = new Map<string, { compileCostUsd?: number; compileMs?: number }>();
-  for (const bucket of new Set([...ms.keys(), ...vault.map((e) => e.bucket)])) {
-    const spent = ms.get(bucket);
-    if (spent === undefined || missing.has(bucket)) out.set(bucket, {});
+  for (const bucket of new Set([...ms.keys(), ...summed.keys(), ...vault.map((e) => e.bucket)])) {
+    const spent = summed.get(bucket) ?? (missing.has(bucket) ? undefined : ms.get(bucket));
+    if (spent === undefined) out.set(bucket, {});
     else out.set(bucket, { compileMs: spent, compileCostUsd: (spent / 3_600_000) * usdPerCpuHour });
   }
   return out;
@@ -92,8 +96,9 @@ export async function readSavings(client: BackendClient, options: SavingsReadOpt
     client.query(api.daemon.vault.list, { limit: 200 }),
   ]);
   const { rows, warnings } = await readUsage(client, buckets.buckets.map((b) => b.key));
-  if (jobs.length === JOBS_LIMIT) warnings.push(`compile cost counts the newest ${JOBS_LIMIT} compile jobs only; buckets with older vault entries show unknown`);
-  const costs = compileCosts(jobs, vault, options.computeUsdPerCpuHour ?? DEFAULT_COMPUTE_USD_PER_CPU_HOUR);
+  const unsummed = buckets.buckets.some((b) => b.compileMs === undefined && vault.some((e) => e.bucket === b.key));
+  if (unsummed && jobs.length === JOBS_LIMIT) warnings.push(`compile cost counts the newest ${JOBS_LIMIT} compile jobs only; buckets with older vault entries show unknown`);
+  const costs = compileCosts(buckets.buckets, jobs, vault, options.computeUsdPerCpuHour ?? DEFAULT_COMPUTE_USD_PER_CPU_HOUR);
   const models = new Map(buckets.buckets.map((b) => [b.key, b.model]));
   const info = new Map<string, BucketInfo>();
   // Buckets the runtime served or that have a vault entry (a compile that has not served yet still cost something).

@@ -7,7 +7,7 @@ import { api } from "../../convex/_generated/api.js";
 import { openBackend } from "../../src/backend/open.js";
 import { registerCtl } from "../../src/commands/ctl.js";
 import { UsageError } from "../../src/commands/errors.js";
-import { DEFAULT_COMPUTE_USD_PER_CPU_HOUR, registerSavings } from "../../src/commands/savings.js";
+import { compileCosts, DEFAULT_COMPUTE_USD_PER_CPU_HOUR, registerSavings } from "../../src/commands/savings.js";
 import { formatUsd } from "../../src/commands/savingsTable.js";
 import { parsePriceOverride } from "../../src/contract/prices.js";
 import { computeSavings, type BucketInfo, type SavingsReport, type UsageWindow } from "../../src/contract/savings.js";
@@ -81,6 +81,25 @@ async function run(...args: string[]): Promise<{ stdout: string; stderr: string 
 
 /** JSON drops `undefined` fields: compare as the command printed it. */
 const asJson = (r: SavingsReport) => JSON.parse(JSON.stringify(r)) as unknown;
+
+describe("compileCosts", () => {
+  it("takes a bucket's summed compile time when the backend kept one (old jobs may be pruned), else its finished jobs'", () => {
+    const jobs = [
+      { _id: "j1", bucket: "acme:a:v1", enqueuedAt: 0, finishedAt: 1000 },
+      { _id: "j2", bucket: "acme:b:v1", enqueuedAt: 0, finishedAt: 2000 },
+    ] as never;
+    const vault = [
+      { bucket: "acme:a:v1", jobId: "pruned" },
+      { bucket: "acme:b:v1", jobId: "j2" },
+      { bucket: "acme:c:v1", jobId: "pruned-too" },
+    ] as never;
+    const costs = compileCosts([{ key: "acme:a:v1", compileMs: 3_600_000 }, { key: "acme:b:v1" }, { key: "acme:c:v1" }], jobs, vault, 0.5);
+    expect(costs.get("acme:a:v1")).toEqual({ compileMs: 3_600_000, compileCostUsd: 0.5 });
+    expect(costs.get("acme:b:v1")).toEqual({ compileMs: 2000, compileCostUsd: (2000 / 3_600_000) * 0.5 });
+    // No sum and its job gone: unknown, never $0.
+    expect(costs.get("acme:c:v1")).toEqual({});
+  });
+});
 
 describe("compile-daemon savings", () => {
   it("--json is computeSavings on the usage rows, compile cost from the jobs' duration at the default compute price", async () => {

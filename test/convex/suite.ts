@@ -722,6 +722,33 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(job.error).toContain("expired");
       });
 
+      it("each finished job adds its wall-clock time to its bucket; prune keeps the newest finished jobs and never a live one", async () => {
+        await m.ingest(trace(A, 1));
+        await m.ingest(trace(B, 1));
+        const finish = async (bucket: string, ms: number, how: "complete" | "fail") => {
+          const { jobId } = await m.enqueue(bucket);
+          const c = await m.claim();
+          setNow(Date.now() + ms);
+          if (how === "complete") await h.mutation(api.daemon.compiles.complete, { adminToken: TOKEN, jobId, claimToken: c.claimToken, entry: entry("waiting") });
+          else await h.mutation(api.daemon.compiles.fail, { adminToken: TOKEN, jobId, claimToken: c.claimToken, error: "boom", final: true });
+        };
+        await finish(A, 1000, "complete");
+        await finish(A, 500, "fail");
+        await finish(B, 250, "complete");
+        const live = await m.enqueue(A); // pending: never pruned
+        const bucketRow = async (key: string) => (await h.query(api.daemon.ingest.buckets, {})).buckets.find((b: { key: string }) => b.key === key);
+        // The clock moves on its own between calls too: a few ms either way.
+        const near = (ms: number) => expect.toSatisfy((x: number) => Math.abs(x - ms) < 50);
+        expect(await bucketRow(A)).toMatchObject({ compileMs: near(1500), compileJobs: 2 });
+        expect(await bucketRow(B)).toMatchObject({ compileMs: near(250), compileJobs: 1 });
+        const before = (await bucketRow(A)).compileMs;
+        expect(await h.mutation(internal.daemon.compiles.prune, { keep: 1 })).toEqual({ deleted: 3 });
+        expect((await m.jobs()).map((j) => j._id)).toEqual([live.jobId]);
+        // The buckets keep what compiling them cost.
+        expect(await bucketRow(A)).toMatchObject({ compileMs: before, compileJobs: 2 });
+        expect(await h.mutation(internal.daemon.compiles.prune, { keep: 0 })).toEqual({ deleted: 0 });
+      });
+
       it("release hands the job back without spending an attempt", async () => {
         const { jobId } = await m.enqueue(A);
         const c = await m.claim();

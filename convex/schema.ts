@@ -66,6 +66,11 @@ export const vaultEntryFields = {
   nTraces: v.number(),
   nTrain: v.optional(v.number()),
   nHoldout: v.optional(v.number()),
+  /**
+   * Which of the bucket's traces the compile learned from, when not all of them: the newest
+   * `traces` of the `of` it could learn from (after `sinceSeq`, the drift's start, when set).
+   */
+  window: v.optional(v.object({ traces: v.number(), of: v.number(), sinceSeq: v.optional(v.number()) })),
   reasons: v.array(v.string()),
   envelope: v.optional(v.any()),
 };

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { link, lstat, open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { api } from "../contract/api.js";
-import { isUsable } from "../contract/rules.js";
+import { isUsable, windowText } from "../contract/rules.js";
 import { shortSha } from "../backend/sha.js";
 import { globals, printJson, printTable, withClient } from "./common.js";
 import { commentText } from "../compiler/emit.js";
@@ -68,7 +68,7 @@ export function registerVault(program: Command): void {
       out.write(`selective  ${selectiveText(e)}  agreement with the recorded answers on the calls it answered\n`);
       if (e.baseline !== undefined) out.write(`baseline   ${fixed(e.baseline)}  agreement of always answering the most common answer\n`);
       out.write(`scores     schema ${fixed(e.scores.schema)}  det ${fixed(e.scores.det)}  robustness ${fixed(e.scores.robustness)}\n`);
-      out.write(`traces     ${e.nTraces} (trained on ${e.nTrain ?? "?"}, evaluated on ${e.nHoldout ?? "?"} later calls)\n`);
+      out.write(`traces     ${e.nTraces} (trained on ${e.nTrain ?? "?"}, evaluated on ${e.nHoldout ?? "?"} later calls)${e.window ? `; ${windowText(e.window)}` : ""}\n`);
       if (e.reasons.length) out.write(`reasons:\n${e.reasons.map((r) => `  - ${printable(r)}`).join("\n")}\n`);
       const fixtures = envelopeLines(e.envelope);
       if (fixtures.length) out.write(`agent fixtures:\n${fixtures.join("\n")}\n`);

@@ -18,3 +18,10 @@ export { MAX_SPEED_MS, MIN_SPEED_MS } from "../../convex/lib/pacing.js";
 export { isUsable, selectiveOf, VERDICTS } from "../../convex/lib/verdicts.js";
 export { errorLine } from "../../convex/lib/errors.js";
 export { isRoutineTrigger } from "../../convex/lib/events.js";
+
+/** "the newest 5,000 of 100,000 traces" (since seq N, the drift's start): what a vault entry learned from, when not all. */
+export function windowText(w: { traces: number; of: number; sinceSeq?: number }): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const since = w.sinceSeq === undefined ? "" : ` since its drift began (after seq ${w.sinceSeq})`;
+  return w.traces < w.of ? `learned from the newest ${n(w.traces)} of its ${n(w.of)} traces${since}` : `learned from its ${n(w.traces)} traces${since}`;
+}

@@ -7,7 +7,7 @@ import { compileBucket } from "../compiler/compileBucket.js";
 import { runEnvelope } from "../compiler/envelope.js";
 import type { Stage2Runner, Trace, Verdict } from "../compiler/types.js";
 import type { ScanCache } from "./scanner.js";
-import { vaultEntry } from "./vaultEntry.js";
+import { traceWindow, vaultEntry } from "./vaultEntry.js";
 
 export interface ClaimedJob {
   jobId: string;
@@ -79,6 +79,9 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   const traces: Trace[] = rows;
   if (traces.length === 0) throw new Error(`no traces recorded for ${job.bucket}${job.trainFromSeq === undefined ? "" : ` since its drift (after seq ${job.trainFromSeq})`}`);
 
+  const bucketRow = (await client.query(api.daemon.ingest.buckets, {})).buckets.find((b) => b.key === job.bucket);
+  const window = traceWindow(traces.length, MAX_TRACES, bucketRow, job.trainFromSeq);
+
   const result = await compileBucket(traces, {
     bucket: job.bucket,
     inputSchema: site?.inputSchema,
@@ -107,7 +110,7 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   await writes;
   await client.mutation(api.daemon.compiles.complete, {
     ...fenced,
-    entry: vaultEntry(result, envelope),
+    entry: vaultEntry(result, envelope, window),
   });
   deps.onStage?.("vault");
   return result.verdict;

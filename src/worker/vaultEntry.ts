@@ -1,13 +1,30 @@
 import { codeHash } from "../compiler/codeCheck.js";
 import type { CompileResult } from "../compiler/types.js";
 
+/** Which of the bucket's traces a compile learned from, when not all (see vault_index.window). */
+export interface TraceWindow {
+  traces: number;
+  of: number;
+  sinceSeq?: number;
+}
+
+/**
+ * The newest `MAX_TRACES` of a big bucket, or only the traces since its drift: what the vault entry
+ * says it learned from. Undefined when it learned from all of them.
+ */
+export function traceWindow(learned: number, max: number, bucket: { count: number; trainFromCount?: number } | undefined, sinceSeq: number | undefined): TraceWindow | undefined {
+  const of = bucket === undefined ? learned : Math.max(learned, bucket.count - (bucket.trainFromCount ?? 0));
+  if (learned < max && sinceSeq === undefined) return undefined;
+  return { traces: learned, of, ...(sinceSeq === undefined ? {} : { sinceSeq }) };
+}
+
 /**
  * The vault fields of a compile result, as compiles.complete takes them. Picked field by field:
  * the mutation's validator refuses anything it does not list (lowerBounds, notes, novel ...).
  * `codeHash` is the sha256 of the code that passed the code check and stage 2: `vault export` loads
  * only code that still matches it (and passes the check again).
  */
-export function vaultEntry(result: CompileResult, envelope?: unknown) {
+export function vaultEntry(result: CompileResult, envelope?: unknown, window?: TraceWindow) {
   const { scores, coverage, selective } = result;
   return {
     verdict: result.verdict,
@@ -23,6 +40,7 @@ export function vaultEntry(result: CompileResult, envelope?: unknown) {
     nTrain: result.nTrain,
     nHoldout: result.nHoldout,
     reasons: result.reasons,
+    ...(window === undefined ? {} : { window }),
     ...(envelope === undefined ? {} : { envelope: markAbstentions(envelope) }),
   };
 }

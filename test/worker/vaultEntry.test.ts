@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CompileResult } from "../../src/compiler/types.js";
-import { markAbstentions, vaultEntry } from "../../src/worker/vaultEntry.js";
+import { markAbstentions, traceWindow, vaultEntry } from "../../src/worker/vaultEntry.js";
+import { windowText } from "../../src/contract/rules.js";
 
 const rate = (ok: number, n: number, lowerBound: number, upperBound: number) => ({ rate: ok / n, lowerBound, upperBound, ok, n });
 
@@ -65,5 +66,23 @@ describe("vaultEntry", () => {
     });
     expect(markAbstentions(undefined)).toBeUndefined();
     expect(markAbstentions({ other: 1 })).toEqual({ other: 1 });
+  });
+});
+
+describe("the window a compile learned from", () => {
+  it("is stated when the bucket had more traces than one compile reads, or when it learned only since a drift", () => {
+    expect(traceWindow(400, 5000, { count: 400 }, undefined)).toBeUndefined();
+    expect(traceWindow(5000, 5000, { count: 100_000 }, undefined)).toEqual({ traces: 5000, of: 100_000 });
+    expect(traceWindow(230, 5000, { count: 1000, trainFromCount: 770 }, 951)).toEqual({ traces: 230, of: 230, sinceSeq: 951 });
+    // A bucket row read after more traces arrived never says fewer than were learned from.
+    expect(traceWindow(5000, 5000, { count: 10 }, undefined)).toEqual({ traces: 5000, of: 5000 });
+  });
+
+  it("goes into the vault entry and reads as a sentence", () => {
+    const window = traceWindow(5000, 5000, { count: 100_000 }, undefined);
+    expect(vaultEntry(result, undefined, window).window).toEqual({ traces: 5000, of: 100_000 });
+    expect(vaultEntry(result)).not.toHaveProperty("window");
+    expect(windowText({ traces: 5000, of: 100_000 })).toBe("learned from the newest 5,000 of its 100,000 traces");
+    expect(windowText({ traces: 230, of: 230, sinceSeq: 951 })).toBe("learned from its 230 traces since its drift began (after seq 951)");
   });
 });

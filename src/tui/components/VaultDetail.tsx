@@ -1,6 +1,6 @@
 import React from "react";
 import { Box, Text } from "ink";
-import { selectiveOf } from "../../contract/rules.js";
+import { selectiveOf, windowText } from "../../contract/rules.js";
 import type { VaultEntry } from "../data.js";
 import { clock, fit, oneLine, score, shortSha, wrapText } from "../format.js";
 import { entryStyle, useTheme } from "../theme.js";
@@ -41,7 +41,7 @@ export function detailLines(e: VaultEntry, width: number): Line[] {
   if (e.demotion) figure("demoted", `${clock(e.demotion.at)}: ${e.demotion.evidence}`);
   figure("checks", `schema ${score(e.scores.schema)} · det ${score(e.scores.det)} · robustness ${score(e.scores.robustness)}`);
   const split = e.nTrain !== undefined ? ` (trained on ${e.nTrain}, evaluated on ${e.nHoldout ?? "?"} later calls)` : "";
-  figure("traces", `${e.nTraces}${split}${e.publishedAt ? " · published to Nia" : ""}`);
+  figure("traces", `${e.nTraces}${split}${e.window ? ` · ${windowText(e.window)}` : ""}${e.publishedAt ? " · published to Nia" : ""}`);
   lines.push({ text: "reasons", bold: true });
   if (e.reasons.length === 0) lines.push({ text: "  (none)", dim: true });
   for (const r of e.reasons) for (const text of wrapText(`  · ${r}`, width, 4)) lines.push({ text });

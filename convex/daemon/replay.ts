@@ -70,7 +70,12 @@ export const take = adminMutation({
     const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
     const remaining = total - row.position;
     const plan = row.paused || remaining <= 0 ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
-    await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
+    // An idle driver polls often: renewing its lease on every poll would be a write (and a wake-up of
+    // every subscriber to the replay state) ten times a second. Renew once half of it is used.
+    const renew = row.driver !== owner || (row.driverUntil ?? 0) - now < lease / 2;
+    if (renew || plan.n > 0) {
+      await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
+    }
     const idle = { driving: true, fromCursor: row.cursorSeq ?? null, seeds: [], count: 0, toSeq: null, skipped: [] };
     if (plan.n === 0) return idle;
     const seeds = await seedsAfterCursor(ctx, row, plan.n, total);

@@ -467,6 +467,23 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await m.state()).total).toBe(3);
       });
 
+      it("an idle driver renews its replay lease only once half of it is used, not on every poll", async () => {
+        await loadSeeds(3);
+        await h.mutation(api.daemon.control.pause, { adminToken: TOKEN });
+        const take = (owner: string, at: number) => {
+          setNow(at);
+          return h.mutation(api.daemon.replay.take, { adminToken: TOKEN, owner, leaseMs: 10_000 });
+        };
+        expect(await take("d1", T0)).toMatchObject({ driving: true });
+        expect(await take("d1", T0 + 4000)).toMatchObject({ driving: true }); // no renewal: 6 s of 10 left
+        expect(await take("d2", T0 + 9000)).toMatchObject({ driving: false });
+        // The poll at 4 s did not extend the lease: it lapses at 10 s and another driver may take over.
+        expect(await take("d2", T0 + 10_500)).toMatchObject({ driving: true });
+        // A poll past half the lease renews it.
+        expect(await take("d2", T0 + 16_000)).toMatchObject({ driving: true });
+        expect(await take("d1", T0 + 21_000)).toMatchObject({ driving: false });
+      });
+
       it("a daemon drives the replay: take hands out due seeds without moving, advance commits deferred traces with the position, a stale batch writes nothing, the cron stands aside", async () => {
         type Taken = { driving: boolean; fromCursor: number | null; seeds: Array<Trace & { seq: number }> };
         await loadSeeds(6);

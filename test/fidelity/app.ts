@@ -1,4 +1,4 @@
-import { defineSchema, defineTable, mutationGeneric, queryGeneric } from "convex/server";
+import { defineSchema, defineTable, makeFunctionReference, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
 
 /**
@@ -10,6 +10,7 @@ import { v } from "convex/values";
 export const schema = defineSchema({
   items: defineTable({ name: v.string(), n: v.number() }).index("by_name", ["name"]).index("by_name_n", ["name", "n"]),
   tags: defineTable({ label: v.string() }),
+  blobs: defineTable({ value: v.any() }),
 });
 
 const systemField = v.union(v.literal("_id"), v.literal("_creationTime"));
@@ -117,3 +118,91 @@ export const itemName = queryGeneric({
 
 /** Touches no table: the first call that makes a backend load its schema. */
 export const ping = queryGeneric({ args: {}, handler: async () => "pong" });
+
+/** Inserts `count` items named `name` (n = 0, 1, ...) in one transaction. */
+export const addItems = mutationGeneric({
+  args: { name: v.string(), count: v.number() },
+  handler: async (ctx, { name, count }) => {
+    for (let n = 0; n < count; n++) await ctx.db.insert("items", { name, n });
+    return null;
+  },
+});
+
+export const countItems = queryGeneric({ args: {}, handler: async (ctx) => (await ctx.db.query("items").collect()).length });
+
+/** A string of `bytes` ASCII characters (Convex's size: bytes + 2). */
+const text = (bytes: number) => "x".repeat(bytes);
+
+/**
+ * Stores one value of the named shape, built inside the mutation (as an argument Convex would refuse
+ * some of them before the function runs): `size` is its length, depth or byte count.
+ */
+const shapes: Record<string, (size: number) => unknown> = {
+  string: (size) => text(size),
+  array: (size) => Array.from({ length: size }, () => 0),
+  object: (size) => Object.fromEntries(Array.from({ length: size }, (_, i) => [`f${i}`, 0])),
+  nested: (depth) => Array.from({ length: depth }).reduce<unknown>((inner) => [inner], 0),
+};
+
+export const addBlob = mutationGeneric({
+  args: { shape: v.string(), size: v.number() },
+  handler: async (ctx, { shape, size }) => ctx.db.insert("blobs", { value: shapes[shape](size) }),
+});
+
+/** Patches blob `id` to a value of the named shape. */
+export const patchBlob = mutationGeneric({
+  args: { id: v.id("blobs"), shape: v.string(), size: v.number() },
+  handler: async (ctx, { id, shape, size }) => {
+    await ctx.db.patch(id, { value: shapes[shape](size) });
+    return null;
+  },
+});
+
+/** Inserts `count` blobs of `bytes` characters each in one transaction. */
+export const addBlobs = mutationGeneric({
+  args: { count: v.number(), bytes: v.number() },
+  handler: async (ctx, { count, bytes }) => {
+    for (let i = 0; i < count; i++) await ctx.db.insert("blobs", { value: text(bytes) });
+    return null;
+  },
+});
+
+export const countBlobs = queryGeneric({ args: {}, handler: async (ctx) => (await ctx.db.query("blobs").collect()).length });
+
+/** Reads `id` and then scans the items named `name` through a filter that keeps none; returns the metrics. */
+export const readAndMeasure = queryGeneric({
+  args: { id: v.id("items"), name: v.string() },
+  handler: async (ctx, { id, name }) => {
+    const doc = await ctx.db.get(id);
+    const kept = await ctx.db
+      .query("items")
+      .filter((q) => q.eq(q.field("name"), name))
+      .filter((q) => q.eq(q.field("n"), -1))
+      .collect();
+    return { doc, kept: kept.length, metrics: await ctx.meta.getTransactionMetrics() };
+  },
+});
+
+/** Inserts an item, patches it, deletes another, and schedules nothing; returns the metrics. */
+export const writeAndMeasure = mutationGeneric({
+  args: { doomed: v.id("items") },
+  handler: async (ctx, { doomed }) => {
+    const id = await ctx.db.insert("items", { name: "w", n: 1 });
+    await ctx.db.patch(id, { n: 2 });
+    await ctx.db.delete(doomed);
+    return { doc: await ctx.db.get(id), metrics: await ctx.meta.getTransactionMetrics() };
+  },
+});
+
+/** Runs countItems nested with a documentsRead budget; returns the count or the error's message. */
+export const countItemsWithBudget = queryGeneric({
+  args: { documentsRead: v.number() },
+  handler: async (ctx, { documentsRead }) => {
+    const countItemsRef = makeFunctionReference<"query", Record<string, never>, number>("app:countItems");
+    try {
+      return await ctx.runQuery(countItemsRef, {}, { transactionLimits: { documentsRead } } as never);
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+});

@@ -11,7 +11,8 @@ const modules: Record<string, () => Promise<Record<string, unknown>>> = {
 };
 
 const convexTestFactory: FidelityFactory = async (schema = app.schema) => {
-  const t = convexTest(schema, modules as Record<string, () => Promise<any>>); // eslint-disable-line @typescript-eslint/no-explicit-any -- convex-test's own module type
+  // transactionLimits: true makes convex-test enforce Convex's limits (it only measures by default).
+  const t = convexTest({ schema, modules: modules as Record<string, () => Promise<any>>, transactionLimits: true }); // eslint-disable-line @typescript-eslint/no-explicit-any -- convex-test's own module type
   return {
     query: (name, args) => t.query(makeFunctionReference<"query">(name), args ?? {}),
     mutation: (name, args) => t.mutation(makeFunctionReference<"mutation">(name), args ?? {}),
@@ -19,5 +20,6 @@ const convexTestFactory: FidelityFactory = async (schema = app.schema) => {
   };
 };
 
-// convex-test checks system fields in an insert only through the schema's validator (see the test).
-defineFidelitySuite("convex-test", convexTestFactory, ["insertSystemFieldWithoutSchemaValidation"]);
+// convex-test checks system fields in an insert only through the schema's validator, enforces no
+// document limits, and does not count documents a filter drops as read (see the tests).
+defineFidelitySuite("convex-test", convexTestFactory, ["insertSystemFieldWithoutSchemaValidation", "documentLimits", "filteredDocumentsUncounted"]);

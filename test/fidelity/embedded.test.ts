@@ -6,6 +6,8 @@ import { openEmbeddedRuntime } from "../../src/backend/embedded/runtime.js";
 import { readSchema, type SchemaLike } from "../../src/backend/embedded/schema.js";
 import { Store } from "../../src/backend/embedded/store.js";
 import { hasValidChecksum } from "../../src/backend/embedded/ids.js";
+import { convexJsonSize } from "../../src/backend/embedded/size.js";
+import { convexToJson, getConvexSize, type Value } from "convex/values";
 import * as app from "./app.js";
 import { defineFidelitySuite, type FidelityFactory } from "./suite.js";
 
@@ -22,6 +24,7 @@ const embeddedFactory: FidelityFactory = async (schema = app.schema) => {
       modules,
       runCrons: false,
       runScheduler: false,
+      enforceLimits: true,
     });
     return {
       query: (name, args) => rt.query(name, args, { allowInternal: true }),
@@ -61,6 +64,41 @@ describe("Convex fidelity: embedded only", () => {
         await rt.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Convex fidelity: embedded only, document sizes", () => {
+  // The limits and getTransactionMetrics measure documents from their stored Convex-JSON text; the
+  // result must be convex/values' getConvexSize of the value, as on Convex and in convex-test.
+  const values: [label: string, value: Value][] = [
+    ["scalars", { a: null, b: true, c: false, d: 1.5, e: -0, f: 123456789 }],
+    ["special floats", { nan: NaN, inf: Infinity, negInf: -Infinity }],
+    ["int64", { big: 123n, negative: -(2n ** 62n) }],
+    ["bytes", { empty: new ArrayBuffer(0), five: new Uint8Array([1, 2, 3, 4, 5]).buffer }],
+    ["strings with escapes and non-ASCII", { s: 'quote " backslash \\ newline \n tab \t', u: "é中😀", control: "\u0001" }],
+    ["nested arrays and objects", { list: [[], [1, [2, { x: "y" }]], {}], obj: { inner: { deeper: [null] } } }],
+  ];
+  for (const [label, value] of values) {
+    it(`measures ${label} as getConvexSize does`, () => {
+      expect(convexJsonSize(JSON.stringify(convexToJson(value)))).toBe(getConvexSize(value));
+    });
+  }
+});
+
+describe("Convex fidelity: embedded only, limits left to the caller", () => {
+  // enforceLimits is off by default (see EmbeddedRuntimeOptions.enforceLimits): usage is still measured.
+  it("without enforceLimits, a document over the limits is stored and usage is still reported", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "fidelity-"));
+    const rt = openEmbeddedRuntime({ path: path.join(dir, "state.db"), schema: app.schema as unknown as SchemaLike, modules, runCrons: false, runScheduler: false });
+    try {
+      await expect(rt.mutation("app:addBlob", { shape: "array", size: 8193 }, { allowInternal: true })).resolves.toEqual(expect.any(String));
+      const doomed = await rt.mutation("app:addItem", { name: "d", n: 1 }, { allowInternal: true });
+      const { metrics } = (await rt.mutation("app:writeAndMeasure", { doomed }, { allowInternal: true })) as { metrics: { documentsWritten: { used: number } } };
+      expect(metrics.documentsWritten.used).toBe(3);
+    } finally {
+      await rt.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defineSchema, defineTable, type SchemaDefinition } from "convex/server";
-import { v } from "convex/values";
+import { getConvexSize, v, type Value } from "convex/values";
 
 /** One backend running test/fidelity/app.ts; names are "app:<export>". */
 export interface FidelityBackend {
@@ -26,6 +26,28 @@ async function openAndCall(factory: FidelityFactory, schema: AnySchema): Promise
   }
 }
 
+/** The metric names of Convex's TransactionMetrics, sorted. */
+const METRIC_NAMES = [
+  "bytesRead",
+  "bytesWritten",
+  "databaseQueries",
+  "documentsRead",
+  "documentsWritten",
+  "fileReadBytes",
+  "fileWriteBytes",
+  "filesRead",
+  "filesWritten",
+  "functionsScheduled",
+  "scheduledFunctionArgsBytes",
+];
+
+/** Inserts `count` items named `name`; returns their ids. */
+async function seedItems(backend: FidelityBackend, name: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) ids.push(await backend.mutation("app:addItem", { name, n }));
+  return ids;
+}
+
 /** The same id with its last character changed (to another character of Convex's id alphabet). */
 function alterLastCharacter(id: string): string {
   return id.slice(0, -1) + (id.endsWith("a") ? "b" : "a");
@@ -35,13 +57,19 @@ function alterLastCharacter(id: string): string {
  * Places where convex-test does not do what Convex documents; a backend that shares the gap names it
  * and the test asserting Convex's behaviour is skipped for it (with the reason at the test).
  */
-export type ReferenceGap = "insertSystemFieldWithoutSchemaValidation";
+export type ReferenceGap =
+  | "insertSystemFieldWithoutSchemaValidation"
+  /** convex-test enforces none of Convex's document limits (size, nesting, array length, field count). */
+  | "documentLimits"
+  /** convex-test counts only the documents a query's filters keep; Convex counts every document scanned. */
+  | "filteredDocumentsUncounted";
 
 /** The app's tables with document validation off (`defineSchema(..., { schemaValidation: false })`). */
 const unvalidatedSchema = defineSchema(
   {
     items: defineTable({ name: v.string(), n: v.number() }).index("by_name", ["name"]).index("by_name_n", ["name", "n"]),
     tags: defineTable({ label: v.string() }),
+    blobs: defineTable({ value: v.any() }),
   },
   { schemaValidation: false },
 );
@@ -199,6 +227,120 @@ export function defineFidelitySuite(name: string, factory: FidelityFactory, gaps
         for (const [chain, message] of refused) {
           it(`refuses the chain ${chain}`, async () => {
             await expect(backend.query("app:rangeChain", { chain })).rejects.toThrow(message);
+          });
+        }
+      });
+
+      describe("transaction limits", () => {
+        const LIMIT_PAGE = "This is a Convex limit: https://docs.convex.dev/production/state/limits";
+        // Seeding tens of thousands of documents takes a few seconds on either backend.
+        const SLOW = 60_000;
+
+        it(
+          "a query scanning more than 32,000 documents fails",
+          async () => {
+            for (let i = 0; i < 3; i++) await backend.mutation("app:addItems", { name: `s${i}`, count: 10_667 });
+            await expect(backend.query("app:countItems", {})).rejects.toThrow(
+              `Scanned too many documents in a single function execution (limit: 32000). ${LIMIT_PAGE}`,
+            );
+          },
+          SLOW,
+        );
+
+        it(
+          "a mutation writing more than 16,000 documents fails and writes none of them",
+          async () => {
+            await expect(backend.mutation("app:addItems", { name: "w", count: 16_001 })).rejects.toThrow(
+              `Wrote too many documents in a single function execution (limit: 16000). ${LIMIT_PAGE}`,
+            );
+            expect(await backend.query("app:countItems", {})).toBe(0);
+          },
+          SLOW,
+        );
+
+        it("a mutation writing more than 16 MiB fails", async () => {
+          await expect(backend.mutation("app:addBlobs", { count: 17, bytes: 1_000_000 })).rejects.toThrow(
+            `Wrote too much data in a single function execution (limit: 16777216 bytes). ${LIMIT_PAGE}`,
+          );
+          expect(await backend.query("app:countBlobs", {})).toBe(0);
+        });
+
+        it("a query reading more than 16 MiB fails", async () => {
+          for (const count of [8, 8, 1]) await backend.mutation("app:addBlobs", { count, bytes: 1_000_000 });
+          await expect(backend.query("app:countBlobs", {})).rejects.toThrow(
+            `Read too much data in a single function execution (limit: 16777216 bytes). ${LIMIT_PAGE}`,
+          );
+        });
+
+        it("a nested call's transactionLimits lower its own budget", async () => {
+          await backend.mutation("app:addItems", { name: "a", count: 3 });
+          expect(await backend.query("app:countItemsWithBudget", { documentsRead: 3 })).toBe(3);
+          expect(await backend.query("app:countItemsWithBudget", { documentsRead: 2 })).toContain(
+            "Scanned too many documents in a single function execution (limit: 2).",
+          );
+        });
+      });
+
+      describe("transaction metrics", () => {
+        const remainingOf = (metric: { used: number; remaining: number }, limit: number) => expect(metric.remaining).toBe(limit - metric.used);
+
+        it("getTransactionMetrics reports a query's index ranges, documents and bytes read", async () => {
+          const [first] = await seedItems(backend, "m", 3);
+          const { doc, kept, metrics } = await backend.query("app:readAndMeasure", { id: first, name: "m" });
+          expect(kept).toBe(0);
+          expect(metrics.databaseQueries.used).toBe(2);
+          remainingOf(metrics.databaseQueries, 4096);
+          expect(metrics.documentsRead.used).toBeGreaterThanOrEqual(1);
+          remainingOf(metrics.documentsRead, 32_000);
+          expect(metrics.bytesRead.used).toBe(metrics.documentsRead.used * getConvexSize(doc as Value));
+          remainingOf(metrics.bytesRead, 16 * 2 ** 20);
+          expect(metrics.documentsWritten).toEqual({ used: 0, remaining: 16_000 });
+          expect(Object.keys(metrics).sort()).toEqual(METRIC_NAMES);
+        });
+
+        // The Limits page: "documents scanned ... includes documents filtered out by .filter".
+        it.skipIf(gaps.includes("filteredDocumentsUncounted"))("documents a filter drops still count as read", async () => {
+          const [first] = await seedItems(backend, "m", 3);
+          const { metrics } = await backend.query("app:readAndMeasure", { id: first, name: "m" });
+          expect(metrics.documentsRead.used).toBe(4);
+        });
+
+        it("getTransactionMetrics reports a mutation's documents and bytes written", async () => {
+          const [doomed] = await seedItems(backend, "d", 1);
+          const { doc, metrics } = await backend.mutation("app:writeAndMeasure", { doomed });
+          expect(metrics.documentsWritten.used).toBe(3);
+          expect(metrics.bytesWritten.used).toBe(2 * getConvexSize(doc as Value));
+          remainingOf(metrics.bytesWritten, 16 * 2 ** 20);
+          expect(metrics.documentsRead.used).toBe(3);
+          expect(metrics.functionsScheduled).toEqual({ used: 0, remaining: 1000 });
+        });
+      });
+
+      // The Limits page's "Documents" table: 1 MiB, 1024 fields, nesting depth 16, 8192 array elements.
+      describe.skipIf(gaps.includes("documentLimits"))("document limits", () => {
+        const refused: [shape: string, size: number, message: string | RegExp][] = [
+          ["string", 1 << 20, /Value is too large \(1(\.\d+)? MiB > maximum size 1 MiB\)/],
+          ["array", 8193, "Array length is too long (8193 > maximum length 8192)"],
+          ["object", 1025, "Object has too many fields (1025 > maximum number 1024)"],
+          // The document is one level: a field holding 16 nested arrays makes 17.
+          ["nested", 16, "Document is too nested (nested 17 levels deep > maximum nesting 16)"],
+        ];
+        const accepted: [shape: string, size: number][] = [
+          ["string", 1_000_000],
+          ["array", 8192],
+          ["object", 1024],
+          ["nested", 15],
+        ];
+        for (const [shape, size, message] of refused) {
+          it(`db.insert and db.patch refuse a ${shape} of ${size}`, async () => {
+            await expect(backend.mutation("app:addBlob", { shape, size })).rejects.toThrow(message);
+            const id = await backend.mutation("app:addBlob", { shape: "string", size: 1 });
+            await expect(backend.mutation("app:patchBlob", { id, shape, size })).rejects.toThrow(message);
+          });
+        }
+        for (const [shape, size] of accepted) {
+          it(`db.insert accepts a ${shape} of ${size}`, async () => {
+            await expect(backend.mutation("app:addBlob", { shape, size })).resolves.toEqual(expect.any(String));
           });
         }
       });

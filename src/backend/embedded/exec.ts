@@ -1,8 +1,11 @@
-import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { convexToJson, getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { fromHex, toHex } from "./keys.js";
 import { queryValue } from "./filter.js";
 import { IndexStream, planQuery, type QueryJson, type QueryPlan } from "./stream.js";
-import { SCHEDULED_TABLE, type Doc, type Store } from "./store.js";
+import { SCHEDULED_TABLE, parseDoc, type Doc, type Row, type Store } from "./store.js";
+import { TransactionMeter } from "./limits.js";
+import { checkDocumentLimits, convexJsonSize } from "./size.js";
+import { convexJsonText } from "./json.js";
 import { hasValidChecksum } from "./ids.js";
 import {
   UnsupportedFeatureError,
@@ -20,6 +23,8 @@ export interface ExecHost {
   modules: ModuleMap;
   /** documentType per table, or null when the schema does not validate documents. */
   documentTypes: Map<string, ValidatorJson> | null;
+  /** Refuse what breaks Convex's transaction and document limits (otherwise usage is only measured). */
+  enforceLimits: boolean;
 }
 
 type Args = Record<string, JSONValue>;
@@ -34,6 +39,8 @@ export class Execution {
   readonly readTables = new Set<string>();
   readonly writtenTables = new Set<string>();
   scheduled = 0;
+  /** Reads and writes against Convex's per-transaction limits (ctx.meta.getTransactionMetrics). */
+  readonly meter: TransactionMeter;
   private readonly streams = new Map<number, IndexStream>();
   private nextStreamId = 1;
   private savepoints = 0;
@@ -46,6 +53,7 @@ export class Execution {
     readonly now: number,
   ) {
     this.kindStack = [kind];
+    this.meter = new TransactionMeter(host.enforceLimits);
   }
 
   private get store(): Store {
@@ -53,12 +61,18 @@ export class Execution {
   }
 
   private requireMutation(what: string): void {
-    if (this.kindStack[this.kindStack.length - 1] !== "mutation") throw new Error(`${what} is only allowed in a mutation, not in a query`);
+    if (this.currentKind() !== "mutation") throw new Error(`${what} is only allowed in a mutation, not in a query`);
   }
+
+  /** Counts a document a query scanned; its size is kept on the row, which the scan cache may serve again. */
+  private readonly countRow = (row: Row): void => {
+    this.meter.read((row.size ??= convexJsonSize(row.json)));
+  };
 
   syscall = (op: string, argsJson: string): string => {
     if (op === "1.0/queryStream") {
-      const stream = new IndexStream(this.store, this.plan(argsJson));
+      this.meter.indexRange();
+      const stream = new IndexStream(this.store, this.plan(argsJson), this.countRow);
       this.readTables.add(stream.table);
       const queryId = this.nextStreamId++;
       this.streams.set(queryId, stream);
@@ -108,6 +122,7 @@ export class Execution {
       case "1.0/queryPage":
         return this.page(args);
       case "1.0/count": {
+        this.meter.indexRange();
         const table = args.table as string;
         this.readTables.add(table);
         return JSON.stringify(convexToJson(this.store.count(table)));
@@ -124,6 +139,7 @@ export class Execution {
         return JSON.stringify({});
       case "1.0/remove": {
         const { table, doc } = this.existing(args, "delete");
+        this.meter.write(0);
         this.store.remove(table, doc._id);
         this.writtenTables.add(table);
         return JSON.stringify({});
@@ -136,6 +152,8 @@ export class Execution {
         return JSON.stringify({});
       case "1.0/runUdf":
         return JSON.stringify(convexToJson(await this.runNested(args)));
+      case "1.0/getTransactionMetrics":
+        return JSON.stringify(convexToJson(this.meter.metrics()));
       case "1.0/getFunctionMetadata":
         return JSON.stringify({ name: this.name, componentPath: "" });
       default:
@@ -151,13 +169,18 @@ export class Execution {
   private get(args: Args): string {
     const id = args.id as string;
     const expected = args.table as string | undefined;
+    this.meter.indexRange();
     if (args.isSystem) {
       const doc = expected === SCHEDULED_TABLE || this.store.tableOfId(id) === SCHEDULED_TABLE ? this.scheduledDoc(id) : null;
+      if (doc !== null) this.meter.read(getConvexSize(doc));
       return JSON.stringify(convexToJson(doc));
     }
     const table = this.tableOfArgument(id, expected, "get");
     this.readTables.add(table);
-    return this.store.getJson(table, id) ?? "null";
+    const text = this.store.getJson(table, id);
+    if (text === null) return "null";
+    this.meter.read(convexJsonSize(text));
+    return text;
   }
 
   private scheduledDoc(id: string): Record<string, Value> | null {
@@ -177,6 +200,11 @@ export class Execution {
     } catch (e) {
       throw new Error(`Failed to insert or update a document in table "${table}" because it does not match the schema: ${(e as Error).message}`);
     }
+  }
+
+  /** The size of a document about to be written, refused first when it breaks Convex's document limits. */
+  private documentSize(text: string): number {
+    return this.host.enforceLimits ? checkDocumentLimits(text) : convexJsonSize(text);
   }
 
   /** `text`, when known, is `valueJson`'s JSON text as it arrived (see valueText). */
@@ -202,6 +230,7 @@ export class Execution {
     const body = text ?? JSON.stringify(valueJson);
     const tail = `"_id":${JSON.stringify(_id)},"_creationTime":${JSON.stringify(_creationTime)}}`;
     text = body.length === 2 ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
+    this.meter.write(this.documentSize(text));
     this.store.put(table, { ...fields, _id, _creationTime }, text);
     this.writtenTables.add(table);
     return _id;
@@ -211,10 +240,11 @@ export class Execution {
     this.requireMutation(`db.${verb}`);
     const id = args.id as string;
     const table = this.tableOfArgument(id, args.table as string | undefined, verb);
-    const found = this.store.get(id);
-    if (!found) throw new Error(`${verb === "patch" ? "Patch" : verb === "replace" ? "Replace" : "Delete"} on non-existent document with ID "${id}"`);
+    const text = this.store.getJson(table, id);
+    if (text === null) throw new Error(`${verb === "patch" ? "Patch" : verb === "replace" ? "Replace" : "Delete"} on non-existent document with ID "${id}"`);
     this.readTables.add(table);
-    return found;
+    this.meter.read(convexJsonSize(text));
+    return { table, doc: parseDoc(text) };
   }
 
   /**
@@ -253,13 +283,17 @@ export class Execution {
     const merged: Record<string, Value> = {};
     for (const [k, v] of Object.entries({ ...base, ...update })) if (v !== undefined) merged[k] = v;
     this.validateDoc(table, merged);
-    this.store.update(table, doc, { ...merged, _id: doc._id, _creationTime: doc._creationTime });
+    const after: Doc = { ...merged, _id: doc._id, _creationTime: doc._creationTime };
+    const text = convexJsonText(after);
+    this.meter.write(this.documentSize(text));
+    this.store.update(table, doc, after, text);
     this.writtenTables.add(table);
   }
 
   /** The queryPage result as JSON text. */
   private page(args: Args): string {
-    const stream = new IndexStream(this.store, planQuery(this.store, args.query as unknown as QueryJson));
+    this.meter.indexRange();
+    const stream = new IndexStream(this.store, planQuery(this.store, args.query as unknown as QueryJson), this.countRow);
     this.readTables.add(stream.table);
     const cursor = args.cursor as string | null;
     const endCursor = (args.endCursor as string | null | undefined) ?? null;
@@ -289,10 +323,14 @@ export class Execution {
       lastKey = row.key;
       if (stream.matches(row)) page.push(row.json);
     }
-    if (!exhausted && !bounded && stream.nextRow() === null) exhausted = true;
+    if (!exhausted && !bounded && !stream.hasMoreRows()) exhausted = true;
     const continueCursor = bounded ? endCursor : exhausted || lastKey === null ? END_CURSOR : toHex(lastKey);
     const rest = JSON.stringify({ isDone: bounded ? false : exhausted, continueCursor, splitCursor: null, pageStatus: split ? "SplitRequired" : null });
     return `{"page":[${page.join(",")}],${rest.slice(1)}`;
+  }
+
+  private currentKind(): FunctionKind {
+    return this.kindStack[this.kindStack.length - 1];
   }
 
   private schedule(args: Args): string {
@@ -300,6 +338,7 @@ export class Execution {
     if (typeof args.name !== "string") throw new UnsupportedFeatureError("Scheduling components or function handles");
     const target = resolveFunction(this.host.modules, args.name, "any", true);
     if (target.kind !== "mutation") throw new Error(`Cannot schedule "${args.name}": only mutations can be scheduled (queries cannot)`);
+    this.meter.schedule(getConvexSize(jsonToConvex(args.args)));
     const id = this.store.newId(SCHEDULED_TABLE, this.now);
     const ts = (args.ts as number) * 1000;
     this.store
@@ -321,17 +360,21 @@ export class Execution {
     const sp = kind === "mutation" ? `sp${++this.savepoints}` : null;
     if (sp) this.store.db.exec(`SAVEPOINT ${sp}`);
     this.kindStack.push(kind);
+    this.meter.enterNested(args.transactionLimits as Record<string, unknown> | undefined);
+    let succeeded = false;
     try {
       const argsJson = JSON.stringify([convexToJson(value)]);
       const raw = kind === "query" ? await r.fn.invokeQuery!(argsJson) : await r.fn.invokeMutation!(argsJson);
       const result = jsonToConvex(JSON.parse(raw));
       validateReturns(r, result, this.store.tableOfId);
       if (sp) this.store.db.exec(`RELEASE ${sp}`);
+      succeeded = true;
       return result;
     } catch (e) {
       if (sp) this.store.rollbackTo(sp);
       throw restoreConvexError(e);
     } finally {
+      this.meter.exitNested(succeeded);
       this.kindStack.pop();
     }
   }

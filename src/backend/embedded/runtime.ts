@@ -31,6 +31,14 @@ export interface EmbeddedRuntimeOptions {
   runCrons?: boolean;
   /** Run scheduled functions (runAfter/runAt) (only while holding the lease). Default true. */
   runScheduler?: boolean;
+  /**
+   * Refuse what breaks Convex's per-transaction limits (documents and bytes read and written, index
+   * ranges, functions scheduled) and document limits (1 MiB, 1024 fields, nesting 16, 8192 array
+   * elements), with Convex's messages, as a deployment does. Default false: usage is then only
+   * measured (ctx.meta.getTransactionMetrics), as convex-test does by default, because the daemon's
+   * replay tick at its top speed and state files written before the trace limits still break them.
+   */
+  enforceLimits?: boolean;
   /** Replace the deployment's environment variables with exactly these on open. */
   env?: Record<string, string>;
   /** Create a random COMPILE_ADMIN_TOKEN when the file has none. Default true (false when `env` is given). */
@@ -102,6 +110,7 @@ export class RuntimeCore implements ExecHost {
   /** Writes the counts of repeated log lines still pending (on close). */
   readonly flushLog: () => void;
   readonly readOnly: boolean;
+  readonly enforceLimits: boolean;
   closed = false;
   /** Per-execution Math.random seeds, from one crypto-seeded stream (cheaper than crypto per call). */
   private readonly seeds = seededRandom(randomInt(2 ** 31));
@@ -114,6 +123,7 @@ export class RuntimeCore implements ExecHost {
     this.log = collapsed.log;
     this.flushLog = collapsed.flush;
     this.readOnly = opts.readOnly === true;
+    this.enforceLimits = opts.enforceLimits === true;
     if (!this.readOnly) {
       // Files an older version created world-readable (they hold the traces and the admin token), and
       // a -wal/-shm a reader left read-only.

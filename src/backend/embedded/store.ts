@@ -86,6 +86,8 @@ export interface Row {
   key: Uint8Array;
   id: string;
   json: string;
+  /** Convex's size of the document, once something measured it (cached rows are read again and again). */
+  size?: number;
 }
 
 /** One cached range scan: which index (position in TableInfo.indexList), its bounds, its rows. */

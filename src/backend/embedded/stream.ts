@@ -5,6 +5,9 @@ import { indexBounds, type RangeExpr } from "./range.js";
 import { UnsupportedFeatureError } from "./functions.js";
 import { parseDoc, type IndexInfo, type Row, type Store } from "./store.js";
 
+/** Told of every document a stream reads from the index, kept by its filters or not (Convex counts both). */
+export type RowReader = (row: Row) => void;
+
 /** The serialized query convex/server's query builder sends with queryStream / queryPage. */
 export interface QueryJson {
   source:
@@ -69,7 +72,11 @@ export class IndexStream {
   private batch: number;
 
   /** `plan` is only read (bounds are replaced, never changed in place), so one plan serves many streams. */
-  constructor(private readonly store: Store, plan: QueryPlan) {
+  constructor(
+    private readonly store: Store,
+    plan: QueryPlan,
+    private readonly onRead: RowReader = () => undefined,
+  ) {
     this.table = plan.table;
     this.order = plan.order;
     this.index = plan.index;
@@ -100,6 +107,20 @@ export class IndexStream {
 
   /** The next row in range, filtered or not; null at the end. */
   nextRow(): Row | null {
+    const row = this.peekRow();
+    if (row !== null) {
+      this.pos++;
+      this.onRead(row);
+    }
+    return row;
+  }
+
+  /** Whether a row is left in range (a look ahead: the row is neither read nor counted). */
+  hasMoreRows(): boolean {
+    return this.peekRow() !== null;
+  }
+
+  private peekRow(): Row | null {
     if (this.pos >= this.buf.length) {
       if (this.exhausted) return null;
       this.buf = this.store.scan(this.table, this.index, this.lo, this.hi, this.order, this.batch);
@@ -109,7 +130,7 @@ export class IndexStream {
       this.seekAfter(this.buf[this.buf.length - 1].key);
       this.batch = Math.min(this.batch * 2, 4096);
     }
-    return this.buf[this.pos++];
+    return this.buf[this.pos];
   }
 
   /** The next document (as stored Convex-JSON text) passing the filters, honouring limit/take. */

@@ -206,3 +206,50 @@ export const countItemsWithBudget = queryGeneric({
     }
   },
 });
+
+const pageArgs = {
+  cursor: v.union(v.string(), v.null()),
+  endCursor: v.optional(v.string()),
+  numItems: v.number(),
+  maximumRowsRead: v.optional(v.number()),
+  maximumBytesRead: v.optional(v.number()),
+};
+
+/** One page of items in creation order, with the items' `n` in place of the documents. */
+export const pageOfItems = queryGeneric({
+  args: pageArgs,
+  handler: async (ctx, opts) => {
+    const { page, ...rest } = await ctx.db.query("items").paginate(opts);
+    return { ns: page.map((d) => d.n), ...rest };
+  },
+});
+
+const firstPage = { cursor: null, numItems: 2 };
+
+export const twoPages = queryGeneric({
+  args: {},
+  handler: async (ctx) => {
+    await ctx.db.query("items").paginate(firstPage);
+    await ctx.db.query("tags").paginate(firstPage);
+    return null;
+  },
+});
+
+/** Paginates, then runs a query that paginates too. */
+export const pageThenNestedPage = queryGeneric({
+  args: {},
+  handler: async (ctx) => {
+    await ctx.db.query("tags").paginate(firstPage);
+    const pageOfItemsRef = makeFunctionReference<"query", typeof firstPage, unknown>("app:pageOfItems");
+    return ctx.runQuery(pageOfItemsRef, firstPage);
+  },
+});
+
+export const twoPagesInMutation = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    const items = await ctx.db.query("items").paginate(firstPage);
+    const tags = await ctx.db.query("tags").paginate(firstPage);
+    return items.page.length + tags.page.length;
+  },
+});

@@ -345,6 +345,53 @@ export function defineFidelitySuite(name: string, factory: FidelityFactory, gaps
         }
       });
 
+      describe("pagination", () => {
+        const ALL = 10;
+        beforeEach(async () => {
+          await backend.mutation("app:addItems", { name: "p", count: ALL });
+        });
+        const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+        it("a page that reaches maximumRowsRead is SplitRequired, and its splitCursor splits it in two", async () => {
+          const first = await backend.query("app:pageOfItems", { cursor: null, numItems: 100, maximumRowsRead: 4 });
+          expect(first).toMatchObject({ ns: range(0, 4), isDone: false, pageStatus: "SplitRequired" });
+          expect(first.splitCursor).toEqual(expect.any(String));
+          const before = await backend.query("app:pageOfItems", { cursor: null, endCursor: first.splitCursor, numItems: 100 });
+          const after = await backend.query("app:pageOfItems", { cursor: first.splitCursor, endCursor: first.continueCursor, numItems: 100 });
+          expect(before.ns.length).toBeGreaterThan(0);
+          expect(after.ns.length).toBeGreaterThan(0);
+          expect([...before.ns, ...after.ns]).toEqual(range(0, 4));
+          const rest = await backend.query("app:pageOfItems", { cursor: first.continueCursor, numItems: 100 });
+          expect(rest).toMatchObject({ ns: range(4, ALL), isDone: true });
+        });
+
+        it("a page that reaches maximumBytesRead is SplitRequired", async () => {
+          const [id] = await seedItems(backend, "q", 1);
+          const size = getConvexSize((await backend.query("app:getItem", { id })) as Value);
+          const first = await backend.query("app:pageOfItems", { cursor: null, numItems: 100, maximumBytesRead: Math.floor(2.5 * size) });
+          expect(first).toMatchObject({ ns: range(0, 3), isDone: false, pageStatus: "SplitRequired", splitCursor: expect.any(String) });
+        });
+
+        it("a page within its budgets is not split", async () => {
+          const first = await backend.query("app:pageOfItems", { cursor: null, numItems: 3, maximumRowsRead: 100 });
+          expect(first).toMatchObject({ ns: range(0, 3), isDone: false, pageStatus: null, splitCursor: null });
+        });
+
+        const onePaginate = "Only a single paginated query (`.paginate()`) is allowed per query, including nested query calls and component calls.";
+
+        it("a query may call .paginate() only once", async () => {
+          await expect(backend.query("app:twoPages", {})).rejects.toThrow(onePaginate);
+        });
+
+        it("a nested query's .paginate() counts as its caller's", async () => {
+          await expect(backend.query("app:pageThenNestedPage", {})).rejects.toThrow(onePaginate);
+        });
+
+        it("a mutation may call .paginate() more than once", async () => {
+          expect(await backend.mutation("app:twoPagesInMutation", {})).toBe(2);
+        });
+      });
+
       describe("validation errors", () => {
         it("a query's failed return validation says which query and what was expected", async () => {
           await expect(backend.query("app:badReturn", {})).rejects.toThrow(

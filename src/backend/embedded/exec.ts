@@ -44,6 +44,8 @@ export class Execution {
   private readonly streams = new Map<number, IndexStream>();
   private nextStreamId = 1;
   private savepoints = 0;
+  /** .paginate() calls in the current query (and the queries it runs); see countPaginatedQuery. */
+  private paginatedQueries = 0;
   private kindStack: FunctionKind[];
 
   constructor(
@@ -292,6 +294,7 @@ export class Execution {
 
   /** The queryPage result as JSON text. */
   private page(args: Args): string {
+    this.countPaginatedQuery();
     this.meter.indexRange();
     const stream = new IndexStream(this.store, planQuery(this.store, args.query as unknown as QueryJson), this.countRow);
     this.readTables.add(stream.table);
@@ -299,34 +302,53 @@ export class Execution {
     const endCursor = (args.endCursor as string | null | undefined) ?? null;
     const pageSize = args.pageSize as number;
     const maxRows = (args.maximumRowsRead as number | null | undefined) ?? null;
+    const maxBytes = (args.maximumBytesRead as number | null | undefined) ?? null;
     if (cursor === END_CURSOR) return JSON.stringify({ page: [], isDone: true, continueCursor: END_CURSOR, splitCursor: null, pageStatus: null });
     if (cursor !== null) stream.seekAfter(fromHex(cursor));
     const bounded = endCursor !== null && endCursor !== END_CURSOR;
     if (bounded) stream.endAt(fromHex(endCursor));
     const page: string[] = [];
-    let lastKey: Uint8Array | null = null;
-    let rowsRead = 0;
+    /** The keys of the rows read, filtered out or not: a split cursor falls among them. */
+    const readKeys: Uint8Array[] = [];
+    let bytesRead = 0;
     let exhausted = false;
     let split = false;
-    for (;;) {
-      if (!bounded && page.length >= pageSize) break;
-      if (maxRows !== null && rowsRead >= maxRows) {
-        split = true;
-        break;
-      }
+    while (bounded || page.length < pageSize) {
       const row = stream.nextRow();
       if (row === null) {
         exhausted = true;
         break;
       }
-      rowsRead++;
-      lastKey = row.key;
+      readKeys.push(row.key);
+      bytesRead += row.size ?? convexJsonSize(row.json);
       if (stream.matches(row)) page.push(row.json);
+      // A page that hit the caller's read budget may be incomplete: it ends here and must be split.
+      if ((maxRows !== null && readKeys.length >= maxRows) || (maxBytes !== null && bytesRead >= maxBytes)) {
+        split = true;
+        break;
+      }
     }
-    if (!exhausted && !bounded && !stream.hasMoreRows()) exhausted = true;
-    const continueCursor = bounded ? endCursor : exhausted || lastKey === null ? END_CURSOR : toHex(lastKey);
-    const rest = JSON.stringify({ isDone: bounded ? false : exhausted, continueCursor, splitCursor: null, pageStatus: split ? "SplitRequired" : null });
+    if (!exhausted && !split && !bounded && !stream.hasMoreRows()) exhausted = true;
+    const lastKey = readKeys.length > 0 ? readKeys[readKeys.length - 1] : null;
+    const continueCursor = split ? toHex(lastKey!) : bounded ? endCursor : exhausted || lastKey === null ? END_CURSOR : toHex(lastKey);
+    const rest = JSON.stringify({
+      isDone: split || bounded ? false : exhausted,
+      continueCursor,
+      splitCursor: split ? splitCursorOf(readKeys) : null,
+      pageStatus: split ? "SplitRequired" : null,
+    });
     return `{"page":[${page.join(",")}],${rest.slice(1)}`;
+  }
+
+  /** Convex allows one .paginate() per query, nested queries included (mutations may paginate more). */
+  private countPaginatedQuery(): void {
+    if (this.currentKind() !== "query") return;
+    if (++this.paginatedQueries > 1) {
+      throw new Error(
+        "Only a single paginated query (`.paginate()`) is allowed per query, including nested query calls and component calls. " +
+          "This is a Convex limit: https://docs.convex.dev/database/pagination",
+      );
+    }
   }
 
   private currentKind(): FunctionKind {
@@ -359,6 +381,9 @@ export class Execution {
     validateArgs(r, value, this.store.tableOfId);
     const sp = kind === "mutation" ? `sp${++this.savepoints}` : null;
     if (sp) this.store.db.exec(`SAVEPOINT ${sp}`);
+    // A query run from a mutation is a query of its own, with its own .paginate().
+    const outerPaginatedQueries = this.paginatedQueries;
+    if (this.currentKind() === "mutation") this.paginatedQueries = 0;
     this.kindStack.push(kind);
     this.meter.enterNested(args.transactionLimits as Record<string, unknown> | undefined);
     let succeeded = false;
@@ -376,8 +401,14 @@ export class Execution {
     } finally {
       this.meter.exitNested(succeeded);
       this.kindStack.pop();
+      if (this.currentKind() === "mutation") this.paginatedQueries = outerPaginatedQueries;
     }
   }
+}
+
+/** The middle of the rows a split page read: (cursor, split] and (split, continue] each hold about half. */
+function splitCursorOf(readKeys: Uint8Array[]): string | null {
+  return readKeys.length < 2 ? null : toHex(readKeys[Math.floor((readKeys.length - 1) / 2)]);
 }
 
 /**

@@ -11,4 +11,8 @@ if (major < 22 || (major === 22 && minor < 22)) {
 // React (under ink) picks its build from NODE_ENV when first loaded; the development build costs
 // the console several times the CPU and memory. Users get production unless they ask otherwise.
 process.env.NODE_ENV ??= "production";
+// Node's on-disk compile cache (Node >= 22.1, in the OS temp folder): later runs of the CLI skip
+// compiling its modules again, which is most of a short command's start-up.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 await import("./cli.js");

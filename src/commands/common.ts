@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { openBackend } from "../backend/open.js";
 import type { BackendClient } from "../backend/client.js";
 import { printableValue } from "../backend/printable.js";
 
@@ -28,6 +27,9 @@ export interface ClientAccess {
  * the embedded state file read-only: it writes nothing, and works on a file or folder it cannot write.
  */
 export async function withClient<T>(cmd: Command, fn: (client: BackendClient) => Promise<T>, opts: ClientAccess = {}): Promise<T> {
+  // Loaded on use: the embedded runtime and the app's Convex modules are most of a short command's
+  // start-up, and `--help` or a usage error needs none of them.
+  const { openBackend } = await import("../backend/open.js");
   const client = await openBackend({
     dbPath: globals(cmd).db,
     convexUrl: process.env.CONVEX_URL,

@@ -8,7 +8,11 @@ import { registerSmoke } from "./smoke.js";
 import { registerTui } from "./tui.js";
 import { registerVault } from "./vault.js";
 
-/** Every subcommand registers itself here; each lives in its own file. */
+/**
+ * Every subcommand registers itself here; each lives in its own file. Registering must stay cheap:
+ * every CLI call (even `--version`) loads these modules, so the heavy parts (the embedded runtime,
+ * the worker, the console) are imported when a command runs, not here.
+ */
 export function registerCommands(program: Command): void {
   registerCompile(program);
   registerTui(program);

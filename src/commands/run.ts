@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runHeadless } from "./daemonRunner.js";
 
 export function registerRun(program: Command): void {
   program
@@ -8,5 +7,5 @@ export function registerRun(program: Command): void {
     .option("--log-format <format>", "ndjson (default) or pretty")
     .option("--speed <ms>", "set the replay pause between traces before starting")
     .addHelpText("after", "\nExamples:\n  compile-daemon run --db /tmp/x.db --speed 50\n  compile-daemon run --log-format pretty")
-    .action((opts: { logFormat?: string; speed?: string }, cmd: Command) => runHeadless(cmd, opts));
+    .action(async (opts: { logFormat?: string; speed?: string }, cmd: Command) => (await import("./daemonRunner.js")).runHeadless(cmd, opts));
 }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { api } from "../contract/api.js";
 import type { Doc } from "../contract/api.js";
-import { parsePriceOverride, type PriceOverride } from "../contract/prices.js";
-import { computeSavings, type BucketInfo, type SavingsReport, type UsageWindow } from "../contract/savings.js";
+// Types only at the top: the price table (genai-prices) loads when a report is computed, not with
+// every CLI call that registers this command.
+import type { PriceOverride } from "../contract/prices.js";
+import type { BucketInfo, SavingsReport, UsageWindow } from "../contract/savings.js";
 import type { BackendClient } from "../backend/client.js";
 import { printable } from "../backend/printable.js";
 import { globals, printJson, withClient } from "./common.js";
@@ -108,11 +110,13 @@ export async function readSavings(client: BackendClient, options: SavingsReadOpt
     if (model !== undefined) b.model = model;
     info.set(bucket, b);
   }
+  const { computeSavings } = await import("../contract/savings.js");
   return { report: computeSavings(rows, info, { overrides: options.overrides }), warnings };
 }
 
 /** Parses every `--price` (one-line UsageError on the first bad one). */
-export function priceOverrides(values: readonly string[] | undefined): PriceOverride[] {
+export async function priceOverrides(values: readonly string[] | undefined): Promise<PriceOverride[]> {
+  const { parsePriceOverride } = await import("../contract/prices.js");
   return (values ?? []).map((v) => {
     try {
       return parsePriceOverride(v);
@@ -158,8 +162,9 @@ export function registerSavings(program: Command): void {
         `             as one CPU busy that long, x --compute-price (default $${DEFAULT_COMPUTE_USD_PER_CPU_HOUR} per\n` +
         "             CPU-hour, about one on-demand cloud vCPU). Every finished job counts,\n" +
         "             retries and rejected attempts included. The compiler's LLM (a local\n" +
-        "             model) is not charged. A vault entry whose job is no longer on record\n" +
-        "             has an unknown compile cost.\n" +
+        "             model) is not charged. The backend sums it per bucket as jobs finish;\n" +
+        "             in a state from before that sum, a vault entry whose job is no longer\n" +
+        "             on record has an unknown compile cost.\n" +
         "  break-even N* = compile cost / saving per call: calls to the bucket to repay the\n" +
         "             compile, at the same coverage and shadow rate\n" +
         "--json prints the report (buckets, total, prices) as one JSON object.\n" +
@@ -169,7 +174,7 @@ export function registerSavings(program: Command): void {
     .action(async (opts: { price?: string[]; computePrice?: string }, cmd: Command) => {
       const g = globals(cmd);
       // Flags are checked before the state file is opened.
-      const overrides = priceOverrides(opts.price);
+      const overrides = await priceOverrides(opts.price);
       const computeUsdPerCpuHour = parseComputePrice(opts.computePrice);
       const { report, warnings } = await withClient(cmd, (client) => readSavings(client, { overrides, computeUsdPerCpuHour }));
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);

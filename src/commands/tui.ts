@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runHeadless } from "./daemonRunner.js";
 
 export function registerTui(program: Command): void {
   program
@@ -11,7 +10,8 @@ export function registerTui(program: Command): void {
     .option("--speed <ms>", "set the replay pause between traces before starting")
     .addHelpText("after", "\nExamples:\n  compile-daemon tui\n  compile-daemon tui --db /tmp/x.db --speed 20\n  compile-daemon tui --no-ui | jq .")
     .action(async (opts: { ui: boolean; color: boolean; logFormat?: string; speed?: string }, cmd: Command) => {
-      if (!opts.ui || !process.stdout.isTTY) return runHeadless(cmd, opts);
+      // The worker and the console are loaded only when this command runs (see commands/index.ts).
+      if (!opts.ui || !process.stdout.isTTY) return (await import("./daemonRunner.js")).runHeadless(cmd, opts);
       const { runConsoleCommand } = await import("./console.js");
       return runConsoleCommand(cmd, opts);
     });

@@ -76,8 +76,9 @@ export const nudgeSpeed = adminMutation({
   args: { direction: v.union(v.literal("faster"), v.literal("slower")) },
   handler: async (ctx, { direction }) => {
     const row = await ensureReplayRow(ctx);
-    const next = direction === "faster" ? row.speedMs / 2 : row.speedMs * 2;
-    const speedMs = Math.min(MAX_SPEED_MS, Math.max(MIN_SPEED_MS, Math.round(next)));
+    // From 0 (as fast as possible), slower means 1 ms; faster stops at 1 ms (0 is asked for by name).
+    const next = direction === "faster" ? row.speedMs / 2 : Math.max(1, row.speedMs * 2);
+    const speedMs = Math.min(MAX_SPEED_MS, Math.max(row.speedMs === 0 ? MIN_SPEED_MS : 1, Math.round(next)));
     if (speedMs !== row.speedMs) await ctx.db.patch(row._id, { speedMs });
     return { speedMs, previousMs: row.speedMs };
   },

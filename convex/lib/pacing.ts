@@ -3,7 +3,8 @@
 // Convex's per-mutation limits (about four writes per trace).
 export const MAX_PER_TICK = 1000;
 export const DEFAULT_SPEED_MS = 1000;
-export const MIN_SPEED_MS = 1;
+/** 0 = as fast as possible: every tick (or daemon batch) takes as many as it may. */
+export const MIN_SPEED_MS = 0;
 export const MAX_SPEED_MS = 60_000;
 
 export interface ReplayPlan {
@@ -21,6 +22,7 @@ export interface ReplayPlan {
  */
 export function replayPlan(now: number, lastTickAt: number, speedMs: number, remaining: number): ReplayPlan {
   if (remaining <= 0) return { n: 0, nextLastTickAt: lastTickAt };
+  if (speedMs <= 0) return { n: Math.min(MAX_PER_TICK, remaining), nextLastTickAt: now };
   if (lastTickAt <= 0) return { n: 1, nextLastTickAt: now };
   const elapsed = now - lastTickAt;
   if (elapsed < speedMs) return { n: 0, nextLastTickAt: lastTickAt };

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { stat } from "node:fs/promises";
 import { api } from "../contract/api.js";
+import { MAX_SPEED_MS, MIN_SPEED_MS } from "../contract/rules.js";
 import type { BackendClient } from "../backend/client.js";
 import { openBackend } from "../backend/open.js";
 import { startDaemon, type Daemon } from "../worker/daemon.js";
@@ -43,7 +44,9 @@ export async function seedIfEmpty(client: BackendClient, agentDir: string): Prom
 export function parseSpeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new UsageError(`--speed must be an integer number of ms between 1 and 60000, got "${text}"`);
+  if (!Number.isInteger(ms) || ms < MIN_SPEED_MS || ms > MAX_SPEED_MS) {
+    throw new UsageError(`--speed must be an integer number of ms between ${MIN_SPEED_MS} (as fast as possible) and ${MAX_SPEED_MS}, got "${text}"`);
+  }
   return ms;
 }
 

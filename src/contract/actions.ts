@@ -169,7 +169,7 @@ export const CONTROL_ACTIONS: readonly ControlAction[] = [
   {
     id: "speed",
     label: "speed",
-    help: `set the pause between two replayed traces (${MIN_SPEED_MS}..${MAX_SPEED_MS} ms)`,
+    help: `set the pause between two replayed traces (${MIN_SPEED_MS}..${MAX_SPEED_MS} ms; 0 = as fast as possible)`,
     ctl: { args: [SPEED_ARG], examples: ["compile-daemon ctl speed 50"] },
     async run(client, ctx) {
       if (ctx.speedMs === undefined) throw new ActionArgError("speed needs a value in ms");

@@ -34,12 +34,15 @@ export class ReplayAgent {
     const pollMs = this.opts.pollMs ?? 100;
     const loop = () => {
       if (this.stopped) return;
+      let moved = 0;
       this.running = this.step()
-        .then(() => undefined)
+        .then((n) => void (moved = n))
         .catch((e: unknown) => this.opts.onError(e instanceof Error ? e : new Error(String(e))))
         .finally(() => {
           this.running = undefined;
-          if (!this.stopped) this.timer = setTimeout(loop, pollMs);
+          // A batch that moved seeds may have left more due (a fast speed, or 0): ask again at once,
+          // letting timers and I/O run in between; an empty one waits for the next poll.
+          if (!this.stopped) this.timer = setTimeout(loop, moved > 0 ? 0 : pollMs);
         });
     };
     loop();

@@ -52,6 +52,10 @@ describe("convex/lib pure helpers", () => {
     expect(replayPlan(6000, 5000, 1, 10_000)).toEqual({ n: MAX_PER_TICK, nextLastTickAt: 6000 });
     expect(replayPlan(9000, 5000, 1000, 2)).toEqual({ n: 2, nextLastTickAt: 9000 });
     expect(replayPlan(9000, 5000, 1000, 0).n).toBe(0);
+    // Speed 0: as many as a tick may move, whenever it runs, first tick included.
+    expect(replayPlan(5000, 0, 0, 10)).toEqual({ n: 10, nextLastTickAt: 5000 });
+    expect(replayPlan(5001, 5000, 0, 10_000)).toEqual({ n: MAX_PER_TICK, nextLastTickAt: 5001 });
+    expect(replayPlan(5001, 5000, 0, 0).n).toBe(0);
   });
 
   it("bumpedSha moves to a new sha every time and keeps the content sha readable", () => {

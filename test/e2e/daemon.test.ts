@@ -177,7 +177,7 @@ describe("the headless daemon, as real processes", () => {
 describe("command-line manners", () => {
   it("bad ctl arguments: one line naming the problem, exit 2, nothing changed", () => {
     const db = tempDb();
-    const r1 = runCli(["ctl", "speed", "0", "--db", db]);
+    const r1 = runCli(["ctl", "speed", "60001", "--db", db]);
     expect(r1.status).toBe(2);
     expect(r1.stderr.trim().split("\n")).toHaveLength(1);
     expect(r1.stderr).toMatch(/speed/);

@@ -41,7 +41,7 @@ export function ReplayPane({ replay, width, height }: ReplayPaneProps): React.JS
         <Text bold color={theme.color(replay.paused ? "yellow" : "green")}>
           {state}
         </Text>
-        <Text>{longest([` · ${replay.speedMs} ms/trace`, ` ${replay.speedMs}ms/trace`], w - state.length)}</Text>
+        <Text>{longest(replay.speedMs === 0 ? [" · as fast as possible", " · max speed", " max"] : [` · ${replay.speedMs} ms/trace`, ` ${replay.speedMs}ms/trace`], w - state.length)}</Text>
       </Text>
     </Pane>
   );

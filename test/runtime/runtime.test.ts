@@ -10,22 +10,14 @@ import { createRuntime, type Runtime } from "../../src/runtime/index.js";
 import type { ModelReply } from "../../src/runtime/types.js";
 import { createAgent } from "../../data/acme-agent/src/agent.js";
 import { throughRuntime } from "../../data/acme-agent/src/throughRuntime.js";
-import { writeVaultEntry, type VaultEntryArg } from "../helpers/vaultEntry.js";
+import { AB_LOOKUP, compiledEntry, writeVaultEntry } from "../helpers/vaultEntry.js";
 
 /**
  * The runtime against the real embedded backend: vault entries written through the job queue as
  * the pipeline writes them, calls served or deferred, traces recorded before a deferred call
  * returns, shadow checks demoting a drifting entry.
  */
-const LOOKUP = [
-  "const TABLE = { a: 'A', b: 'B' };",
-  "export default function compiled(input) {",
-  "  const key = String(input.k);",
-  "  if (!Object.hasOwn(TABLE, key)) return undefined;",
-  "  return { code: TABLE[key] };",
-  "}",
-  "",
-].join("\n");
+const LOOKUP = AB_LOOKUP;
 const THROWS = "export default function compiled(input) {\n  return input.deep.k === 1 ? 1 : undefined;\n}\n";
 
 let dir: string;
@@ -56,23 +48,7 @@ async function waitUntil(what: string, ok: () => boolean | Promise<boolean>, ms 
 
 /** Writes a vault entry for `bucket` the way the pipeline does: enqueue, claim, complete. */
 async function putEntry(bucket: string, code: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  const entry = {
-    verdict: "compiled" as const,
-    scores: { schema: 1, det: 1, oracle: 0.97, robustness: 1 },
-    coverage: 1,
-    selective: { agreement: 0.97, lowerBound: 0.9, upperBound: 0.99 },
-    oracleLowerBound: 0.9,
-    baseline: 0.5,
-    family: "lookup",
-    code,
-    codeHash: codeHash(code),
-    nTraces: 100,
-    nTrain: 100,
-    nHoldout: 50,
-    reasons: [],
-    ...overrides,
-  };
-  await writeVaultEntry(backend, bucket, "initial", entry as VaultEntryArg);
+  await writeVaultEntry(backend, bucket, "initial", compiledEntry(code, overrides));
   const vault = await backend.query(api.daemon.vault.list, {});
   return String(vault.find((e) => e.bucket === bucket)!._id);
 }

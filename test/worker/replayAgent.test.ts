@@ -4,12 +4,11 @@ import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { BackendClient } from "../../src/backend/client.js";
 import { openBackend } from "../../src/backend/open.js";
-import { codeHash } from "../../src/compiler/codeCheck.js";
 import { api } from "../../src/contract/api.js";
 import { createRuntime, type Runtime } from "../../src/runtime/index.js";
 import { ReplayAgent } from "../../src/worker/replayAgent.js";
 import { loadSeed, seedTrace } from "../../src/worker/seed.js";
-import { writeVaultEntry, type VaultEntryArg } from "../helpers/vaultEntry.js";
+import { AB_LOOKUP, compiledEntry, writeVaultEntry } from "../helpers/vaultEntry.js";
 
 /**
  * The daemon's replay as an agent, on the real embedded backend: each seed is a call through the
@@ -17,16 +16,6 @@ import { writeVaultEntry, type VaultEntryArg } from "../helpers/vaultEntry.js";
  * against that answer for free, so a recording whose answers change demotes the entry.
  */
 const BUCKET = "acme:country:v1";
-const LOOKUP = [
-  "const TABLE = { a: 'A', b: 'B' };",
-  "export default function compiled(input) {",
-  "  const key = String(input.k);",
-  "  if (!Object.hasOwn(TABLE, key)) return undefined;",
-  "  return { code: TABLE[key] };",
-  "}",
-  "",
-].join("\n");
-
 let dir: string;
 let backend: BackendClient;
 let runtime: Runtime | undefined;
@@ -55,23 +44,8 @@ const seed = (k: string, code: string, i: number) => ({
 });
 
 it("replays every seed through the runtime: served calls are checked against the recording, every call keeps its trace, and changed answers demote the entry", async () => {
-  const entry = {
-    verdict: "compiled" as const,
-    scores: { schema: 1, det: 1, oracle: 0.97, robustness: 1 },
-    coverage: 1,
-    selective: { agreement: 0.97, lowerBound: 0.9, upperBound: 0.99 },
-    oracleLowerBound: 0.9,
-    baseline: 0.5,
-    family: "lookup",
-    code: LOOKUP,
-    codeHash: codeHash(LOOKUP),
-    nTraces: 100,
-    nTrain: 100,
-    nHoldout: 50,
-    reasons: [],
-  };
   const { sha } = await backend.query(api.daemon.control.codeState, {});
-  await writeVaultEntry(backend, BUCKET, sha, entry as VaultEntryArg);
+  await writeVaultEntry(backend, BUCKET, sha, compiledEntry(AB_LOOKUP));
   // 20 calls the function answers as recorded, 5 it abstains on, then 30 whose recorded answers changed.
   const seeds = [
     ...Array.from({ length: 20 }, (_, i) => seed(i % 2 ? "a" : "b", i % 2 ? "A" : "B", i)),

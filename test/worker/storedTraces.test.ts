@@ -56,6 +56,18 @@ const reason = async (p: Promise<unknown>): Promise<string> =>
     (e: unknown) => String((e as { data?: unknown }).data ?? (e as Error).message),
   );
 
+/** Five seeds as a version before the limits stored them: three good, a 2 MiB one (its seq returned), one good. */
+async function stateWithTooLargeSeed(): Promise<{ db: string; badSeq: unknown }> {
+  const db = await freshState();
+  const c = await open(db, false);
+  await loadSeed(c, tracesOf(TICKET, 3).map((t) => seedTrace(checkTraceValue(t, "stored").trace!)));
+  await c.close();
+  const [blob] = tracesOf(TICKET, 1);
+  const badSeq = await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: { ...blob, bucket: "acme:blob:v1" }, blobBytes: 2 * TRACE_LIMITS.traceBytes }));
+  await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: tracesOf(TICKET, 4)[3], blobBytes: 10 }));
+  return { db, badSeq };
+}
+
 describe("a too-large trace already in the state", () => {
   it("fails its compile job at once with that reason, and the loop goes on to compile the next job", async () => {
     const db = await freshState();
@@ -99,16 +111,8 @@ describe("a too-large trace already in the state", () => {
   });
 
   it("a seed row breaking the limits is passed over by the replay with a note; inject refuses to copy it", async () => {
-    const db = await freshState();
-    let c = (client = await open(db, false));
-    await loadSeed(c, tracesOf(TICKET, 3).map((t) => seedTrace(checkTraceValue(t, "stored").trace!)));
-    await c.close();
-    client = undefined;
-    const [blob] = tracesOf(TICKET, 1);
-    const badSeq = await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: { ...blob, bucket: "acme:blob:v1" }, blobBytes: 2 * TRACE_LIMITS.traceBytes }));
-    await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: tracesOf(TICKET, 4)[3], blobBytes: 10 }));
-
-    c = client = await open(db, true);
+    const { db, badSeq } = await stateWithTooLargeSeed();
+    const c = (client = await open(db, true));
     await c.mutation(api.daemon.control.speed, { speedMs: 10 });
     await waitUntil("the replay to finish", async () => {
       const s = await c.query(api.daemon.replay.state, {});
@@ -126,16 +130,8 @@ describe("a too-large trace already in the state", () => {
 
 describe("a too-large seed row when the daemon drives the replay through the runtime", () => {
   it("is passed over with the same note, and the replay goes on to the end", async () => {
-    const db = await freshState();
-    let c = (client = await open(db, false));
-    await loadSeed(c, tracesOf(TICKET, 3).map((t) => seedTrace(checkTraceValue(t, "stored").trace!)));
-    await c.close();
-    client = undefined;
-    const [blob] = tracesOf(TICKET, 1);
-    const badSeq = await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: { ...blob, bucket: "acme:blob:v1" }, blobBytes: 2 * TRACE_LIMITS.traceBytes }));
-    await writeLegacy(db, async (call) => call("appendSeedUnchecked", { trace: tracesOf(TICKET, 4)[3], blobBytes: 10 }));
-
-    c = client = await open(db, false);
+    const { db, badSeq } = await stateWithTooLargeSeed();
+    const c = (client = await open(db, false));
     await c.mutation(api.daemon.control.speed, { speedMs: 1 });
     const runtime = createRuntime({ backend: c, shadowRate: 0, flushMs: 20 });
     const errors: string[] = [];

@@ -1,4 +1,4 @@
-import { defineSchema, defineTable, makeFunctionReference, mutationGeneric, queryGeneric } from "convex/server";
+import { defineSchema, defineTable, log, makeFunctionReference, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
 
 /**
@@ -253,3 +253,78 @@ export const twoPagesInMutation = mutationGeneric({
     return items.page.length + tags.page.length;
   },
 });
+
+/** Records, as a tag, the state its own job shows while it runs (found by name among the jobs). */
+export const recordOwnJobState = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db.system.query("_scheduled_functions").collect();
+    const own = jobs.find((j) => j.name === "app:recordOwnJobState");
+    await ctx.db.insert("tags", { label: own?.state.kind ?? "not found" });
+    return null;
+  },
+});
+
+export const scheduleRecorder = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    const recorderRef = makeFunctionReference<"mutation", Record<string, never>, null>("app:recordOwnJobState");
+    return ctx.scheduler.runAfter(0, recorderRef, {});
+  },
+});
+
+export const tagLabels = queryGeneric({ args: {}, handler: async (ctx) => (await ctx.db.query("tags").collect()).map((t) => t.label) });
+
+/** The scheduled jobs, newest first through the by_creation_time index. */
+export const scheduledJobs = queryGeneric({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db.system.query("_scheduled_functions").withIndex("by_creation_time").order("desc").collect();
+    return jobs.map(({ _id, name, state, completedTime }) => ({ _id, name, state, completedTime: completedTime ?? null }));
+  },
+});
+
+export const scheduledJobById = queryGeneric({
+  args: { id: v.id("_scheduled_functions") },
+  handler: async (ctx, { id }) => (await ctx.db.system.query("_scheduled_functions").withIndex("by_id", (q) => q.eq("_id", id)).unique())?.name ?? null,
+});
+
+export const itemNameById = queryGeneric({
+  args: { id: v.id("items") },
+  handler: async (ctx, { id }) => (await ctx.db.query("items").withIndex("by_id", (q) => q.eq("_id", id)).unique())?.name ?? null,
+});
+
+/** Items created after `after`, newest first, through by_creation_time. */
+export const itemsCreatedAfter = queryGeneric({
+  args: { after: v.number() },
+  handler: async (ctx, { after }) =>
+    (await ctx.db.query("items").withIndex("by_creation_time", (q) => q.gt("_creationTime", after)).order("desc").collect()).map((d) => d.name),
+});
+
+export const itemIdsInIdOrder = queryGeneric({
+  args: {},
+  handler: async (ctx) => (await ctx.db.query("items").withIndex("by_id").collect()).map((d) => d._id),
+});
+
+export const metadataInner = queryGeneric({ args: {}, handler: async (ctx) => (await ctx.meta.getFunctionMetadata()).name });
+
+/** The nested query's name as it sees it, and this query's own after the nested call. */
+export const metadataOuter = queryGeneric({
+  args: {},
+  handler: async (ctx) => {
+    const innerRef = makeFunctionReference<"query", Record<string, never>, string>("app:metadataInner");
+    const inner = await ctx.runQuery(innerRef, {});
+    return { inner, outer: (await ctx.meta.getFunctionMetadata()).name };
+  },
+});
+
+export const auditSomething = mutationGeneric({
+  args: {},
+  handler: async () => {
+    await log.audit({ action: "fidelity" });
+    return null;
+  },
+});
+
+export const deploymentMetadata = queryGeneric({ args: {}, handler: async (ctx) => ctx.meta.getDeploymentMetadata() });
+

@@ -23,12 +23,16 @@ const embeddedFactory: FidelityFactory = async (schema = app.schema) => {
       schema: schema as unknown as SchemaLike,
       modules,
       runCrons: false,
-      runScheduler: false,
+      // Jobs run when a commit schedules them and on rt.tick(); the hour-long tick keeps timers out.
+      tickMs: 3_600_000,
       enforceLimits: true,
     });
     return {
       query: (name, args) => rt.query(name, args, { allowInternal: true }),
       mutation: (name, args) => rt.mutation(name, args, { allowInternal: true }),
+      runScheduledFunctions: async () => {
+        await rt.tick();
+      },
       close: async () => {
         await rt.close();
         cleanup();
@@ -103,3 +107,21 @@ describe("Convex fidelity: embedded only, limits left to the caller", () => {
     }
   });
 });
+
+describe("Convex fidelity: embedded only, features it does not have", () => {
+  // Unsupported features fail with an error naming them (the README lists them), never silently.
+  it("log.audit and ctx.meta.getDeploymentMetadata() fail naming the feature", async () => {
+    const backend = await embeddedFactory();
+    try {
+      await expect(backend.mutation("app:auditSomething", {})).rejects.toThrow(
+        "Audit logging (log.audit, 1.0/auditLog) is not supported by the embedded Convex runtime",
+      );
+      await expect(backend.query("app:deploymentMetadata", {})).rejects.toThrow(
+        "ctx.meta.getDeploymentMetadata() (1.0/getDeploymentMetadata) is not supported by the embedded Convex runtime",
+      );
+    } finally {
+      await backend.close();
+    }
+  });
+});
+

@@ -47,6 +47,8 @@ export class Execution {
   /** .paginate() calls in the current query (and the queries it runs); see countPaginatedQuery. */
   private paginatedQueries = 0;
   private kindStack: FunctionKind[];
+  /** The running function's name, innermost last (getFunctionMetadata names the nested one). */
+  private readonly nameStack: string[];
 
   constructor(
     private readonly host: ExecHost,
@@ -55,6 +57,7 @@ export class Execution {
     readonly now: number,
   ) {
     this.kindStack = [kind];
+    this.nameStack = [name];
     this.meter = new TransactionMeter(host.enforceLimits);
   }
 
@@ -151,13 +154,14 @@ export class Execution {
       case "1.0/cancel_job":
         this.requireMutation("ctx.scheduler.cancel");
         this.store.prepare("UPDATE _scheduled SET state = 'canceled' WHERE id = ? AND state = 'pending'").run(args.id as string);
+        this.writtenTables.add(SCHEDULED_TABLE);
         return JSON.stringify({});
       case "1.0/runUdf":
         return JSON.stringify(convexToJson(await this.runNested(args)));
       case "1.0/getTransactionMetrics":
         return JSON.stringify(convexToJson(this.meter.metrics()));
       case "1.0/getFunctionMetadata":
-        return JSON.stringify({ name: this.name, componentPath: "" });
+        return JSON.stringify({ name: this.nameStack[this.nameStack.length - 1], componentPath: "" });
       default:
         throw unsupportedOp(op);
     }
@@ -185,13 +189,8 @@ export class Execution {
     return text;
   }
 
-  private scheduledDoc(id: string): Record<string, Value> | null {
-    const row = this.store.prepare("SELECT id, name, args, ts, state, createdAt, error FROM _scheduled WHERE id = ?").get(id) as
-      | { id: string; name: string; args: string; ts: number; state: string; createdAt: number; error: string | null }
-      | undefined;
-    if (!row) return null;
-    const state: Record<string, Value> = row.state === "failed" ? { kind: "failed", error: row.error ?? "" } : { kind: row.state };
-    return { _id: row.id, _creationTime: row.createdAt, name: row.name, args: [jsonToConvex(JSON.parse(row.args))], scheduledTime: row.ts, state };
+  private scheduledDoc(id: string): Doc | null {
+    return this.store.scheduledJob(id);
   }
 
   private validateDoc(table: string, fields: Record<string, Value>): void {
@@ -367,6 +366,7 @@ export class Execution {
       .prepare("INSERT INTO _scheduled (id, name, args, ts, state, createdAt) VALUES (?, ?, ?, ?, 'pending', ?)")
       .run(id, args.name, JSON.stringify(args.args), ts, this.now);
     this.scheduled++;
+    this.writtenTables.add(SCHEDULED_TABLE);
     return id;
   }
 
@@ -385,6 +385,7 @@ export class Execution {
     const outerPaginatedQueries = this.paginatedQueries;
     if (this.currentKind() === "mutation") this.paginatedQueries = 0;
     this.kindStack.push(kind);
+    this.nameStack.push(r.name);
     this.meter.enterNested(args.transactionLimits as Record<string, unknown> | undefined);
     let succeeded = false;
     try {
@@ -401,6 +402,7 @@ export class Execution {
     } finally {
       this.meter.exitNested(succeeded);
       this.kindStack.pop();
+      this.nameStack.pop();
       if (this.currentKind() === "mutation") this.paginatedQueries = outerPaginatedQueries;
     }
   }
@@ -466,5 +468,7 @@ function unsupportedOp(op: string): Error {
   if (op.includes("storage") || op.includes("Blob")) return new UnsupportedFeatureError(`File storage (${op})`);
   if (op.includes("vectorSearch")) return new UnsupportedFeatureError(`Vector search (${op})`);
   if (op.startsWith("1.0/actions/")) return new UnsupportedFeatureError(`Actions (${op})`);
+  if (op === "1.0/auditLog") return new UnsupportedFeatureError(`Audit logging (log.audit, ${op})`);
+  if (op === "1.0/getDeploymentMetadata") return new UnsupportedFeatureError(`ctx.meta.getDeploymentMetadata() (${op})`);
   return new UnsupportedFeatureError(`The syscall "${op}"`);
 }

@@ -5,6 +5,7 @@ import { serial } from "./globals.js";
 import { intervalMs, type CronsLike } from "./schema.js";
 import type { RuntimeCore } from "./runtime.js";
 import type { Args } from "./runtime.js";
+import { SCHEDULED_TABLE } from "./store.js";
 
 const LEASE = "scheduler";
 
@@ -102,18 +103,30 @@ export class Scheduler {
       .all(this.core.clock()) as { id: string; name: string; args: string }[];
     let ran = 0;
     for (const job of due) {
-      const claim = store.prepare("UPDATE _scheduled SET state = 'success' WHERE id = ? AND state = 'pending'");
+      // A scheduled mutation is pending until it commits, then done: the claim commits with it (and a
+      // mutation never shows "inProgress" on Convex either). Its completion time is when it ran.
+      const claim = store.prepare("UPDATE _scheduled SET state = 'success', completedAt = ? WHERE id = ? AND state = 'pending'");
+      const ranAt = this.core.clock();
       try {
-        const out = await this.core.execute("mutation", job.name, jsonToConvex(JSON.parse(job.args)) as Args, true, () => Number(claim.run(job.id).changes) === 1);
+        const out = await this.core.execute("mutation", job.name, jsonToConvex(JSON.parse(job.args)) as Args, true, () => this.claimed(Number(claim.run(ranAt, job.id).changes) === 1));
         if (out) ran++;
       } catch (e) {
         const msg = (e as Error).message ?? String(e);
-        store.transaction(() => store.prepare("UPDATE _scheduled SET state = 'failed', error = ? WHERE id = ? AND state = 'pending'").run(msg, job.id));
+        store.transaction(() => {
+          store.prepare("UPDATE _scheduled SET state = 'failed', error = ?, completedAt = ? WHERE id = ? AND state = 'pending'").run(msg, this.core.clock(), job.id);
+          store.bumpVersions([SCHEDULED_TABLE]);
+        });
         this.core.log(`scheduled function ${job.name} failed: ${msg}`);
         ran++;
       }
     }
     return ran;
+  }
+
+  /** A job's state changed with its claim: queries of _scheduled_functions see it change. */
+  private claimed(won: boolean): boolean {
+    if (won) this.core.store.bumpVersions([SCHEDULED_TABLE]);
+    return won;
   }
 
   private async runDueCrons(crons: CronsLike): Promise<number> {

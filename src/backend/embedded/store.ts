@@ -19,7 +19,15 @@ export interface IndexInfo {
   scanStmt?: { asc: StatementSync; desc: StatementSync };
   /** Read-only store only: the file lacks this index (or has it over other fields) and cannot rebuild it. */
   stale?: boolean;
+  /**
+   * Not stored: a scan computes each document's key and sorts (`by_id`, which Convex gives every table,
+   * and the indexes of _scheduled_functions, whose rows live in the runtime's own _scheduled table).
+   */
+  computed?: boolean;
 }
+
+/** Convex's `by_id` index, on every table: it orders documents by `_id`. */
+export const BY_ID_INDEX: IndexInfo = { name: "by_id", fields: ["_id"], column: "", computed: true };
 
 /** The _versions row holding the last _creationTime handed out (no table is named with a leading "_"). */
 const CREATION_TIME_ROW = "_lastCreationTime";
@@ -258,6 +266,8 @@ export class Store {
       CREATE TABLE IF NOT EXISTS _crons (name TEXT PRIMARY KEY, nextRun REAL NOT NULL, lastRun REAL);
       CREATE TABLE IF NOT EXISTS _lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, leaseUntil REAL NOT NULL);
     `);
+    const scheduledColumns = (this.db.prepare("PRAGMA table_info(_scheduled)").all() as { name: string }[]).map((c) => c.name);
+    if (!scheduledColumns.includes("completedAt")) this.db.exec("ALTER TABLE _scheduled ADD COLUMN completedAt REAL");
     const rows = this.db.prepare("SELECT name, number FROM _tables").all() as { name: string; number: number }[];
     for (const r of rows) this.byNumber.set(r.number, r.name);
     this.byNumber.set(SCHEDULED_NUMBER, SCHEDULED_TABLE);
@@ -359,7 +369,38 @@ export class Store {
 
   /** Read-only lookup: null for a table that does not exist yet. */
   maybeTable(name: string): TableInfo | null {
+    if (name === SCHEDULED_TABLE) return SCHEDULED_TABLE_INFO;
     return this.tables.get(name) ?? null;
+  }
+
+  /** A _scheduled_functions document as Convex shows it, or null. */
+  scheduledJob(id: string): Doc | null {
+    const row = this.prepare("SELECT * FROM _scheduled WHERE id = ?").get(id) as ScheduledRow | undefined;
+    return row ? scheduledDoc(row) : null;
+  }
+
+  /** Rows of an index whose keys are not stored (see IndexInfo.computed): every document, keyed and sorted here. */
+  private scanComputed(table: string, index: IndexInfo, lo: Uint8Array, hi: Uint8Array, order: "asc" | "desc", limit: number): Row[] {
+    const docs = table === SCHEDULED_TABLE ? this.scheduledJobs() : this.allDocs(table);
+    const rows: Row[] = [];
+    for (const doc of docs) {
+      const key = indexKey(index, doc);
+      if (inRange(key, lo, hi)) rows.push({ key, id: doc._id, json: convexJsonText(doc) });
+    }
+    rows.sort((a, b) => Buffer.compare(a.key, b.key));
+    if (order === "desc") rows.reverse();
+    return rows.slice(0, limit);
+  }
+
+  private scheduledJobs(): Doc[] {
+    if (!this.hasMeta) return [];
+    return (this.prepare("SELECT * FROM _scheduled").all() as unknown as ScheduledRow[]).map(scheduledDoc);
+  }
+
+  private allDocs(table: string): Doc[] {
+    const info = this.tables.get(table);
+    if (!info || info.absent) return [];
+    return (this.prepare(`SELECT doc FROM ${info.sql}`).all() as { doc: string }[]).map((r) => parseDoc(r.doc));
   }
 
   tableOfId = (id: string): string | null => {
@@ -506,6 +547,7 @@ export class Store {
 
   /** Rows of one index with lo <= key < hi, in key order, at most `limit`. */
   scan(table: string, index: IndexInfo, lo: Uint8Array, hi: Uint8Array, order: "asc" | "desc", limit: number): Row[] {
+    if (index.computed) return this.scanComputed(table, index, lo, hi, order, limit);
     const info = this.tables.get(table);
     if (!info || info.absent) return [];
     if (index.stale) {
@@ -634,6 +676,38 @@ function openReadOnly(path: string, timeout: number): DatabaseSync {
     return immutable;
   }
 }
+
+/** A row of the runtime's _scheduled table (completedAt is missing from files written before it existed). */
+interface ScheduledRow {
+  id: string;
+  name: string;
+  args: string;
+  ts: number;
+  state: string;
+  createdAt: number;
+  error: string | null;
+  completedAt?: number | null;
+}
+
+function scheduledDoc(row: ScheduledRow): Doc {
+  const state: Record<string, Value> = row.state === "failed" ? { kind: "failed", error: row.error ?? "" } : { kind: row.state };
+  const doc: Doc = { _id: row.id, _creationTime: row.createdAt, name: row.name, args: [jsonToConvex(JSON.parse(row.args))], scheduledTime: row.ts, state };
+  if (typeof row.completedAt === "number") doc.completedTime = row.completedAt;
+  return doc;
+}
+
+/** _scheduled_functions as a table: its documents come from _scheduled (see Store.scanComputed). */
+const SCHEDULED_TABLE_INFO: TableInfo = {
+  name: SCHEDULED_TABLE,
+  number: SCHEDULED_NUMBER,
+  sql: "",
+  indexes: new Map([
+    ["by_creation_time", { name: "by_creation_time", fields: [], column: "", computed: true }],
+    ["by_id", BY_ID_INDEX],
+  ]),
+  indexList: [],
+  stmts: { update: new Map() },
+};
 
 export function parseDoc(json: string): Doc {
   return jsonToConvex(JSON.parse(json)) as Doc;

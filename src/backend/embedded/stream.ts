@@ -3,7 +3,7 @@ import { concat } from "./keys.js";
 import { evaluate, type FilterExpr } from "./filter.js";
 import { indexBounds, type RangeExpr } from "./range.js";
 import { UnsupportedFeatureError } from "./functions.js";
-import { parseDoc, type IndexInfo, type Row, type Store } from "./store.js";
+import { BY_ID_INDEX, parseDoc, type IndexInfo, type Row, type Store } from "./store.js";
 
 /** Told of every document a stream reads from the index, kept by its filters or not (Convex counts both). */
 export type RowReader = (row: Row) => void;
@@ -41,11 +41,8 @@ export function planQuery(store: Store, query: QueryJson): QueryPlan {
   if (src.type === "FullTableScan") table = src.tableName;
   else [table, indexName] = splitIndexName(src.indexName);
   const info = store.maybeTable(table) ?? store.table(table);
-  const index = info.indexes.get(indexName);
-  if (!index) {
-    if (indexName === "by_id") throw new UnsupportedFeatureError('The "by_id" index in withIndex (use db.get)');
-    throw new Error(`Index "${table}.${indexName}" is not declared in the schema`);
-  }
+  const index = info.indexes.get(indexName) ?? (indexName === "by_id" ? BY_ID_INDEX : undefined);
+  if (!index) throw new Error(`Index "${table}.${indexName}" is not declared in the schema`);
   const bounds = src.type === "IndexRange" ? indexBounds(index.fields, src.range) : { lo: new Uint8Array(0), hi: Uint8Array.of(0xff) };
   const filters: FilterExpr[] = [];
   let limit: number | null = null;

@@ -328,3 +328,21 @@ export const auditSomething = mutationGeneric({
 
 export const deploymentMetadata = queryGeneric({ args: {}, handler: async (ctx) => ctx.meta.getDeploymentMetadata() });
 
+export const countItemsQuery = queryGeneric({ args: {}, handler: async (ctx) => (await ctx.db.query("items").collect()).length });
+
+/**
+ * Inserts an item, then counts the items three ways: directly, through ctx.runQuery (which sees the
+ * insert) and through a stale-snapshot ctx.runQuery (a snapshot query, which must not).
+ */
+export const insertThenCount = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    await ctx.db.insert("items", { name: "pending", n: 0 });
+    const countRef = makeFunctionReference<"query", Record<string, never>, number>("app:countItemsQuery");
+    const direct = (await ctx.db.query("items").collect()).length;
+    const nested = await ctx.runQuery(countRef, {});
+    const snapshot = await ctx.runQuery(countRef, {}, { useStaleSnapshot: true } as never);
+    return { direct, nested, snapshot };
+  },
+});
+

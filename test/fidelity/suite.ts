@@ -445,6 +445,14 @@ export function defineFidelitySuite(name: string, factory: FidelityFactory, gaps
         });
       });
 
+      describe("snapshot queries", () => {
+        it("a stale-snapshot ctx.runQuery inside a mutation does not see the mutation's pending writes", async () => {
+          await seedItems(backend, "committed", 2);
+          expect(await backend.mutation("app:insertThenCount", {})).toEqual({ direct: 3, nested: 3, snapshot: 2 });
+          expect(await backend.query("app:countItemsQuery", {})).toBe(3);
+        });
+      });
+
       describe("function metadata", () => {
         it("getFunctionMetadata names the nested function inside ctx.runQuery, and the caller after it", async () => {
           expect(await backend.query("app:metadataOuter", {})).toEqual({ inner: "app:metadataInner", outer: "app:metadataOuter" });

@@ -61,8 +61,11 @@ export class Execution {
     this.meter = new TransactionMeter(host.enforceLimits);
   }
 
+  /** While a stale-snapshot query runs: the connection that reads the committed state (see runNested). */
+  private snapshotStore: Store | null = null;
+
   private get store(): Store {
-    return this.host.store;
+    return this.snapshotStore ?? this.host.store;
   }
 
   private requireMutation(what: string): void {
@@ -101,6 +104,8 @@ export class Execution {
 
   /** The plan of a queryStream call, memoised by its exact syscall text (the same few queries recur). */
   private plan(argsJson: string): QueryPlan {
+    // Plans hold the main connection's prepared statements: a snapshot query plans on its own store.
+    if (this.snapshotStore !== null) return planQuery(this.store, (JSON.parse(argsJson) as { query: QueryJson }).query);
     let plans = planCache.get(this.host);
     if (!plans) planCache.set(this.host, (plans = new Map()));
     let plan = plans.get(argsJson);
@@ -370,6 +375,23 @@ export class Execution {
     return id;
   }
 
+  /**
+   * A stale-snapshot query (ctx.runQuery(..., { useStaleSnapshot: true })) reads the committed state,
+   * not the calling mutation's pending writes: it runs on a second connection in its own read
+   * transaction until it returns.
+   */
+  private openSnapshot(): Store {
+    const reader = this.host.store.committedReader();
+    reader.begin(false);
+    this.snapshotStore = reader;
+    return reader;
+  }
+
+  private closeSnapshot(reader: Store): void {
+    this.snapshotStore = null;
+    reader.rollback();
+  }
+
   private async runNested(args: Args): Promise<Value> {
     if (typeof args.name !== "string") throw new UnsupportedFeatureError("Calling components or function handles");
     const udfType = args.udfType as string;
@@ -387,6 +409,7 @@ export class Execution {
     this.kindStack.push(kind);
     this.nameStack.push(r.name);
     this.meter.enterNested(args.transactionLimits as Record<string, unknown> | undefined);
+    const ownSnapshot = udfType === "snapshotQuery" && this.snapshotStore === null ? this.openSnapshot() : null;
     let succeeded = false;
     try {
       const argsJson = JSON.stringify([convexToJson(value)]);
@@ -400,6 +423,7 @@ export class Execution {
       if (sp) this.store.rollbackTo(sp);
       throw restoreConvexError(e);
     } finally {
+      if (ownSnapshot) this.closeSnapshot(ownSnapshot);
       this.meter.exitNested(succeeded);
       this.kindStack.pop();
       this.nameStack.pop();

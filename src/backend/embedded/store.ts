@@ -162,6 +162,8 @@ export class Store {
   private creationTimeDirty = false;
 
   readonly readOnly: boolean;
+  /** See committedReader; opened on first use. */
+  private reader: Store | null = null;
   /** Whether the file has the runtime's bookkeeping tables (a read-only store may open a file that has none yet). */
   private hasMeta = true;
 
@@ -629,7 +631,18 @@ export class Store {
     this.db.exec("PRAGMA wal_checkpoint(PASSIVE)");
   }
 
+  /**
+   * A second, read-only connection to the file. Inside a write transaction of this one it reads the
+   * last committed state, without this transaction's pending writes (a stale-snapshot query's view).
+   */
+  committedReader(): Store {
+    this.reader ??= new Store(this.path, this.specs, { readOnly: true });
+    return this.reader;
+  }
+
   close(): void {
+    this.reader?.close();
+    this.reader = null;
     for (const s of this.stmts.values()) void s;
     this.stmts.clear();
     if (this.db.isOpen) this.db.close();

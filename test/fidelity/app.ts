@@ -346,3 +346,13 @@ export const insertThenCount = mutationGeneric({
   },
 });
 
+/** A full-text search on items; the app's schema has no search index (the caller brings one). */
+export const searchItems = queryGeneric({
+  args: { text: v.string() },
+  handler: async (ctx, { text }) => {
+    const search = ctx.db.query("items") as unknown as {
+      withSearchIndex(name: string, build: (q: { search(field: string, text: string): unknown }) => unknown): { collect(): Promise<unknown[]> };
+    };
+    return (await search.withSearchIndex("search_name", (q) => q.search("name", text)).collect()).length;
+  },
+});

@@ -7,7 +7,8 @@ import { readSchema, type SchemaLike } from "../../src/backend/embedded/schema.j
 import { Store } from "../../src/backend/embedded/store.js";
 import { hasValidChecksum } from "../../src/backend/embedded/ids.js";
 import { convexJsonSize } from "../../src/backend/embedded/size.js";
-import { convexToJson, getConvexSize, type Value } from "convex/values";
+import { convexToJson, getConvexSize, v, type Value } from "convex/values";
+import { defineSchema, defineTable } from "convex/server";
 import * as app from "./app.js";
 import { defineFidelitySuite, type FidelityFactory } from "./suite.js";
 
@@ -125,3 +126,38 @@ describe("Convex fidelity: embedded only, features it does not have", () => {
   });
 });
 
+describe("Convex fidelity: embedded only, tables with search indexes", () => {
+  const searchSchema = defineSchema({
+    items: defineTable({ name: v.string(), n: v.number() }).index("by_name", ["name"]).index("by_name_n", ["name", "n"]).searchIndex("search_name", { searchField: "name" }),
+    tags: defineTable({ label: v.string() }),
+    blobs: defineTable({ value: v.any() }),
+  });
+
+  // Only search itself is missing: the warning must not say the table's other queries fail.
+  it("warns that withSearchIndex is unsupported, and every other query on the table works", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "fidelity-"));
+    const lines: string[] = [];
+    const rt = openEmbeddedRuntime({
+      path: path.join(dir, "state.db"),
+      schema: searchSchema as unknown as SchemaLike,
+      modules,
+      runCrons: false,
+      runScheduler: false,
+      log: (line) => lines.push(line),
+    });
+    try {
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("withSearchIndex");
+      expect(lines[0]).toContain("items");
+      expect(lines[0]).not.toContain("will fail:");
+      await rt.mutation("app:addItem", { name: "a", n: 1 }, { allowInternal: true });
+      expect(await rt.query("app:countItems", {}, { allowInternal: true })).toBe(1);
+      await expect(rt.query("app:searchItems", { text: "a" }, { allowInternal: true })).rejects.toThrow(
+        "Search indexes (withSearchIndex) is not supported by the embedded Convex runtime",
+      );
+    } finally {
+      await rt.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -134,7 +134,11 @@ export class RuntimeCore implements ExecHost {
     this.documentTypes = schema.documentTypes;
     this.clock = opts.clock ?? (() => Date.now());
     if (schema.unsupported.length > 0) {
-      this.log(`embedded runtime: not supported, queries on them will fail: ${schema.unsupported.join(", ")}`);
+      // Only the search itself is missing: every other query and write on these tables works.
+      this.log(
+        `embedded runtime: withSearchIndex (full-text search) and vector search are not supported; ` +
+          `other queries on these tables work: ${schema.unsupported.join(", ")}`,
+      );
     }
   }
 

@@ -26,7 +26,7 @@ export interface CronsLike {
 export interface ReadSchema {
   specs: Map<string, TableSpec> | null;
   documentTypes: Map<string, ValidatorJson> | null;
-  /** Tables declaring search or vector indexes: those fail when queried (unsupported). */
+  /** Tables declaring search or vector indexes: searching them is unsupported (their other queries work). */
   unsupported: string[];
 }
 

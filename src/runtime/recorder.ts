@@ -176,12 +176,10 @@ export class Recorder {
         // The agent keeps its answers: the calls return, and what they recorded waits in memory for
         // the backend to come back (retried at every flush) instead of being dropped.
         const dropped = this.requeue(traces, usage, checks);
-        this.onError(
-          new Error(
-            `runtime: could not record ${traces.length} trace(s), ${usage.length} counter row(s), ${checks.length} check(s): ${e instanceof Error ? e.message : String(e)}; ` +
-              (dropped > 0 ? `${dropped} oldest trace(s) dropped (over ${MAX_PENDING_TRACES} waiting)` : "kept in memory and retried at the next flush"),
-          ),
-        );
+        // The same words every time the backend stays down, so a log that folds repeats folds these.
+        const reason = e instanceof Error ? e.message : String(e);
+        this.onError(new Error(`runtime: could not record a report (${reason}): its traces, counters and checks are kept in memory and retried at each flush`));
+        if (dropped > 0) this.onError(new Error(`runtime: dropped the ${dropped} oldest unrecorded trace(s): more than ${MAX_PENDING_TRACES} were waiting for the backend`));
         break;
       }
     }

@@ -20,6 +20,7 @@ export const embeddedFactory: HarnessFactory = async (env) => {
     modules: appModules,
     runCrons: false,
     runScheduler: false,
+    enforceLimits: true,
     env,
   });
   const harness: ConvexHarness = {

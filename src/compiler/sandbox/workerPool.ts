@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { WORKER_SOURCE } from "./vmEvaluate.js";
 
@@ -77,6 +78,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
+    hardenRegExps();
     // A heap cap: a program that allocates without end kills its worker, not the daemon.
     const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 } });
     worker.unref();
@@ -144,4 +146,18 @@ export async function closeSharedPool(): Promise<void> {
   const pool = shared;
   shared = null;
   await pool?.close();
+}
+
+let regExpsHardened = false;
+/**
+ * Sandboxed code may carry a regular expression that backtracks without end ((a+)+ on "aaaa...!").
+ * The vm timeout then has to stop the worker in the middle of the regexp engine, which on a busy
+ * machine now and then brought the whole process down (SIGSEGV). With this V8 flag an expression that
+ * backtracks too much is rerun on V8's linear-time engine instead, so it ends on its own. V8 flags
+ * are process-wide and read when an expression is compiled: set once, before the first worker.
+ */
+function hardenRegExps(): void {
+  if (regExpsHardened) return;
+  regExpsHardened = true;
+  setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks");
 }

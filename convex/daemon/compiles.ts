@@ -221,6 +221,7 @@ export const complete = adminMutation({
     const job = await requireClaim(ctx, jobId, claimToken);
     // Vault write and job transition commit together: no entry without a finished job, or vice versa.
     const vaultId = await writeVaultEntry(ctx, { bucket: job.bucket, sha: job.sha, jobId }, entry);
+    const finishedAt = Date.now();
     await ctx.db.patch(jobId, {
       status: jobStatusFor(entry.verdict),
       stage: "vault",
@@ -229,9 +230,9 @@ export const complete = adminMutation({
       leaseOwner: undefined,
       leaseUntil: undefined,
       claimToken: undefined,
-      finishedAt: Date.now(),
+      finishedAt,
     });
-    await addCompileTime(ctx, job, Date.now());
+    await addCompileTime(ctx, job, finishedAt);
     await writeTrigger(ctx, {
       kind: "STEP",
       bucket: job.bucket,
@@ -293,6 +294,7 @@ export const fail = adminMutation({
   handler: async (ctx, { jobId, claimToken, error, final }) => {
     const job = await requireClaim(ctx, jobId, claimToken);
     const exhausted = final === true || job.attempts >= job.maxAttempts;
+    const now = Date.now();
     const line = error.split("\n")[0].slice(0, 2000);
     await ctx.db.patch(jobId, {
       status: exhausted ? "failed" : "pending",
@@ -300,9 +302,9 @@ export const fail = adminMutation({
       leaseOwner: undefined,
       leaseUntil: undefined,
       claimToken: undefined,
-      ...(exhausted ? { finishedAt: Date.now() } : {}),
+      ...(exhausted ? { finishedAt: now } : {}),
     });
-    if (exhausted) await addCompileTime(ctx, job, Date.now());
+    if (exhausted) await addCompileTime(ctx, job, now);
     await writeTrigger(ctx, {
       kind: "STEP",
       bucket: job.bucket,
@@ -338,7 +340,6 @@ export const reap = internalMutation({
   handler: async (ctx) => ({ reaped: await reapExpired(ctx, Date.now()) }),
 });
 
-/** Newest jobs first. */
 /** Adds a finished job's wall-clock time to its bucket's compile cost. */
 async function addCompileTime(ctx: MutationCtx, job: Doc<"pending_compiles">, finishedAt: number): Promise<void> {
   const bucket = await ctx.db
@@ -372,6 +373,7 @@ export const prune = internalMutation({
   },
 });
 
+/** Newest jobs first. */
 export const list = query({
   args: { limit: v.optional(v.number()) },
   handler: async (ctx, { limit }) => {

@@ -12,7 +12,6 @@ import { bumpedSha, INITIAL_SHA, shaAfterReport } from "../lib/sha.js";
 import { readCounter, REPLAY_SOURCE_ROWS, TRIGGER_ROWS } from "../model/counters.js";
 import { enqueueJob } from "./compiles.js";
 import { ingestTraces, writeEventRows } from "./ingest.js";
-import type { Inserted } from "./ingest.js";
 import { ensureReplayRow } from "./replay.js";
 import { writeTrigger } from "./triggers.js";
 
@@ -304,7 +303,7 @@ export const inject = adminMutation({
     // all go in one ingest run: what a batch reads once, it reads once.
     const copies = Array.from({ length: n }, (_, i) => ({ ...traceOf(templates[i % templates.length]), bucket, ts: now }));
     for (const copy of copies) checkTrace(copy, "trace");
-    const rows: Inserted[] = await ingestTraces(ctx, copies, "inject", true);
+    const rows = await ingestTraces(ctx, copies, "inject", true);
     await writeEventRows(ctx, rows, "inject");
     return {
       inserted: rows.length,

@@ -11,7 +11,6 @@ import { DEFAULT_SPEED_MS, replayPlan } from "../lib/pacing.js";
 import { seqRange } from "../lib/events.js";
 import { addToCounter, readCounter, REPLAY_SOURCE_ROWS } from "../model/counters.js";
 import { ingestTraces, writeEventRows } from "./ingest.js";
-import type { Inserted } from "./ingest.js";
 import { writeTrigger } from "./triggers.js";
 
 export const MAX_SEED_BATCH = 500;
@@ -66,7 +65,7 @@ export const take = adminMutation({
     const lease = checkInt(leaseMs, "leaseMs", 1, MAX_DRIVER_LEASE_MS);
     const now = Date.now();
     const row = await ensureReplayRow(ctx);
-    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return { driving: false, fromCursor: null, seeds: [], count: 0, toSeq: null, skipped: [] };
+    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return noSeeds(false, null);
     const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
     const remaining = total - row.position;
     const plan = row.paused || remaining <= 0 ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
@@ -76,10 +75,9 @@ export const take = adminMutation({
     if (renew || plan.n > 0) {
       await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
     }
-    const idle = { driving: true, fromCursor: row.cursorSeq ?? null, seeds: [], count: 0, toSeq: null, skipped: [] };
-    if (plan.n === 0) return idle;
+    if (plan.n === 0) return noSeeds(true, row.cursorSeq ?? null);
     const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
-    if (seeds.length === 0) return idle;
+    if (seeds.length === 0) return noSeeds(true, row.cursorSeq ?? null);
     // The batch spans every seed taken (count, toSeq); the driver calls only the replayable ones.
     const { replayable, skipped } = splitReplayable(seeds);
     return {
@@ -92,6 +90,9 @@ export const take = adminMutation({
     };
   },
 });
+
+/** What `take` answers when it hands out nothing (another driver holds the lease, or nothing is due). */
+const noSeeds = (driving: boolean, fromCursor: number | null) => ({ driving, fromCursor, seeds: [], count: 0, toSeq: null, skipped: [] });
 
 /**
  * Commits a replayed batch: the calls' traces (the daemon's replay sends every call's, since the
@@ -162,12 +163,11 @@ async function replayDue(ctx: MutationCtx, now: number): Promise<number> {
   const row = state ?? (await ensureReplayRow(ctx));
   const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
   if (seeds.length === 0) return 0;
-  const inserted: Inserted[] = [];
   const { replayable, skipped } = splitReplayable(seeds);
   // One ingest run for the tick: the seq counter, each bucket row, its vault entry and live job are
   // read once, not once per trace (1,000 traces at 1 ms would otherwise pass Convex's 4,096 index
   // ranges per transaction).
-  inserted.push(...(await ingestTraces(ctx, replayable.map(traceOf), "replay", true)));
+  const inserted = await ingestTraces(ctx, replayable.map(traceOf), "replay", true);
   const first = seeds[0].seq;
   const last = seeds[seeds.length - 1].seq;
   await ctx.db.patch(row._id, {

@@ -147,14 +147,14 @@ async function applyChecks(ctx: MutationCtx, checks: ShadowCheckInput[], entries
   return demoted;
 }
 
+/** Bounds the read that counts a bucket's traces since its drift began (a drift is caught within hundreds of checks). */
+const MAX_COUNTED_SINCE_DRIFT = 20_000;
+
 /**
  * The recompile learns the new answers, not the old ones: the bucket's compiles from now on read
  * only the traces after the drift began (the first of the `runChecks` checks the drift test counts
  * since its statistic last stood at zero).
  */
-/** Bounds the read that counts a bucket's traces since its drift began (a drift is caught within hundreds of checks). */
-const MAX_COUNTED_SINCE_DRIFT = 20_000;
-
 async function trainFromDriftStart(ctx: MutationCtx, entry: Doc<"vault_index">, runChecks: number): Promise<void> {
   const run = await ctx.db
     .query("shadow_checks")

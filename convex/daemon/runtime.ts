@@ -11,6 +11,7 @@ import { userError } from "../lib/errors.js";
 import { traceValidator } from "../lib/traceShape.js";
 import { checkBucketKey, checkInt, checkNonNegative, checkText, checkTraceBatch, MAX_REPORT_CHECKS, MAX_REPORT_USAGE } from "../lib/validate.js";
 import { isUsable } from "../lib/verdicts.js";
+import { addUsageCounts } from "../lib/usage.js";
 import { readBucketCosts } from "../model/bucketCosts.js";
 import { currentSha } from "../model/code.js";
 import { readCounter, TRACE_SEQ } from "../model/counters.js";
@@ -73,8 +74,7 @@ async function addUsage(ctx: MutationCtx, deltas: UsageDelta[]): Promise<void> {
     const m = merged.get(key);
     if (m === undefined) merged.set(key, { ...u });
     else {
-      for (const f of ["served", "deferred", "shadowed", "shadowAgree", "tokensInAvoided", "tokensOutAvoided", "latencyMsAvoided"] as const) m[f] += u[f];
-      for (const f of ["checked", "checkAgree"] as const) if (u[f] !== undefined) m[f] = (m[f] ?? 0) + u[f];
+      addUsageCounts(m, u);
       if (u.model !== undefined) m.model = u.model;
     }
   }
@@ -87,17 +87,9 @@ async function addUsage(ctx: MutationCtx, deltas: UsageDelta[]): Promise<void> {
       await ctx.db.insert("usage", u);
       continue;
     }
-    await ctx.db.patch(row._id, {
-      served: row.served + u.served,
-      deferred: row.deferred + u.deferred,
-      shadowed: row.shadowed + u.shadowed,
-      shadowAgree: row.shadowAgree + u.shadowAgree,
-      ...(u.checked ? { checked: (row.checked ?? 0) + u.checked, checkAgree: (row.checkAgree ?? 0) + (u.checkAgree ?? 0) } : {}),
-      tokensInAvoided: row.tokensInAvoided + u.tokensInAvoided,
-      tokensOutAvoided: row.tokensOutAvoided + u.tokensOutAvoided,
-      latencyMsAvoided: row.latencyMsAvoided + u.latencyMsAvoided,
-      ...(u.model === undefined ? {} : { model: u.model }),
-    });
+    const { _id, _creationTime, ...sums } = row;
+    addUsageCounts(sums, u);
+    await ctx.db.replace(_id, u.model === undefined ? sums : { ...sums, model: u.model });
   }
 }
 

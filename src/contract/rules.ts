@@ -18,6 +18,7 @@ export { MAX_SPEED_MS, MIN_SPEED_MS } from "../../convex/lib/pacing.js";
 export { isUsable, selectiveOf, VERDICTS } from "../../convex/lib/verdicts.js";
 export { errorLine } from "../../convex/lib/errors.js";
 export { isRoutineTrigger } from "../../convex/lib/events.js";
+export { addUsageCounts } from "../../convex/lib/usage.js";
 
 /** "the newest 5,000 of 100,000 traces" (since seq N, the drift's start): what a vault entry learned from, when not all. */
 export function windowText(w: { traces: number; of: number; sinceSeq?: number }): string {

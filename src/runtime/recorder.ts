@@ -1,5 +1,5 @@
 import type { CheckedTrace } from "../contract/documents.js";
-import { MAX_REPORT_CHECKS, MAX_REPORT_USAGE } from "../contract/rules.js";
+import { addUsageCounts, MAX_REPORT_CHECKS, MAX_REPORT_USAGE } from "../contract/rules.js";
 import type { UsageWindow } from "../contract/savings.js";
 
 /** What one `report` mutation carries: traces, counter deltas and shadow checks, in one transaction. */
@@ -194,18 +194,7 @@ export class Recorder {
     this.counts.unshift(...traces.map(() => undefined));
     this.waiters.unshift(...traces.map(() => ({ resolve: () => undefined })));
     this.checks.unshift(...checks);
-    for (const u of usage) {
-      const row = this.counters(u.bucket, u.windowStart, u.model);
-      row.served += u.served;
-      row.deferred += u.deferred;
-      row.shadowed += u.shadowed;
-      row.shadowAgree += u.shadowAgree;
-      if (u.checked) row.checked = (row.checked ?? 0) + u.checked;
-      if (u.checkAgree) row.checkAgree = (row.checkAgree ?? 0) + u.checkAgree;
-      row.tokensInAvoided += u.tokensInAvoided;
-      row.tokensOutAvoided += u.tokensOutAvoided;
-      row.latencyMsAvoided += u.latencyMsAvoided;
-    }
+    for (const u of usage) addUsageCounts(this.counters(u.bucket, u.windowStart, u.model), u);
     const excess = this.traces.length - MAX_PENDING_TRACES;
     if (excess <= 0) return 0;
     // The oldest go first; any caller still waiting on one of them is answered now.

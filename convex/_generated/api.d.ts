@@ -31,6 +31,7 @@ import type * as lib_pacing from "../lib/pacing.js";
 import type * as lib_sha from "../lib/sha.js";
 import type * as lib_traceRules from "../lib/traceRules.js";
 import type * as lib_traceShape from "../lib/traceShape.js";
+import type * as lib_usage from "../lib/usage.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_verdicts from "../lib/verdicts.js";
 import type * as lib_volume from "../lib/volume.js";
@@ -65,6 +66,7 @@ declare const fullApi: ApiFromModules<{
   "lib/sha": typeof lib_sha;
   "lib/traceRules": typeof lib_traceRules;
   "lib/traceShape": typeof lib_traceShape;
+  "lib/usage": typeof lib_usage;
   "lib/validate": typeof lib_validate;
   "lib/verdicts": typeof lib_verdicts;
   "lib/volume": typeof lib_volume;

@@ -55,7 +55,10 @@ export function collapseRoutine(events: readonly TriggerEvent[]): StreamRow[] {
     if (run.length === 1) out.push(run[0]);
     else if (run.length > 1) {
       const counts = new Map<string, number>();
-      for (const e of run) counts.set(kindStyle(e.kind).label, (counts.get(kindStyle(e.kind).label) ?? 0) + 1);
+      for (const e of run) {
+        const label = kindStyle(e.kind).label;
+        counts.set(label, (counts.get(label) ?? 0) + 1);
+      }
       const kinds = [...counts].map(([label, n]) => `${n} ${label}`).join(", ");
       out.push({ ...run[0], _id: `run:${run[0]._id}` as TriggerEvent["_id"], group: { count: run.length, kinds } });
     }

@@ -169,12 +169,24 @@ export const claim = adminMutation({
       jobId: job._id,
       detail: `claimed by ${owner} (attempt ${attempts}/${job.maxAttempts}, ${job.reason})`,
     });
-    // A drift moved where the bucket's compiles learn from (runtime.ts trainFromDriftStart).
+    // A drift moved where the bucket's compiles learn from (runtime.ts trainFromDriftStart); the
+    // counts let the vault entry say which share of the traces it learned from.
     const bucketRow = await ctx.db
       .query("buckets")
       .withIndex("by_key", (q) => q.eq("key", job.bucket))
       .unique();
-    return { jobId: job._id, bucket: job.bucket, sha: job.sha, reason: job.reason, claimToken, attempts, uptoSeq: job.uptoSeq, trainFromSeq: bucketRow?.trainFromSeq };
+    return {
+      jobId: job._id,
+      bucket: job.bucket,
+      sha: job.sha,
+      reason: job.reason,
+      claimToken,
+      attempts,
+      uptoSeq: job.uptoSeq,
+      trainFromSeq: bucketRow?.trainFromSeq,
+      bucketCount: bucketRow?.count,
+      trainFromCount: bucketRow?.trainFromCount,
+    };
   },
 });
 

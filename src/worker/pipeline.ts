@@ -20,6 +20,9 @@ export interface ClaimedJob {
   uptoSeq?: number;
   /** After a drift: learn only from traces after this seq. */
   trainFromSeq?: number;
+  /** The bucket's traces when the job was claimed, and how many of them are from before its drift. */
+  bucketCount?: number;
+  trainFromCount?: number;
 }
 
 export interface PipelineDeps {
@@ -79,8 +82,8 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   const traces: Trace[] = rows;
   if (traces.length === 0) throw new Error(`no traces recorded for ${job.bucket}${job.trainFromSeq === undefined ? "" : ` since its drift (after seq ${job.trainFromSeq})`}`);
 
-  const bucketRow = (await client.query(api.daemon.ingest.buckets, {})).buckets.find((b) => b.key === job.bucket);
-  const window = traceWindow(traces.length, MAX_TRACES, bucketRow, job.trainFromSeq);
+  const bucket = job.bucketCount === undefined ? undefined : { count: job.bucketCount, trainFromCount: job.trainFromCount };
+  const window = traceWindow(traces.length, MAX_TRACES, bucket, job.trainFromSeq);
 
   const result = await compileBucket(traces, {
     bucket: job.bucket,

@@ -136,7 +136,10 @@ export default defineSchema({
   })
     .index("by_seq", ["seq"])
     .index("by_bucket_seq", ["bucket", "seq"]) // inject copies one bucket's seeds
-    .index("by_key", ["key"]),
+    // The content key is a hash: indexed alone, a file's traces land on random pages of the index
+    // (a 100k-trace seed rewrote most of the index at every batch). After `ts`, which a trace file
+    // mostly follows, a seed appends to the index and its lookups stay on the same few pages.
+    .index("by_ts_key", ["ts", "key"]),
 
   proxy_traces: defineTable({
     ...traceFields,

@@ -218,6 +218,32 @@ export const state = query({
   },
 });
 
+/** Rows read at most to learn which of a batch's content keys the replay source holds (then one lookup each). */
+const KEY_RANGE_ROWS = 2 * MAX_SEED_BATCH;
+
+/**
+ * The content keys the replay source holds over the batch's span of `ts`, read in one index range, or
+ * null when that span holds too many rows (a file far out of time order, or one loaded over a much
+ * denser one): then each trace is looked up alone. A file's traces are mostly in time order, so a
+ * batch's span is short and, on a first load, empty: one read instead of one per trace.
+ */
+async function keysInTsRange(ctx: QueryCtx, traces: readonly { key?: string; ts: number }[]): Promise<Set<string> | null> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const t of traces) {
+    if (t.key === undefined) continue;
+    if (t.ts < lo) lo = t.ts;
+    if (t.ts > hi) hi = t.ts;
+  }
+  if (lo > hi) return null;
+  const rows = await ctx.db
+    .query("replay_source")
+    .withIndex("by_ts_key", (q) => q.gte("ts", lo).lte("ts", hi))
+    .take(KEY_RANGE_ROWS + 1);
+  if (rows.length > KEY_RANGE_ROWS) return null;
+  return new Set(rows.flatMap((r) => (r.key === undefined ? [] : [r.key])));
+}
+
 /**
  * Loads seed traces into the replay source. Idempotent per seq, so a seeding run that died halfway
  * can simply be run again.
@@ -242,15 +268,19 @@ export const loadSeed = adminMutation({
     let inserted = 0;
     let skipped = 0;
     let nextSeq: number | undefined;
+    const keysHeld = await keysInTsRange(ctx, traces);
     for (const t of traces) {
       const existing =
         t.key !== undefined
-          ? await ctx.db.query("replay_source").withIndex("by_key", (q) => q.eq("key", t.key)).first()
-          : await ctx.db.query("replay_source").withIndex("by_seq", (q) => q.eq("seq", t.seq!)).first();
-      if (existing !== null) {
+          ? keysHeld !== null
+            ? keysHeld.has(t.key)
+            : (await ctx.db.query("replay_source").withIndex("by_ts_key", (q) => q.eq("ts", t.ts).eq("key", t.key)).first()) !== null
+          : (await ctx.db.query("replay_source").withIndex("by_seq", (q) => q.eq("seq", t.seq!)).first()) !== null;
+      if (existing) {
         skipped++;
         continue;
       }
+      if (t.key !== undefined) keysHeld?.add(t.key);
       let seq = t.seq;
       if (seq === undefined) {
         nextSeq ??= ((await ctx.db.query("replay_source").withIndex("by_seq").order("desc").first())?.seq ?? 0) + 1;

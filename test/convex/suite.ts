@@ -458,6 +458,33 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect((await m.traces(A)).length + (await m.traces(B)).length).toBe(5);
       });
 
+      it("loadSeed by content key keeps exactly the distinct traces, whatever their time order and overlap", async () => {
+        // Generated loads: keys repeat within a batch and across batches, batches run in or out of
+        // time order, and some are dense enough (many rows over a short span of ts) that the span
+        // read falls back to a lookup per trace. Ground truth: the set of distinct (key, ts) pairs.
+        let state = 12345;
+        const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+        const pool = Array.from({ length: 1500 }, (_, i) => ({ key: `k${i}`, ts: T0 - 5_000_000 + Math.floor(i / (i % 3 === 0 ? 1 : 4)) }));
+        const held = new Set<string>();
+        let total = 0;
+        for (let round = 0; round < 8; round++) {
+          const size = 1 + Math.floor(random() * 500);
+          const start = Math.floor(random() * (pool.length - size));
+          const picks = Array.from({ length: size }, (_, i) => pool[round % 2 === 0 ? start + i : Math.floor(random() * pool.length)]);
+          const traces = picks.map((p) => {
+            const { seq: _seq, ...rest } = seed(1, p.key.length % 2 === 0 ? A : B);
+            void _seq;
+            return { ...rest, key: p.key, ts: p.ts };
+          });
+          const fresh = new Set(picks.map((p) => p.key).filter((k) => !held.has(k)));
+          const r = await h.mutation(api.daemon.replay.loadSeed, { adminToken: TOKEN, traces });
+          for (const k of fresh) held.add(k);
+          total += fresh.size;
+          expect(r).toEqual({ inserted: fresh.size, skipped: traces.length - fresh.size, total });
+        }
+        expect(held.size).toBeGreaterThan(500);
+      });
+
       it("loadSeed is idempotent per seq and validates", async () => {
         expect(await m.load([seed(1, A), seed(2, B)])).toEqual({ inserted: 2, skipped: 0, total: 2 });
         expect(await m.load([seed(2, B), seed(3, A)])).toEqual({ inserted: 1, skipped: 1, total: 3 });

@@ -352,6 +352,13 @@ export class Store {
       }
       this.db.prepare("INSERT OR REPLACE INTO _indexes (tbl, name, fields) VALUES (?, ?, ?)").run(name, ix.name, fields);
     }
+    // An index the schema no longer declares: its SQLite index would still be updated by every write
+    // (with NULL keys). Dropped; the column stays (SQLite cannot drop it cheaply) and is no longer written.
+    for (const old of known.keys()) {
+      if (info.indexes.has(old)) continue;
+      this.db.exec(`DROP INDEX IF EXISTS ${q(`idx_${name}_${old}`)}`);
+      this.db.prepare("DELETE FROM _indexes WHERE tbl = ? AND name = ?").run(name, old);
+    }
     return info;
   }
 

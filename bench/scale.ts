@@ -31,7 +31,7 @@ import { generateTraces, SEED_COUNTS } from "../data/acme-agent/scripts/generate
 import { openBackend } from "../src/backend/open.js";
 import { api } from "../src/contract/api.js";
 import { rssMb } from "./lib/proc.js";
-import { assertBuilt, benchEnv, CLI, cli, openReader, replayRate, replayState, tempDir, type PositionSample } from "./lib/product.js";
+import { assertBuilt, benchEnv, CLI_ARGV, cli, openReader, replayRate, replayState, tempDir, type PositionSample } from "./lib/product.js";
 import { fmt, median, printTable, rounded, sleep, verdict } from "./lib/stats.js";
 import { hasTmux, TmuxConsole } from "./lib/tmux.js";
 
@@ -65,7 +65,7 @@ async function* lines(file: string): AsyncGenerator<string> {
 /** Runs the CLI while sampling its RSS every 50 ms: wall ms and peak RSS (MB). */
 async function cliPeak(args: string[], env: NodeJS.ProcessEnv = benchEnv()): Promise<{ code: number; ms: number; peakMb: number; stderr: string }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...CLI_ARGV, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   let peakMb = 0;
@@ -118,7 +118,7 @@ async function windowFile(db: string, bucket: string, file: string): Promise<num
 async function firstFrame(dir: string, db: string): Promise<number | undefined> {
   if (!hasTmux()) return undefined;
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG ?? "C.UTF-8", COMPILE_THRESHOLD: NO_VOLUME };
-  const c = new TmuxConsole(dir, [process.execPath, CLI, "tui", "--db", db, "--speed", "60000"], env);
+  const c = new TmuxConsole(dir, [process.execPath, ...CLI_ARGV, "tui", "--db", db, "--speed", "60000"], env);
   try {
     await c.start();
     return await c.firstFrameMs();
@@ -129,7 +129,7 @@ async function firstFrame(dir: string, db: string): Promise<number | undefined> 
 
 /** Traces/s of a headless daemon replaying at 1 ms per trace, over REPLAY_MS from its first movement. */
 async function replayThroughput(db: string): Promise<number> {
-  const child = spawn(process.execPath, [CLI, "run", "--db", db, "--speed", "1"], { env: { ...benchEnv(), COMPILE_THRESHOLD: NO_VOLUME }, stdio: "ignore" });
+  const child = spawn(process.execPath, [...CLI_ARGV, "run", "--db", db, "--speed", "1"], { env: { ...benchEnv(), COMPILE_THRESHOLD: NO_VOLUME }, stdio: "ignore" });
   const reader = await openReader(db);
   try {
     const samples: PositionSample[] = [];

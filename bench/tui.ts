@@ -20,7 +20,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { cpuTicks, CLK_TCK, rssMb, sampleWindow, type Window } from "./lib/proc.js";
-import { assertBuilt, CLI, cli, openReader, replayRate, startHeadless, tempDir, waitSettled, watchReplay, writeSeedFile, type PositionSample } from "./lib/product.js";
+import { assertBuilt, CLI_ARGV, cli, openReader, replayRate, startHeadless, tempDir, waitSettled, watchReplay, writeSeedFile, type PositionSample } from "./lib/product.js";
 import { fmt, median, printTable, rounded, sleep, verdict } from "./lib/stats.js";
 import { countFrames, hasTmux, TmuxConsole } from "./lib/tmux.js";
 
@@ -70,7 +70,7 @@ function preseeded(dir: string, db: string): void {
 /** The README's first run: an empty state file, the console seeds and draws. */
 async function firstFrameEmpty(): Promise<number> {
   const t = tempDir("bench-tui-first-");
-  const c = new TmuxConsole(t.dir, [process.execPath, CLI, "tui", "--db", t.db], paneEnv());
+  const c = new TmuxConsole(t.dir, [process.execPath, ...CLI_ARGV, "tui", "--db", t.db], paneEnv());
   try {
     await c.start();
     return await c.firstFrameMs();
@@ -93,7 +93,7 @@ async function consoleRun(run: number): Promise<ConsoleRun> {
   const firstFrameEmptyMs = await firstFrameEmpty();
   const t = tempDir("bench-tui-");
   preseeded(t.dir, t.db);
-  const c = new TmuxConsole(t.dir, [process.execPath, CLI, "tui", "--db", t.db, "--speed", "1"], paneEnv());
+  const c = new TmuxConsole(t.dir, [process.execPath, ...CLI_ARGV, "tui", "--db", t.db, "--speed", "1"], paneEnv());
   try {
     await c.start();
     const firstFramePreseededMs = await c.firstFrameMs();

@@ -4,7 +4,7 @@
  * watch replay position, jobs, triggers and the vault without disturbing the daemon.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,7 +18,19 @@ import { sleep } from "./stats.js";
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 // The installed entry point (bin.ts), as users run it: it also selects React's production build.
 export const CLI = path.join(ROOT, "dist/src/bin.js");
+/**
+ * How a user's shell starts the CLI: node with the flags of bin.ts's `#!/usr/bin/env -S node ...`
+ * line (a smaller young generation), then the script. Spawn `process.execPath, [...CLI_ARGV, ...args]`.
+ */
+export const CLI_ARGV = [...shebangFlags(CLI), CLI];
 export const AGENT = path.join(ROOT, "data/acme-agent");
+
+function shebangFlags(script: string): string[] {
+  if (!existsSync(script)) return [];
+  const first = readFileSync(script, "utf8").split("\n", 1)[0];
+  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
+}
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
@@ -32,7 +44,7 @@ export function tempDir(prefix: string): { dir: string; db: string; done: () => 
 /** Runs the CLI to completion (seed, compile, ctl ...). */
 export function cli(args: string[]): { code: number; stdout: string; stderr: string; ms: number } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", env: benchEnv(), maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [...CLI_ARGV, ...args], { cwd: ROOT, encoding: "utf8", env: benchEnv(), maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
 }
 
@@ -70,7 +82,7 @@ export interface Daemon {
 
 /** The headless daemon: `run --db F --speed MS`, its NDJSON collected with receive times. */
 export function startHeadless(db: string, speedMs: number): Daemon {
-  const child = spawn(process.execPath, [CLI, "run", "--db", db, "--speed", String(speedMs)], { cwd: ROOT, env: benchEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...CLI_ARGV, "run", "--db", db, "--speed", String(speedMs)], { cwd: ROOT, env: benchEnv(), stdio: ["ignore", "pipe", "pipe"] });
   const lines: NdjsonLine[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {

@@ -1,7 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeSandboxes, createLocalStage2Runner, createQuickJsRunner, runEnvelope, STAGE2_EVAL_SCRIPT } from "../../src/compiler/index.js";
 
@@ -136,4 +137,135 @@ describe("the worker pool between compiles", () => {
       await pool.close();
     }
   });
+
+  it("rejects the job of a child that dies on its heap cap, replaces the child and runs the next job", async () => {
+    const { WorkerPool } = await import("../../src/compiler/sandbox/workerPool.js");
+    const pool = new WorkerPool(1, 10_000);
+    try {
+      const hog = program("  const parts = [];\n  for (let i = 0; i < 1e9; i++) parts.push('x'.repeat(1e6) + i);\n  return parts.length;");
+      const lost = await pool.run({ kind: "evaluate", code: hog, inputs: [{}], timeoutMs: 60_000 }, 60_000).then(
+        () => new Error("the hog answered"),
+        (err: unknown) => err,
+      );
+      expect(lost).toBeInstanceOf(Error);
+      expect((lost as Error).message).toMatch(/^sandbox process (ended by SIG[A-Z]+|exited with code \d+)/);
+      expect((lost as Error).message).toMatch(/memory|SIGABRT|SIGTRAP|SIGSEGV/);
+      const after = await pool.run<{ outputs: unknown[] }>({ kind: "evaluate", code: doubling, inputs: [{ n: 3, word: "b" }] });
+      expect(after.outputs).toEqual([{ doubled: 6, word: "B" }]);
+      expect(pool.liveWorkers).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.runIf(process.platform === "linux")("rejects the job of a child killed by a signal (a V8 crash), and the test process lives on", async () => {
+    const { WorkerPool } = await import("../../src/compiler/sandbox/workerPool.js");
+    const pool = new WorkerPool(1, 10_000);
+    try {
+      const before = childPids();
+      pool.warm();
+      const [pid] = childPids().filter((candidate) => !before.includes(candidate));
+      expect(pid).toBeGreaterThan(0);
+      // The vm would stop this loop only after a minute: the signal comes first, as a crash would.
+      const job = pool.run({ kind: "evaluate", code: program("  for (;;) {}"), inputs: [{}], timeoutMs: 60_000 }, 120_000);
+      const outcome = job.then(
+        () => new Error("the loop answered"),
+        (err: unknown) => err,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(pid, "SIGSEGV");
+      const lost = await outcome;
+      expect(lost).toBeInstanceOf(Error);
+      expect((lost as Error).message).toMatch(/^sandbox process ended by SIGSEGV/);
+      expect(pool.liveWorkers).toBe(0);
+      const after = await pool.run<{ outputs: unknown[] }>({ kind: "evaluate", code: doubling, inputs: [{ n: 5, word: "c" }] });
+      expect(after.outputs).toEqual([{ doubled: 10, word: "C" }]);
+      expect(pool.liveWorkers).toBe(1);
+      expect(childPids()).not.toContain(pid);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("kills a child past its job's hard limit and rejects the job, saying so", async () => {
+    const { WorkerPool } = await import("../../src/compiler/sandbox/workerPool.js");
+    const pool = new WorkerPool(1, 10_000);
+    try {
+      const started = performance.now();
+      const lost = await pool.run({ kind: "evaluate", code: program("  for (;;) {}"), inputs: [{}], timeoutMs: 60_000 }, 1_000).then(
+        () => new Error("the loop answered"),
+        (err: unknown) => err,
+      );
+      expect((lost as Error).message).toMatch(/exceeded 1000 ms/);
+      expect(performance.now() - started).toBeLessThan(30_000);
+      const after = await pool.run<{ outputs: unknown[] }>({ kind: "evaluate", code: doubling, inputs: [{ n: 1, word: "a" }] });
+      expect(after.outputs).toEqual([{ doubled: 2, word: "A" }]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("carries a message of several MB each way", async () => {
+    const { WorkerPool } = await import("../../src/compiler/sandbox/workerPool.js");
+    const pool = new WorkerPool(1, 10_000);
+    try {
+      const many = Array.from({ length: 20_000 }, (_, i) => ({ n: i, word: `${"w".repeat(200)}${i}` }));
+      const echo = program("  return input.word;");
+      const result = await pool.run<{ outputs: unknown[]; errors: number }>({ kind: "evaluate", code: echo, inputs: many, singlePass: true }, 120_000);
+      expect(result.errors).toBe(0);
+      expect(result.outputs).toEqual(many.map((input) => input.word));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("sees none of the parent's environment", async () => {
+    const { WorkerPool } = await import("../../src/compiler/sandbox/workerPool.js");
+    process.env.COMPILE_TEST_SECRET = "leak";
+    const pool = new WorkerPool(1, 10_000);
+    try {
+      pool.warm();
+      if (process.platform === "linux") {
+        for (const pid of childPids()) {
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+          if (!cmdline.includes("--max-old-space-size=256")) continue;
+          const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+          expect(environ).not.toContain("COMPILE_TEST_SECRET");
+          expect(environ).not.toContain("PATH=");
+        }
+      }
+    } finally {
+      delete process.env.COMPILE_TEST_SECRET;
+      await pool.close();
+    }
+  });
+
+  it("lets a process that is done exit while its pool's children sit idle", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pool-exit-"));
+    const script = join(dir, "run.mts");
+    const poolUrl = new URL("../../src/compiler/sandbox/workerPool.ts", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { WorkerPool } from ${JSON.stringify(poolUrl)};\nconst pool = new WorkerPool(2, 600_000);\npool.warm();\nconst out = await pool.run({ kind: "evaluate", code: "export default function compiled(input) { return input.n + 1; }", inputs: [{ n: 1 }] });\nconsole.log(JSON.stringify(out.outputs));\n`,
+    );
+    const started = performance.now();
+    // Without the unref of each idle child (process and IPC channel) this would wait for the
+    // pool's idle retirement (ten minutes here): the command would be killed at its timeout.
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script], { timeout: 60_000 });
+    expect(stdout.trim()).toBe("[2]");
+    expect(performance.now() - started).toBeLessThan(60_000);
+  });
 });
+
+/** This process's children (Linux). */
+function childPids(): number[] {
+  const tasks = `/proc/${process.pid}/task`;
+  if (!existsSync(tasks)) return [];
+  return readdirSync(tasks).flatMap((task) => {
+    try {
+      return readFileSync(`${tasks}/${task}/children`, "utf8").split(" ").filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+}

@@ -3,8 +3,8 @@ import { ABSTAIN, PASS_SOURCE, SHUFFLE_SOURCE, TO_SCRIPT_SOURCE } from "./passSo
 /**
  * Source of `evaluateTwice(code, inputs, options)`: both stage-2 passes in node:vm, each in a fresh
  * context (no code generation from strings, no wasm), the second in shuffled order, each under a
- * time limit. Shared verbatim by the worker threads and the self-contained remote script, so a
- * remote sandbox computes exactly what the local one does.
+ * time limit. Shared verbatim by the sandbox child processes and the self-contained remote script,
+ * so a remote sandbox computes exactly what the local one does.
  */
 export const VM_EVALUATE_SOURCE = `
 const vm = process.getBuiltinModule("node:vm");
@@ -87,18 +87,23 @@ const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 process.stdout.write(JSON.stringify(evaluateTwice(job.code, job.inputs, { seed: job.seed, timeoutMs: job.timeoutMs })) + "\\n");
 `;
 
-/** The worker thread: answers { id, kind, ... } messages with { id, result } or { id, error }. */
-export const WORKER_SOURCE = `
+/**
+ * The sandbox child process (see workerPool.ts): answers { id, kind, ... } IPC messages with
+ * { id, result } or { id, error }. It exits when its parent goes away (the IPC channel closes).
+ */
+export const CHILD_SOURCE = `
 ${VM_EVALUATE_SOURCE}
-const { parentPort } = process.getBuiltinModule("node:worker_threads");
-parentPort.on("message", (job) => {
+process.on("disconnect", () => process.exit(0));
+process.on("message", (job) => {
+  let reply;
   try {
     const result = job.kind === "time"
       ? timeCalls(job.code, job.inputs, job.repetitions)
       : evaluateTwice(job.code, job.inputs, { seed: job.seed, timeoutMs: job.timeoutMs, singlePass: job.singlePass });
-    parentPort.postMessage({ id: job.id, result });
+    reply = { id: job.id, result };
   } catch (err) {
-    parentPort.postMessage({ id: job.id, error: String(err && err.message ? err.message : err) });
+    reply = { id: job.id, error: String(err && err.message ? err.message : err) };
   }
+  if (process.connected) process.send(reply, () => undefined);
 });
 `;

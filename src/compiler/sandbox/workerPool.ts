@@ -1,7 +1,28 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Socket } from "node:net";
 import { availableParallelism } from "node:os";
-import { setFlagsFromString } from "node:v8";
-import { Worker } from "node:worker_threads";
-import { WORKER_SOURCE } from "./vmEvaluate.js";
+import { CHILD_SOURCE } from "./vmEvaluate.js";
+
+/**
+ * The sandbox child's command line. A heap cap: a program that allocates without end kills its
+ * child, not the daemon. A program may carry a regular expression that backtracks without end
+ * ((a+)+ on "aaaa...!"): with the regexp flag such an expression is rerun on V8's linear-time engine
+ * instead, so it ends on its own rather than waiting for the vm timeout. Every flag is known to Node 20.
+ */
+const CHILD_ARGS = [
+  "--max-old-space-size=256",
+  "--max-semi-space-size=16",
+  "--enable-experimental-regexp-engine-on-excessive-backtracks",
+  "--input-type=module",
+  "--eval",
+  CHILD_SOURCE,
+];
+
+/** The only variables the child sees (none secret: locale, time zone, ICU data, Windows' system root). */
+const CHILD_ENV_KEYS = ["TZ", "LANG", "LC_ALL", "NODE_ICU_DATA", "SystemRoot"];
+
+/** How much of the child's stderr is kept to explain its death (V8 writes its fatal error there). */
+const STDERR_TAIL = 4096;
 
 interface PendingJob {
   message: Record<string, unknown>;
@@ -11,16 +32,19 @@ interface PendingJob {
 }
 
 interface Slot {
-  worker: Worker;
+  child: ChildProcess;
   busy: { id: number; job: PendingJob; timer: NodeJS.Timeout } | null;
+  stderr: string;
 }
 
 /**
- * Warm worker threads that evaluate compiled code in node:vm. The worker source is a string
- * (`eval: true`), so it runs the same from TypeScript sources and from the tsc build. A job that
- * overruns its hard limit (the vm timeout failed to stop it) costs its worker, which is replaced.
- * Idle workers are unref'd: they never keep a finished CLI process alive, and after `idleMs` without
- * work they are retired, so an always-on daemon does not hold their memory between compiles.
+ * Warm child processes that evaluate compiled code in node:vm. They are processes, not worker
+ * threads, because hostile code that hits the vm timeout or the heap cap now and then makes V8 crash
+ * (SIGSEGV, a failed CHECK): in a worker thread that took the whole process down with it; here it
+ * costs one child, whose job is rejected, and the child is replaced. A job that overruns its hard
+ * limit (the vm timeout failed to stop it) costs its child too. Idle children are unref'd (process and
+ * IPC channel): they never keep a finished CLI process alive, and after `idleMs` without work they are
+ * retired, so an always-on daemon does not hold their memory between compiles.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -43,12 +67,13 @@ export class WorkerPool {
     });
   }
 
-  /** Starts the workers now, so the first job does not pay their start-up. */
+  /** Starts the children now, so the first job does not pay their start-up. */
   warm(): void {
+    if (this.closed) return;
     while (this.slots.length < this.size) this.slots.push(this.spawn());
   }
 
-  /** The worker count right now (tests). */
+  /** The child count right now (tests). */
   get liveWorkers(): number {
     return this.slots.length;
   }
@@ -65,7 +90,7 @@ export class WorkerPool {
       this.idleTimer = undefined;
       if (this.queue.length > 0 || this.slots.some((slot) => slot.busy)) return;
       // Removed from the pool first, so their exit is not taken for a crash to replace.
-      for (const slot of this.slots.splice(0)) void slot.worker.terminate();
+      for (const slot of this.slots.splice(0)) void kill(slot.child);
     }, this.idleMs);
     this.idleTimer.unref();
   }
@@ -74,28 +99,42 @@ export class WorkerPool {
     this.cancelIdle();
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error("worker pool is closed"));
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    const slots = this.slots.splice(0);
+    for (const slot of slots) {
+      if (!slot.busy) continue;
+      clearTimeout(slot.busy.timer);
+      slot.busy.job.reject(new Error("worker pool is closed"));
+      slot.busy = null;
+    }
+    await Promise.all(slots.map((slot) => kill(slot.child)));
   }
 
   private spawn(): Slot {
-    hardenRegExps();
-    // A heap cap: a program that allocates without end kills its worker, not the daemon.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 } });
-    worker.unref();
-    const slot: Slot = { worker, busy: null };
-    worker.on("message", (reply: { id: number; result?: unknown; error?: string }) => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const key of CHILD_ENV_KEYS) if (process.env[key] !== undefined) env[key] = process.env[key];
+    // JSON over IPC: the messages are JSON data (the child stringifies the inputs anyway), and it is
+    // faster than "advanced" for the usual small chunk.
+    const child = spawn(process.execPath, CHILD_ARGS, { env, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
+    const slot: Slot = { child, busy: null, stderr: "" };
+    const stderr = child.stderr as Socket | null;
+    stderr?.setEncoding("utf8");
+    stderr?.on("data", (chunk: string) => (slot.stderr = (slot.stderr + chunk).slice(-STDERR_TAIL)));
+    stderr?.unref();
+    setIdle(child, true);
+    child.on("message", (reply: { id: number; result?: unknown; error?: string }) => {
       const busy = slot.busy;
       if (!busy || busy.id !== reply.id) return;
       clearTimeout(busy.timer);
       slot.busy = null;
-      worker.unref();
+      setIdle(child, true);
       if (reply.error !== undefined) busy.job.reject(new Error(reply.error));
       else busy.job.resolve(reply.result);
       this.dispatch();
       this.armIdle();
     });
-    worker.on("error", (err) => this.replace(slot, err));
-    worker.on("exit", () => this.replace(slot, new Error("sandbox worker exited")));
+    child.on("error", (err) => this.replace(slot, new Error(`sandbox process failed: ${err.message}`)));
+    // "close" comes after the exit and after stderr's last bytes, so the reason can be quoted.
+    child.on("close", (code, signal) => this.replace(slot, new Error(describeEnd(code, signal, slot.stderr))));
     return slot;
   }
 
@@ -108,8 +147,11 @@ export class WorkerPool {
       slot.busy.job.reject(err);
       slot.busy = null;
     }
-    void slot.worker.terminate();
-    if (!this.closed) this.dispatch();
+    void kill(slot.child);
+    if (!this.closed) {
+      this.dispatch();
+      this.armIdle();
+    }
   }
 
   private dispatch(): void {
@@ -123,14 +165,51 @@ export class WorkerPool {
       const job = this.queue.shift() as PendingJob;
       const id = this.nextId++;
       const target = slot;
-      const timer = setTimeout(() => this.replace(target, new Error(`sandbox job exceeded ${job.hardTimeoutMs} ms`)), job.hardTimeoutMs);
+      const timer = setTimeout(() => this.replace(target, new Error(`sandbox job exceeded ${job.hardTimeoutMs} ms: its process was killed`)), job.hardTimeoutMs);
       timer.unref();
       target.busy = { id, job, timer };
-      // A busy worker keeps the process alive until its answer arrives.
-      target.worker.ref();
-      target.worker.postMessage({ ...job.message, id });
+      // A busy child keeps the process alive until its answer arrives.
+      setIdle(target.child, false);
+      try {
+        // A child that died meanwhile makes the send fail: its "close" rejects the job.
+        target.child.send({ ...job.message, id }, () => undefined);
+      } catch (err) {
+        // The message itself cannot be sent (not JSON: a BigInt, a cycle): the job fails, the child stays.
+        clearTimeout(timer);
+        target.busy = null;
+        setIdle(target.child, true);
+        job.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     }
   }
+}
+
+/** An idle child neither keeps its parent alive through its process handle nor through its IPC channel. */
+function setIdle(child: ChildProcess, idle: boolean): void {
+  if (idle) {
+    child.unref();
+    child.channel?.unref();
+  } else {
+    child.ref();
+    child.channel?.ref();
+  }
+}
+
+/** Kills the child (SIGKILL: it holds no state) and resolves once it is gone. */
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    if (!child.kill("SIGKILL")) resolve();
+  });
+}
+
+/** Why a child ended with its job in flight, with V8's own fatal line when it wrote one. */
+function describeEnd(code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
+  const what = signal !== null ? `sandbox process ended by ${signal}` : `sandbox process exited with code ${code}`;
+  const lines = stderr.split("\n");
+  const fatal = lines.find((line) => /Check failed|out of memory|FATAL ERROR/.test(line)) ?? lines.find((line) => /fatal error/i.test(line));
+  return fatal ? `${what} (${fatal.trim().slice(0, 200)})` : what;
 }
 
 let shared: WorkerPool | null = null;
@@ -141,23 +220,9 @@ export function sharedPool(): WorkerPool {
   return shared;
 }
 
-/** Terminates the shared pool's workers (tests and short-lived commands call this when done). */
+/** Kills the shared pool's children (tests and short-lived commands call this when done). */
 export async function closeSharedPool(): Promise<void> {
   const pool = shared;
   shared = null;
   await pool?.close();
-}
-
-let regExpsHardened = false;
-/**
- * Sandboxed code may carry a regular expression that backtracks without end ((a+)+ on "aaaa...!").
- * The vm timeout then has to stop the worker in the middle of the regexp engine, which on a busy
- * machine now and then brought the whole process down (SIGSEGV). With this V8 flag an expression that
- * backtracks too much is rerun on V8's linear-time engine instead, so it ends on its own. V8 flags
- * are process-wide and read when an expression is compiled: set once, before the first worker.
- */
-function hardenRegExps(): void {
-  if (regExpsHardened) return;
-  regExpsHardened = true;
-  setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks");
 }

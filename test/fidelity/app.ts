@@ -356,3 +356,27 @@ export const searchItems = queryGeneric({
     return (await search.withSearchIndex("search_name", (q) => q.search("name", text)).collect()).length;
   },
 });
+
+export const insertThenFail = mutationGeneric({
+  args: { name: v.string() },
+  handler: async (ctx, { name }) => {
+    await ctx.db.insert("items", { name, n: 0 });
+    throw new Error("nested mutation fails after its insert");
+  },
+});
+
+/**
+ * Calls insertThenFail through ctx.runMutation and catches its error (its insert is rolled back),
+ * inserting an item before and after when `around` is set; returns the creation times it sees.
+ */
+export const catchNestedFailure = mutationGeneric({
+  args: { around: v.boolean() },
+  handler: async (ctx, { around }) => {
+    const failRef = makeFunctionReference<"mutation", { name: string }, null>("app:insertThenFail");
+    if (around) await ctx.db.insert("items", { name: "before", n: 0 });
+    const error = await ctx.runMutation(failRef, { name: "rolled back" }).then(() => null, (e: unknown) => String(e));
+    if (around) await ctx.db.insert("items", { name: "after", n: 0 });
+    const items = await ctx.db.query("items").collect();
+    return { failed: error !== null, items: items.map((d) => ({ name: d.name, creationTime: d._creationTime })) };
+  },
+});

@@ -453,6 +453,24 @@ export function defineFidelitySuite(name: string, factory: FidelityFactory, gaps
         });
       });
 
+      describe("a failed nested mutation", () => {
+        it("is rolled back, and its caller, which writes nothing itself, still commits", async () => {
+          expect(await backend.mutation("app:catchNestedFailure", { around: false })).toEqual({ failed: true, items: [] });
+          expect(await backend.query("app:countItemsQuery", {})).toBe(0);
+        });
+
+        it("leaves its caller's documents before and after it with distinct, increasing creation times", async () => {
+          await seedItems(backend, "committed", 1);
+          const { failed, items } = await backend.mutation("app:catchNestedFailure", { around: true });
+          expect(failed).toBe(true);
+          expect(items.map((i: { name: string }) => i.name)).toEqual(["committed", "before", "after"]);
+          const times = items.map((i: { creationTime: number }) => i.creationTime);
+          expect(times[1]).toBeGreaterThan(times[0]);
+          expect(times[2]).toBeGreaterThan(times[1]);
+          expect(await backend.query("app:countItemsQuery", {})).toBe(3);
+        });
+      });
+
       describe("function metadata", () => {
         it("getFunctionMetadata names the nested function inside ctx.runQuery, and the caller after it", async () => {
           expect(await backend.query("app:metadataOuter", {})).toEqual({ inner: "app:metadataInner", outer: "app:metadataOuter" });

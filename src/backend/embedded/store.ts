@@ -238,8 +238,14 @@ export class Store {
 
   /** Rolls back to a savepoint (a nested mutation that threw). */
   rollbackTo(savepoint: string): void {
+    // The creation-time counter survives: the write lock is still held, so it is still the newest
+    // time handed out. Dropped with the caches, the commit would write a null counter (or, if the
+    // caller inserts again, reread the committed one and hand out a time it already gave).
+    const { lastCreationTime, creationTimeDirty } = this;
     this.dropCaches();
     this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+    this.lastCreationTime = lastCreationTime;
+    this.creationTimeDirty = creationTimeDirty;
   }
 
   rollback(): void {

@@ -65,19 +65,22 @@ export const take = adminMutation({
     const lease = checkInt(leaseMs, "leaseMs", 1, MAX_DRIVER_LEASE_MS);
     const now = Date.now();
     const row = await ensureReplayRow(ctx);
-    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return noSeeds(false, null);
+    if (row.driver !== undefined && row.driver !== owner && (row.driverUntil ?? 0) > now) return noSeeds(false, null, (row.driverUntil ?? now) - now);
     const total = await readCounter(ctx, REPLAY_SOURCE_ROWS);
     const remaining = total - row.position;
-    const plan = row.paused || remaining <= 0 ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
+    const idle = row.paused || remaining <= 0;
+    const plan = idle ? { n: 0, nextLastTickAt: row.lastTickAt } : replayPlan(now, row.lastTickAt, row.speedMs, remaining);
+    // Paused or finished: nothing will be due until someone changes the replay (null: poll at leisure).
+    const waitMs = idle ? null : Math.max(0, row.lastTickAt + row.speedMs - now);
     // An idle driver polls often: renewing its lease on every poll would be a write (and a wake-up of
     // every subscriber to the replay state) ten times a second. Renew once half of it is used.
     const renew = row.driver !== owner || (row.driverUntil ?? 0) - now < lease / 2;
     if (renew || plan.n > 0) {
       await ctx.db.patch(row._id, { driver: owner, driverUntil: now + lease, ...(plan.n > 0 ? { lastTickAt: plan.nextLastTickAt } : {}) });
     }
-    if (plan.n === 0) return noSeeds(true, row.cursorSeq ?? null);
+    if (plan.n === 0) return noSeeds(true, row.cursorSeq ?? null, waitMs);
     const seeds = await seedsAfterCursor(ctx, row, plan.n, total);
-    if (seeds.length === 0) return noSeeds(true, row.cursorSeq ?? null);
+    if (seeds.length === 0) return noSeeds(true, row.cursorSeq ?? null, waitMs);
     // The batch spans every seed taken (count, toSeq); the driver calls only the replayable ones.
     const { replayable, skipped } = splitReplayable(seeds);
     return {
@@ -87,12 +90,17 @@ export const take = adminMutation({
       count: seeds.length,
       toSeq: seeds[seeds.length - 1].seq,
       skipped,
+      waitMs: 0,
     };
   },
 });
 
-/** What `take` answers when it hands out nothing (another driver holds the lease, or nothing is due). */
-const noSeeds = (driving: boolean, fromCursor: number | null) => ({ driving, fromCursor, seeds: [], count: 0, toSeq: null, skipped: [] });
+/**
+ * What `take` answers when it hands out nothing (another driver holds the lease, or nothing is due).
+ * `waitMs`: how long the driver may wait before asking again without falling behind (until the next
+ * seed is due, or the other driver's lease ends); null when nothing is pending (paused, or finished).
+ */
+const noSeeds = (driving: boolean, fromCursor: number | null, waitMs: number | null) => ({ driving, fromCursor, seeds: [], count: 0, toSeq: null, skipped: [], waitMs });
 
 /**
  * Commits a replayed batch: the calls' traces (the daemon's replay sends every call's, since the

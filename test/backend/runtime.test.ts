@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DatabaseSync } from "node:sqlite";
-import { defineSchema, defineTable, queryGeneric } from "convex/server";
+import { cronJobs, defineSchema, defineTable, makeFunctionReference, queryGeneric } from "convex/server";
 import { v } from "convex/values";
 import { openEmbeddedRuntime, type EmbeddedRuntime } from "../../src/backend/embedded/runtime.js";
-import type { SchemaLike } from "../../src/backend/embedded/schema.js";
+import type { CronsLike, SchemaLike } from "../../src/backend/embedded/schema.js";
 import { cronJobsEvery, openApp, tempDb } from "./fixtures/open.js";
 
 let db: { path: string; cleanup: () => void };
@@ -208,6 +208,37 @@ describe("scheduler and crons", () => {
     expect(await other.tick()).toBe(0);
     expect(other.isSchedulerLeader()).toBe(false);
     await other.close();
+  });
+});
+
+describe("cron bookkeeping", () => {
+  it("books a cron of at most half a lease in memory and a longer one in the file, running each once per interval", async () => {
+    await rt.close();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(10_000);
+    const crons = cronJobs();
+    crons.interval("fast", { seconds: 1 }, makeFunctionReference<"mutation">("app:tick"));
+    crons.interval("slow", { seconds: 5 }, makeFunctionReference<"mutation">("app:tick"));
+    rt = openApp(db.path, { runCrons: true, crons: crons as unknown as CronsLike, tickMs: 60_000, leaseMs: 3000 });
+    const booked = (): Record<string, number> => {
+      const reader = new DatabaseSync(db.path, { readOnly: true });
+      try {
+        return Object.fromEntries((reader.prepare("SELECT name, nextRun FROM _crons").all() as { name: string; nextRun: number }[]).map((r) => [r.name, r.nextRun]));
+      } finally {
+        reader.close();
+      }
+    };
+    await rt.tick(); // first sight: both booked in the file, one interval ahead
+    expect(booked()).toEqual({ fast: 11_000, slow: 15_000 });
+    for (let t = 11_000; t <= 16_000; t += 500) {
+      vi.setSystemTime(t);
+      await rt.tick();
+    }
+    // fast at 11, 12, ... 16 s (6 runs), slow at 15 s (1 run)
+    expect(await rt.query("app:counter", { name: "cron" })).toBe(7);
+    // The slow cron's next run is in the file; the fast one's stayed in memory (the file was not
+    // written every second for it).
+    expect(booked()).toEqual({ fast: 11_000, slow: 20_000 });
   });
 });
 

@@ -511,6 +511,19 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
         expect(await take("d1", T0 + 21_000)).toMatchObject({ driving: false });
       });
 
+      it("take tells a driver how long nothing will be due: until the next seed, the other driver's lease, or (paused) never", async () => {
+        await loadSeeds(3);
+        const take = (owner: string, at: number) => {
+          setNow(at);
+          return h.mutation(api.daemon.replay.take, { adminToken: TOKEN, owner, leaseMs: 10_000 });
+        };
+        expect(await take("d1", T0)).toMatchObject({ count: 1, waitMs: 0 }); // the first at once
+        expect(await take("d1", T0 + 300)).toMatchObject({ count: 0, waitMs: 700 }); // one per 1000 ms
+        expect(await take("d2", T0 + 400)).toMatchObject({ driving: false, count: 0, waitMs: 9600 });
+        await h.mutation(api.daemon.control.pause, { adminToken: TOKEN });
+        expect(await take("d1", T0 + 500)).toMatchObject({ driving: true, count: 0, waitMs: null });
+      });
+
       it("a daemon drives the replay: take hands out due seeds without moving, advance commits deferred traces with the position, a stale batch writes nothing, the cron stands aside", async () => {
         type Taken = { driving: boolean; fromCursor: number | null; seeds: Array<Trace & { seq: number }> };
         await loadSeeds(6);

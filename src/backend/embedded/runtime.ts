@@ -206,7 +206,9 @@ export function openEmbeddedRuntime(opts: EmbeddedRuntimeOptions): EmbeddedRunti
   });
   let committed = false;
   core.onCommit = (exec) => {
-    committed = true;
+    // A mutation that wrote no document (a cron with nothing to do) leaves at most a bookkeeping
+    // row in the WAL: not worth a checkpoint of its own.
+    if (exec.writtenTables.size > 0) committed = true;
     subs.afterCommit(exec.writtenTables);
     if (exec.scheduled > 0) scheduler.kick();
   };

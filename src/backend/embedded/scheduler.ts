@@ -27,6 +27,8 @@ export class Scheduler {
   readonly ownerId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private timer: NodeJS.Timeout | null = null;
   private leaseUntil = 0;
+  /** Next runs of the crons booked in memory (see runDueCrons), while this process holds the lease. */
+  private readonly nextRuns = new Map<string, number>();
   private tickQueued = false;
   private readonly warned = new Set<string>();
 
@@ -93,6 +95,7 @@ export class Scheduler {
       return true;
     });
     this.leaseUntil = got ? now + this.opts.leaseMs : 0;
+    if (!got) this.nextRuns.clear(); // another process books them now
     return got;
   }
 
@@ -140,20 +143,36 @@ export class Scheduler {
         continue;
       }
       const now = this.core.clock();
-      const row = store.prepare("SELECT nextRun FROM _crons WHERE name = ?").get(cronName) as { nextRun: number } | undefined;
-      if (!row) {
-        store.transaction(() => store.prepare("INSERT OR IGNORE INTO _crons (name, nextRun) VALUES (?, ?)").run(cronName, now + every));
-        continue;
+      let nextRun = this.nextRuns.get(cronName);
+      if (nextRun === undefined) {
+        const row = store.prepare("SELECT nextRun FROM _crons WHERE name = ?").get(cronName) as { nextRun: number } | undefined;
+        if (!row) {
+          store.transaction(() => store.prepare("INSERT OR IGNORE INTO _crons (name, nextRun) VALUES (?, ?)").run(cronName, now + every));
+          continue;
+        }
+        nextRun = row.nextRun;
       }
-      if (row.nextRun > now) continue;
-      // Skip missed runs: the next one is a full interval after this one.
+      if (nextRun > now) continue;
+      // Skip missed runs: the next one is a full interval after this one. A cron whose interval is at
+      // most half the lease keeps its next run in memory: the lease is renewed before the crons run
+      // and with at least half of it left, so a process that takes it over runs the cron at the
+      // earliest half a lease after this holder's last run (no interval runs twice), and an idle
+      // daemon does not write the file every second to book a cron with nothing to do.
+      const inMemory = every <= this.opts.leaseMs / 2;
       const claim = store.prepare("UPDATE _crons SET nextRun = ?, lastRun = ? WHERE name = ? AND nextRun <= ?");
+      const book = (): boolean => {
+        if (!inMemory) return Number(claim.run(now + every, now, cronName, now).changes) === 1;
+        this.nextRuns.set(cronName, now + every);
+        return true;
+      };
+      if (!inMemory) this.nextRuns.delete(cronName);
       const args = (cron.args[0] ?? {}) as JSONValue;
       try {
-        const out = await this.core.execute("mutation", cron.name, jsonToConvex(args) as Args, true, () => Number(claim.run(now + every, now, cronName, now).changes) === 1);
+        const out = await this.core.execute("mutation", cron.name, jsonToConvex(args) as Args, true, book);
         if (out) ran++;
       } catch (e) {
-        store.transaction(() => claim.run(now + every, now, cronName, now));
+        if (inMemory) this.nextRuns.set(cronName, now + every);
+        else store.transaction(() => claim.run(now + every, now, cronName, now));
         this.core.log(`cron "${cronName}" (${cron.name}) failed: ${(e as Error).message}`);
         ran++;
       }

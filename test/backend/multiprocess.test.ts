@@ -44,6 +44,19 @@ describe("embedded runtime across processes sharing one file", () => {
     await rt.close();
   });
 
+  it("a subscriber that slowed its polling on a quiet file still sees the next commit of another process", async () => {
+    const path = db();
+    const rt = openApp(path, { pollMs: 5 }); // quiet after 40 polls: ~200 ms
+    const seen: string[][] = [];
+    const unsubscribe = rt.subscribe("app:byName", { name: "later" }, (r) => seen.push((r as { name: string }[]).map((d) => d.name)));
+    await new Promise((r) => setTimeout(r, 600)); // long enough to have slowed down (not a timing assertion)
+    const c = child(["add", path, "later"]);
+    expect(await exited(c)).toBe(0);
+    await expect.poll(() => seen, { timeout: 30_000 }).toEqual([[], ["later"]]);
+    unsubscribe();
+    await rt.close();
+  });
+
   it("two processes incrementing one counter concurrently lose no update", async () => {
     const path = db();
     openApp(path).close(); // create the file before both children race to open it

@@ -8,6 +8,8 @@ import type { Args } from "./runtime.js";
 import { SCHEDULED_TABLE } from "./store.js";
 
 const LEASE = "scheduler";
+/** The longest an idle scheduler sleeps (see Scheduler.arm). */
+const IDLE_TICK_MS = 1000;
 
 export interface SchedulerOptions {
   crons: CronsLike | null;
@@ -30,6 +32,9 @@ export class Scheduler {
   /** Next runs of the crons booked in memory (see runDueCrons), while this process holds the lease. */
   private readonly nextRuns = new Map<string, number>();
   private tickQueued = false;
+  private started = false;
+  /** When the last tick's earliest known run is due (see arm). */
+  private wakeAt = 0;
   private readonly warned = new Set<string>();
 
   constructor(private readonly core: RuntimeCore, private readonly opts: SchedulerOptions) {}
@@ -40,13 +45,30 @@ export class Scheduler {
 
   start(): void {
     if (!this.enabled) return;
-    this.timer = setInterval(() => this.kick(), this.opts.tickMs);
-    this.timer.unref();
+    this.started = true;
     this.kick();
   }
 
+  /**
+   * The next tick: when the earliest known run is due (a cron, a scheduled job, the lease's
+   * renewal), no sooner than tickMs; at the latest after IDLE_TICK_MS, which bounds how long a job
+   * another process scheduled, or a lease another process let lapse, waits to be seen. An idle
+   * runtime wakes about once a second instead of ten times.
+   */
+  private arm(): void {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    const delay = Math.min(Math.max(this.wakeAt - this.core.clock(), this.opts.tickMs), Math.max(this.opts.tickMs, IDLE_TICK_MS));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, delay);
+    this.timer.unref();
+  }
+
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.leaseUntil > 0 && !this.core.closed) {
       // Hand the lease over at once on a clean shutdown.
@@ -70,17 +92,27 @@ export class Scheduler {
       try {
         await this.tickOnce();
       } catch (e) {
+        this.wakeAt = 0; // try again after tickMs
         this.core.log(`embedded scheduler: ${(e as Error).message}`);
+      } finally {
+        this.arm();
       }
     });
   }
 
   /** Must run inside `serial`. */
   async tickOnce(): Promise<number> {
+    this.wakeAt = Infinity;
     if (this.core.closed || !this.acquireLease()) return 0;
+    // Renew the lease in time (it is renewed with half of it left).
+    this.wakeAt = this.leaseUntil - this.opts.leaseMs / 2;
     let ran = 0;
     if (this.opts.runScheduled) ran += await this.runDueJobs();
     if (this.opts.crons) ran += await this.runDueCrons(this.opts.crons);
+    if (this.opts.runScheduled) {
+      const next = this.core.store.prepare("SELECT MIN(ts) AS ts FROM _scheduled WHERE state = 'pending'").get() as { ts: number | null };
+      if (next.ts !== null) this.wakeAt = Math.min(this.wakeAt, next.ts);
+    }
     return ran;
   }
 
@@ -148,11 +180,16 @@ export class Scheduler {
         const row = store.prepare("SELECT nextRun FROM _crons WHERE name = ?").get(cronName) as { nextRun: number } | undefined;
         if (!row) {
           store.transaction(() => store.prepare("INSERT OR IGNORE INTO _crons (name, nextRun) VALUES (?, ?)").run(cronName, now + every));
+          this.wakeAt = Math.min(this.wakeAt, now + every);
           continue;
         }
         nextRun = row.nextRun;
       }
-      if (nextRun > now) continue;
+      if (nextRun > now) {
+        this.wakeAt = Math.min(this.wakeAt, nextRun);
+        continue;
+      }
+      this.wakeAt = Math.min(this.wakeAt, now + every);
       // Skip missed runs: the next one is a full interval after this one. A cron whose interval is at
       // most half the lease keeps its next run in memory: the lease is renewed before the crons run
       // and with at least half of it left, so a process that takes it over runs the cron at the

@@ -2,6 +2,10 @@ import { convexToJson } from "convex/values";
 import { serial } from "./globals.js";
 import type { Args, RuntimeCore } from "./runtime.js";
 
+/** After this many polls without another process's commit, poll every QUIET_POLL_MS. */
+const QUIET_POLLS = 40;
+const QUIET_POLL_MS = 250;
+
 interface Sub {
   name: string;
   args: Args;
@@ -23,9 +27,13 @@ interface Sub {
 export class Subscriptions {
   private readonly subs = new Set<Sub>();
   private timer: NodeJS.Timeout | null = null;
+  /** Whether other processes' commits are being polled for (there are subscriptions). */
+  private polling = false;
   private dataVersion = -1;
   private versions = new Map<string, number>();
   private pollQueued = false;
+  /** Polls in a row that found no other process's commit. */
+  private quietPolls = 0;
 
   constructor(private readonly core: RuntimeCore, private readonly pollMs: number) {}
 
@@ -43,7 +51,7 @@ export class Subscriptions {
 
   afterCommit(written: Set<string>): void {
     if (this.subs.size === 0) return;
-    if (this.timer) this.versions = this.core.store.versions();
+    if (this.polling) this.versions = this.core.store.versions();
     this.invalidate(written);
   }
 
@@ -81,9 +89,10 @@ export class Subscriptions {
   }
 
   private startPolling(): void {
-    if (this.timer || this.core.closed) return;
-    this.timer = setInterval(() => this.poll(), this.pollMs);
-    this.timer.unref();
+    if (this.polling || this.core.closed) return;
+    this.polling = true;
+    this.quietPolls = 0;
+    this.armPoll();
     void serial(() => {
       if (this.core.closed) return;
       this.dataVersion = this.core.store.dataVersion();
@@ -91,14 +100,38 @@ export class Subscriptions {
     });
   }
 
+  /**
+   * The next poll: every pollMs while other processes write, slowing to QUIET_POLL_MS after
+   * QUIET_POLLS polls saw nothing (an idle file: a console and a daemon that both wait do not
+   * wake ~20 times a second each); the first change seen brings the pace back.
+   */
+  private armPoll(): void {
+    if (!this.polling) return;
+    if (this.timer) clearTimeout(this.timer); // one chain of polls, however polling restarted
+    const delay = this.quietPolls < QUIET_POLLS ? this.pollMs : Math.max(this.pollMs, QUIET_POLL_MS);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.poll();
+    }, delay);
+    this.timer.unref();
+  }
+
   private poll(): void {
     if (this.pollQueued) return;
     this.pollQueued = true;
     void serial(() => {
       this.pollQueued = false;
-      if (this.core.closed || this.subs.size === 0) return;
+      if (this.core.closed || this.subs.size === 0) {
+        this.polling = false;
+        return;
+      }
+      this.armPoll();
       const dv = this.core.store.dataVersion();
-      if (dv === this.dataVersion) return;
+      if (dv === this.dataVersion) {
+        this.quietPolls++;
+        return;
+      }
+      this.quietPolls = 0;
       this.dataVersion = dv;
       const next = this.core.store.versions();
       const changed = new Set<string>();
@@ -109,7 +142,8 @@ export class Subscriptions {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.polling = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 }

@@ -100,7 +100,7 @@ export interface Stage2Output {
 
 /**
  * Evaluates compiled code on inputs in a sandbox, twice (a fresh context, shuffled order), as the
- * det axis needs. Local worker threads by default; another engineer plugs a remote sandbox in here.
+ * det axis needs. Local sandbox processes by default; another engineer plugs a remote sandbox in here.
  */
 export interface Stage2Runner {
   name: string;

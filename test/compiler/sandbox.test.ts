@@ -83,7 +83,7 @@ describe("stage-2 sandboxes", () => {
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
-  it("counts a program that exhausts its worker's memory as failed, and keeps going", async () => {
+  it("counts a program that exhausts its sandbox process's memory as failed, and keeps going", async () => {
     const hog = program("  const parts = [];\n  for (let i = 0; i < 1e9; i++) parts.push('x'.repeat(1e6) + i);\n  return parts.length;");
     const result = await createLocalStage2Runner().run(hog, [{}]);
     expect(result.errors).toBe(2);
@@ -254,6 +254,27 @@ describe("the worker pool between compiles", () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script], { timeout: 60_000 });
     expect(stdout.trim()).toBe("[2]");
     expect(performance.now() - started).toBeLessThan(60_000);
+  });
+
+  it("lets a command that awaits close() with nothing else pending run to its end (exit 0)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pool-close-"));
+    const script = join(dir, "run.mts");
+    const poolUrl = new URL("../../src/compiler/sandbox/workerPool.ts", import.meta.url).href;
+    // `compile --traces` ends this way: its last await is the pool's close(), whose idle children
+    // are unref'd. If nothing kept the loop alive until they exit, Node would quit mid-await
+    // ("unsettled top-level await", exit code 13) before the line after it.
+    writeFileSync(
+      script,
+      `import { WorkerPool } from ${JSON.stringify(poolUrl)};
+const pool = new WorkerPool(2, 600_000);
+pool.warm();
+await pool.run({ kind: "evaluate", code: "export default function compiled(input) { return input.n; }", inputs: [{ n: 1 }] });
+await pool.close();
+console.log("closed");
+`,
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script], { timeout: 60_000 });
+    expect(stdout.trim()).toBe("closed");
   });
 });
 

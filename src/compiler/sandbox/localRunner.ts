@@ -7,7 +7,7 @@ const CHUNK = 250;
 export const SHUFFLE_SEED = 7;
 
 /**
- * Stage 2 on local worker threads (node:vm inside each). Chunks run in parallel on the warm pool;
+ * Stage 2 on local sandbox processes (node:vm inside each). Chunks run in parallel on the warm pool;
  * each chunk gets two fresh contexts (in order, then shuffled).
  */
 export function createLocalStage2Runner(pool: WorkerPool = sharedPool()): Stage2Runner {

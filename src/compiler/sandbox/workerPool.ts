@@ -199,6 +199,9 @@ function setIdle(child: ChildProcess, idle: boolean): void {
 function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
+    // An idle child is unref'd: without this, a caller awaiting close() with nothing else pending
+    // would see its event loop empty before the exit arrives (Node then quits with exit code 13).
+    child.ref();
     child.once("exit", () => resolve());
     if (!child.kill("SIGKILL")) resolve();
   });

@@ -13,9 +13,11 @@
  *   start-up, same run);
  * - console first frame: `compile-daemon tui` in a real 100x30 terminal (tmux), process start to the
  *   first frame;
- * - compile of the largest bucket as the daemon does it (the newest 5,000 of its traces, the
+ * - compile of the largest bucket as the daemon does it (5,000 of its traces: the newest half and
+ *   the rest spread over its history; the
  *   window the vault entry states): `compile --traces` wall time and peak RSS on those traces;
- * - replay throughput: a headless daemon at 1 ms per trace for BENCH_SCALE_REPLAY_MS (10 s),
+ * - replay throughput: a headless daemon at 1 ms per trace for BENCH_SCALE_REPLAY_MS (10 s), then
+ *   at speed 0 (as fast as possible) from the same start, on a copy of the state file,
  *   traces/s from the first movement, position polled by a second client;
  * - the state file's size (with its WAL).
  * Then each figure's growth ratio between consecutive sizes, against the size ratio: linear or
@@ -23,7 +25,7 @@
  * figures are medians where a figure is repeated). Run: npm run build && node --import tsx bench/scale.ts
  */
 import { spawn } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -107,7 +109,7 @@ async function recordTraces(db: string, file: string): Promise<{ ms: number; lar
 async function windowFile(db: string, bucket: string, file: string): Promise<number> {
   const client = await openBackend({ dbPath: db, convexUrl: "", runCrons: false, runScheduler: false });
   try {
-    const rows = await client.query(api.daemon.ingest.traces, { bucket, limit: COMPILE_WINDOW });
+    const rows = await client.query(api.daemon.ingest.traces, { bucket, limit: COMPILE_WINDOW, spread: true });
     writeFileSync(file, rows.map((r) => JSON.stringify({ bucket: r.bucket, input: r.input, output: r.output, model: r.model, latencyMs: r.latencyMs, tokensIn: r.tokensIn, tokensOut: r.tokensOut, ts: r.ts })).join("\n") + "\n");
     return rows.length;
   } finally {
@@ -127,9 +129,9 @@ async function firstFrame(dir: string, db: string): Promise<number | undefined> 
   }
 }
 
-/** Traces/s of a headless daemon replaying at 1 ms per trace, over REPLAY_MS from its first movement. */
-async function replayThroughput(db: string): Promise<number> {
-  const child = spawn(process.execPath, [...CLI_ARGV, "run", "--db", db, "--speed", "1"], { env: { ...benchEnv(), COMPILE_THRESHOLD: NO_VOLUME }, stdio: "ignore" });
+/** Traces/s of a headless daemon replaying at `speed` ms per trace (0: as fast as possible), over REPLAY_MS from its first movement. */
+async function replayThroughput(db: string, speed: number): Promise<number> {
+  const child = spawn(process.execPath, [...CLI_ARGV, "run", "--db", db, "--speed", String(speed)], { env: { ...benchEnv(), COMPILE_THRESHOLD: NO_VOLUME }, stdio: "ignore" });
   const reader = await openReader(db);
   try {
     const samples: PositionSample[] = [];
@@ -166,6 +168,7 @@ interface SizeResult {
   compileMs: number;
   compileRssMb: number;
   replayPerS: number;
+  replaySpeed0PerS: number;
   stateMb: number;
 }
 
@@ -185,7 +188,12 @@ async function measure(n: number): Promise<SizeResult> {
     const compileTraces = await windowFile(t.db, recorded.largest.key, windowed);
     const compiled = await cliPeak(["compile", "--traces", windowed, "--bucket", recorded.largest.key, "--json"]);
     if (compiled.code !== 0) throw new Error(`compile failed: ${compiled.stderr}`);
-    const replayPerS = await replayThroughput(t.db);
+    // Speed 0 replays from the same start, on a copy taken before (the 1 ms run moves the position).
+    const copy = path.join(t.dir, "speed0.db");
+    copyFileSync(t.db, copy);
+    if (existsSync(`${t.db}-wal`)) copyFileSync(`${t.db}-wal`, `${copy}-wal`);
+    const replayPerS = await replayThroughput(t.db, 1);
+    const replaySpeed0PerS = await replayThroughput(copy, 0);
     const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
     const result: SizeResult = {
       n,
@@ -200,9 +208,10 @@ async function measure(n: number): Promise<SizeResult> {
       compileMs: compiled.ms,
       compileRssMb: compiled.peakMb,
       replayPerS,
+      replaySpeed0PerS,
       stateMb: (size(t.db) + size(`${t.db}-wal`)) / 1e6,
     };
-    process.stderr.write(`bench: scale ${n}: seed ${fmt(result.seedPerS)}/s ${fmt(result.seedRssMb)} MB; ctl status ${fmt(result.ctlStatusMs)} ms; first frame ${fmt(frame ?? Number.NaN)} ms; compile ${fmt(result.compileMs)} ms ${fmt(result.compileRssMb)} MB; replay ${fmt(replayPerS)}/s; state ${fmt(result.stateMb)} MB\n`);
+    process.stderr.write(`bench: scale ${n}: seed ${fmt(result.seedPerS)}/s ${fmt(result.seedRssMb)} MB; ctl status ${fmt(result.ctlStatusMs)} ms; first frame ${fmt(frame ?? Number.NaN)} ms; compile ${fmt(result.compileMs)} ms ${fmt(result.compileRssMb)} MB; replay ${fmt(replayPerS)}/s (speed 0: ${fmt(replaySpeed0PerS)}/s); state ${fmt(result.stateMb)} MB\n`);
     return result;
   } finally {
     t.done();
@@ -239,9 +248,10 @@ printTable(head, [
   row("peer: CLI start-up (--version), ms", (r) => r.startupMs),
   row("console first frame, ms", (r) => r.firstFrameMs),
   row("largest bucket, traces", (r) => r.largest.count),
-  row("its compile (newest 5,000), ms", (r) => r.compileMs),
+  row("its compile (a 5,000-trace window), ms", (r) => r.compileMs),
   row("its compile, peak RSS MB", (r) => r.compileRssMb),
   row("replay at 1 ms/trace, traces/s", (r) => r.replayPerS),
+  row("replay at speed 0 (as fast as possible), traces/s", (r) => r.replaySpeed0PerS),
   row("state file (with WAL), MB", (r) => r.stateMb, 1),
 ]);
 const at1m = results.find((r) => r.n === 1_000_000);

@@ -67,10 +67,11 @@ export const vaultEntryFields = {
   nTrain: v.optional(v.number()),
   nHoldout: v.optional(v.number()),
   /**
-   * Which of the bucket's traces the compile learned from, when not all of them: the newest
-   * `traces` of the `of` it could learn from (after `sinceSeq`, the drift's start, when set).
+   * Which of the bucket's traces the compile learned from, when not all of them: `traces` of the
+   * `of` it could learn from (after `sinceSeq`, the drift's start, when set): the newest ones, or,
+   * with `spread`, the newest traces - spread and `spread` more spread evenly over the older ones.
    */
-  window: v.optional(v.object({ traces: v.number(), of: v.number(), sinceSeq: v.optional(v.number()) })),
+  window: v.optional(v.object({ traces: v.number(), of: v.number(), sinceSeq: v.optional(v.number()), spread: v.optional(v.number()) })),
   reasons: v.array(v.string()),
   envelope: v.optional(v.any()),
 };

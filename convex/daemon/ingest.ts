@@ -312,21 +312,55 @@ export const buckets = query({
  * before it reaches a client, with an error that starts with STORED_TRACE_REFUSED and names its seq:
  * the worker fails the job with that reason at once instead of running out of memory on it.
  */
+/** Strata a spread sample is drawn from: each is one index range, so a sample costs this many at most. */
+const SPREAD_STRATA = 25;
+
+/**
+ * `count` rows spread evenly over the bucket's rows with fromSeq < seq <= upto: the seq span is cut
+ * into SPREAD_STRATA equal strata and each gives its oldest count/strata rows (stratified by time,
+ * so a long history is represented, not only its last days). A sparse stratum gives what it has.
+ * Null when the span is empty.
+ */
+async function spreadOver(
+  inRange: (lo: number | undefined, hi: number | undefined) => { order(o: "asc" | "desc"): { take(n: number): Promise<Doc<"proxy_traces">[]>; first(): Promise<Doc<"proxy_traces"> | null> } },
+  fromSeq: number | undefined,
+  upto: number,
+  count: number,
+): Promise<Doc<"proxy_traces">[] | null> {
+  const oldest = await inRange(fromSeq, upto).order("asc").first();
+  if (oldest === null) return null;
+  const lo = oldest.seq - 1;
+  const strata = Math.min(SPREAD_STRATA, count);
+  const per = Math.ceil(count / strata);
+  const rows: Doc<"proxy_traces">[] = [];
+  for (let i = 0; i < strata; i++) {
+    const from = lo + Math.floor(((upto - lo) * i) / strata);
+    const to = i === strata - 1 ? upto : lo + Math.floor(((upto - lo) * (i + 1)) / strata);
+    if (to <= from) continue;
+    rows.push(...(await inRange(from, to).order("asc").take(per)));
+  }
+  return rows.slice(0, count);
+}
+
 export const traces = query({
-  // fromSeq (exclusive) and uptoSeq (inclusive) bound the seqs; the newest `limit` within them.
-  args: { bucket: v.string(), limit: v.optional(v.number()), uptoSeq: v.optional(v.number()), fromSeq: v.optional(v.number()) },
-  handler: async (ctx, { bucket, limit, uptoSeq, fromSeq }) => {
+  // fromSeq (exclusive) and uptoSeq (inclusive) bound the seqs; the newest `limit` within them, or
+  // with `spread`, when more are there, the newest half of `limit` and the other half spread over the
+  // older ones (see spreadOver).
+  args: { bucket: v.string(), limit: v.optional(v.number()), uptoSeq: v.optional(v.number()), fromSeq: v.optional(v.number()), spread: v.optional(v.boolean()) },
+  handler: async (ctx, { bucket, limit, uptoSeq, fromSeq, spread }) => {
     checkBucketKey(bucket);
     const n = checkInt(limit ?? 1000, "limit", 1, MAX_TRACES_QUERY);
-    const newest = await ctx.db
-      .query("proxy_traces")
-      .withIndex("by_bucket_seq", (q) => {
+    const inRange = (lo: number | undefined, hi: number | undefined) =>
+      ctx.db.query("proxy_traces").withIndex("by_bucket_seq", (q) => {
         const b = q.eq("bucket", bucket);
-        const lower = fromSeq === undefined ? b : b.gt("seq", fromSeq);
-        return uptoSeq === undefined ? lower : lower.lte("seq", uptoSeq);
-      })
-      .order("desc")
-      .take(n);
+        const lower = lo === undefined ? b : b.gt("seq", lo);
+        return hi === undefined ? lower : lower.lte("seq", hi);
+      });
+    let newest = await inRange(fromSeq, uptoSeq).order("desc").take(n);
+    if (spread === true && newest.length === n && n >= 2) {
+      const older = await spreadOver(inRange, fromSeq, newest[Math.ceil(n / 2) - 1].seq - 1, Math.floor(n / 2));
+      if (older !== null) newest = [...newest.slice(0, Math.ceil(n / 2)), ...older.reverse()];
+    }
     for (const row of newest) {
       const { problems } = checkTraceValue(row, "stored");
       if (problems.length > 0) {

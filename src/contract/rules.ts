@@ -21,8 +21,10 @@ export { isRoutineTrigger } from "../../convex/lib/events.js";
 export { addUsageCounts } from "../../convex/lib/usage.js";
 
 /** "the newest 5,000 of 100,000 traces" (since seq N, the drift's start): what a vault entry learned from, when not all. */
-export function windowText(w: { traces: number; of: number; sinceSeq?: number }): string {
+export function windowText(w: { traces: number; of: number; sinceSeq?: number; spread?: number }): string {
   const n = (x: number) => x.toLocaleString("en-US");
   const since = w.sinceSeq === undefined ? "" : ` since its drift began (after seq ${w.sinceSeq})`;
-  return w.traces < w.of ? `learned from the newest ${n(w.traces)} of its ${n(w.of)} traces${since}` : `learned from its ${n(w.traces)} traces${since}`;
+  if (w.traces >= w.of) return `learned from its ${n(w.traces)} traces${since}`;
+  if (w.spread === undefined) return `learned from the newest ${n(w.traces)} of its ${n(w.of)} traces${since}`;
+  return `learned from ${n(w.traces)} of its ${n(w.of)} traces${since}: the newest ${n(w.traces - w.spread)} and ${n(w.spread)} spread evenly over the older ones`;
 }

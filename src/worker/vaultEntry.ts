@@ -6,16 +6,25 @@ export interface TraceWindow {
   traces: number;
   of: number;
   sinceSeq?: number;
+  /** How many of `traces` were drawn evenly from the older history (the rest are the newest). */
+  spread?: number;
 }
 
 /**
- * The newest `MAX_TRACES` of a big bucket, or only the traces since its drift: what the vault entry
- * says it learned from. Undefined when it learned from all of them.
+ * The `MAX_TRACES` of a big bucket (the newest, or with `spread` the newest half and a spread of
+ * its older traces), or only the traces since its drift: what the vault entry says it learned from.
+ * Undefined when it learned from all of them.
  */
-export function traceWindow(learned: number, max: number, bucket: { count: number; trainFromCount?: number } | undefined, sinceSeq: number | undefined): TraceWindow | undefined {
+export function traceWindow(
+  learned: number,
+  max: number,
+  bucket: { count: number; trainFromCount?: number } | undefined,
+  sinceSeq: number | undefined,
+  spread?: number,
+): TraceWindow | undefined {
   const of = bucket === undefined ? learned : Math.max(learned, bucket.count - (bucket.trainFromCount ?? 0));
-  if (learned < max && sinceSeq === undefined) return undefined;
-  return { traces: learned, of, ...(sinceSeq === undefined ? {} : { sinceSeq }) };
+  if (learned < max && sinceSeq === undefined && spread === undefined) return undefined;
+  return { traces: learned, of, ...(sinceSeq === undefined ? {} : { sinceSeq }), ...(spread !== undefined && learned < of ? { spread } : {}) };
 }
 
 /**

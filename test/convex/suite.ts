@@ -205,6 +205,33 @@ export function defineConvexSuite(name: string, factory: HarnessFactory): void {
     });
 
     describe("ingest", () => {
+      it("a spread window of a bucket larger than the limit: the newest half, and the other half over its whole older history", async () => {
+        // Bucket A's traces among B's, in uneven runs (its seqs have gaps of every size).
+        let state = 99;
+        const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+        const batch: Trace[] = [];
+        for (let i = 0; i < 900; i++) batch.push(trace(random() < 0.4 ? A : B, i));
+        for (let i = 0; i < batch.length; i += 300) await m.batch(batch.slice(i, i + 300));
+        const all = (await m.traces(A, 5000)) as Array<{ seq: number }>;
+        expect(all.length).toBeGreaterThan(200);
+        const newest = (await m.traces(A, 100)) as Array<{ seq: number }>;
+        const spread = (await h.query(api.daemon.ingest.traces, { bucket: A, limit: 100, spread: true })) as Array<{ seq: number }>;
+        const seqs = spread.map((r) => r.seq);
+        expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b)); // distinct, in seq order
+        expect(seqs.slice(-50)).toEqual(newest.slice(-50).map((r) => r.seq)); // the newest half
+        const older = seqs.slice(0, -50);
+        expect(older.length).toBeGreaterThan(40);
+        expect(older.length).toBeLessThanOrEqual(50);
+        // Spread over the whole older history: each quarter of its traces gives some of the sample.
+        const olderPool = all.map((r) => r.seq).filter((s) => s < seqs[seqs.length - 50]);
+        for (let q = 0; q < 4; q++) {
+          const [lo, hi] = [olderPool[Math.floor((olderPool.length * q) / 4)], olderPool[Math.floor((olderPool.length * (q + 1)) / 4) - 1]];
+          expect(older.filter((s) => s >= lo && s <= hi).length).toBeGreaterThan(5);
+        }
+        // No more traces than the limit: the plain newest window, spread or not.
+        expect(await h.query(api.daemon.ingest.traces, { bucket: A, limit: 5000, spread: true })).toEqual(all);
+      });
+
       it("inserts with a strictly increasing global seq and bumps the bucket counters", async () => {
         const r1 = await m.ingest(trace(A, 1));
         const r2 = await m.ingest(trace(B, 2));

@@ -94,6 +94,7 @@ const head = ["bench", "status", "seconds", "targets"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
 printEvalSummary(outcomes.find((o) => o.file === "eval.ts")?.result);
+printFootprintTable(Object.fromEntries(outcomes.map((o) => [o.file.replace(/\.ts$/, ""), o.result])));
 console.log(
   JSON.stringify({
     bench: "all",
@@ -124,4 +125,92 @@ function printEvalSummary(result) {
   const w = evalHead.map((h, i) => Math.max(h.length, ...evalRows.map((r) => r[i].length)));
   console.log("");
   for (const r of [evalHead, ...evalRows]) console.log(r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd());
+}
+
+/**
+ * Issue 13's speed and footprint table: each figure as the issue measured it when it was filed,
+ * beside this run's figure, its peer in this run and the goal. A bench not run leaves its rows "-".
+ */
+function printFootprintTable(r) {
+  const n = (x, d = 0) => (typeof x === "number" && Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
+  const k = (x) => (typeof x === "number" ? `${n(x / 1000, 1)} k` : "-");
+  const ok = (cond) => (cond === undefined ? "-" : cond ? "met" : "MISSED");
+  const has = (x) => typeof x === "number" && Number.isFinite(x);
+  const e = r.embedded;
+  const d = r.daemon;
+  const t = r.tui;
+  const sizes = r.scale?.results ?? [];
+  const seedAt = sizes.find((x) => x.n === 100_000) ?? sizes[sizes.length - 1];
+  const largest = sizes[sizes.length - 1];
+  const rows = [
+    [
+      "ingestBatch of 500, traces/s",
+      "25.8 k",
+      k(e?.embeddedBatchPerS),
+      e ? `convex-test ${k(e.convexTestBatchPerS)} (${n(e.embeddedBatchPerS / e.convexTestBatchPerS, 2)}x); raw node:sqlite ${k(e.rawSqliteBatchPerS)} (${n((100 * e.embeddedBatchPerS) / e.rawSqliteBatchPerS)} %)` : "-",
+      ">= 4x convex-test, >= 30 % of raw",
+      ok(e && e.embeddedBatchPerS >= 4 * e.convexTestBatchPerS && e.embeddedBatchPerS >= 0.3 * e.rawSqliteBatchPerS),
+    ],
+    [
+      "single ingestInline, calls/s",
+      "2.3 k",
+      k(e?.embeddedInlinePerS),
+      e ? `convex-test ${k(e.convexTestInlinePerS)} (${n(e.embeddedInlinePerS / e.convexTestInlinePerS, 2)}x)` : "-",
+      ">= 2x convex-test",
+      ok(e && e.embeddedInlinePerS >= 2 * e.convexTestInlinePerS),
+    ],
+    [
+      "replay at 1 ms per trace, traces/s",
+      "673",
+      n(d?.replay?.longPerS),
+      d ? `ingestBatch in the same process ${k(d.replay.ingestBatchPerS)}` : "-",
+      ">= 1,000",
+      ok(d && d.replay.longPerS >= 1000),
+    ],
+    [
+      `replay at speed 0, traces/s${largest ? ` (${n(largest.n)} seeded)` : ""}`,
+      "-",
+      n(largest?.replaySpeed0PerS),
+      "",
+      ">= 10,000",
+      ok(has(largest?.replaySpeed0PerS) ? largest.replaySpeed0PerS >= 10_000 : undefined),
+    ],
+    [
+      `seed of ${seedAt ? n(seedAt.n) : "100,000"} traces: traces/s, peak RSS MB`,
+      "6.3 k (16 s), 409",
+      seedAt ? `${k(seedAt.seedPerS)}, ${n(seedAt.seedRssMb)}` : "-",
+      "",
+      ">= 50 k/s, <= 200 MB",
+      ok(seedAt ? seedAt.seedPerS >= 50_000 && seedAt.seedRssMb <= 200 : undefined),
+    ],
+    [
+      "headless daemon idle (after its work): CPU %, RSS MB",
+      "1.2, 169",
+      d ? `${n(d.idle.cpuPct, 2)}, ${n(d.idle.rssMaxMb)}` : "-",
+      "",
+      "<= 0.5 %, <= 120 MB",
+      ok(d ? d.idle.cpuPct <= 0.5 && d.idle.rssMaxMb <= 120 : undefined),
+    ],
+    [
+      "console idle after a replay: CPU %, RSS MB",
+      "1.8, 267",
+      t ? `${n(t.idle.cpuPct, 2)}, ${n(t.idle.rssMaxMb)}` : "-",
+      t ? `headless ${n(t.idle.headlessCpuPct, 2)} %, ${n(t.idle.headlessRssMaxMb)} MB` : "-",
+      "<= 1 %, <= 150 MB",
+      ok(t ? t.idle.cpuPct <= 1 && t.idle.rssMaxMb <= 150 : undefined),
+    ],
+    [
+      "console CPU during a 1 ms replay, %",
+      "72.5 (1.04x)",
+      t ? `${n(t.replay.cpuPct, 1)} (${n(t.replay.cpuRatioVsHeadless, 2)}x)` : "-",
+      t ? `headless ${n(t.replay.headlessCpuPct, 1)} %` : "-",
+      "<= 1.1x headless",
+      ok(t ? t.replay.cpuRatioVsHeadless <= 1.1 : undefined),
+    ],
+  ];
+  const head = ["issue 13: speed and footprint", "when filed", "this run", "peer, same run", "goal", "verdict"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  console.log("");
+  for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+  if (sizes.length > 0 && !sizes.some((x) => x.n === 1_000_000)) console.log("(scale goals are stated at 1M traces: BENCH_SCALE_SIZES=10000,100000,1000000 node bench/run.mjs scale)");
 }

@@ -179,7 +179,7 @@ function printFootprintTable(r) {
       `seed of ${seedAt ? n(seedAt.n) : "100,000"} traces: traces/s, peak RSS MB`,
       "6.3 k (16 s), 409",
       seedAt ? `${k(seedAt.seedPerS)}, ${n(seedAt.seedRssMb)}` : "-",
-      "",
+      has(seedAt?.seedOrderedPerS) ? `as one timeline: ${k(seedAt.seedOrderedPerS)}, ${n(seedAt.seedOrderedRssMb)} MB` : "",
       ">= 50 k/s, <= 200 MB",
       ok(seedAt ? seedAt.seedPerS >= 50_000 && seedAt.seedRssMb <= 200 : undefined),
     ],

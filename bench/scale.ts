@@ -5,7 +5,8 @@
  *
  * - seed: N generated Acme traces (same generator and call-site mix as the shipped seed) written to
  *   a file and loaded with `compile-daemon seed --file` (the streaming path): traces/s and the peak
- *   RSS of that process;
+ *   RSS of that process; twice: the generator's stretch of days repeated every 20,000 traces (the
+ *   state the rest measures), and the same count as one continuous timeline (see writeTraces);
  * - the same N traces recorded as the bucket's traces (ingestBatch in batches of 1000, in this
  *   process, with VOLUME held back by a huge COMPILE_THRESHOLD so nothing compiles meanwhile): the
  *   state a daemon has after replaying them;
@@ -25,7 +26,7 @@
  * figures are medians where a figure is repeated). Run: npm run build && node --import tsx bench/scale.ts
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, createReadStream, createWriteStream, existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -45,15 +46,27 @@ const COMPILE_WINDOW = 5000;
 const NO_VOLUME = "1000000000";
 const TARGETS_AT_1M = { ctlStatusMs: 200, firstFrameMs: 1000, compileMs: 10_000, compileRssMb: 500, seedPerS: 50_000, seedRssMb: 200 };
 
-/** Writes n traces in the seed's call-site mix, a chunk at a time (1M traces never sit in memory at once). */
-async function writeTraces(file: string, n: number): Promise<void> {
+/**
+ * Writes n traces in the seed's call-site mix, a chunk at a time (1M traces never sit in memory at
+ * once). Each chunk is a generated run of days starting at the generator's fixed start: by default
+ * the chunks are written as they come, so the file repeats one stretch of time every 20,000 traces
+ * (out of time order: the seed's per-batch span read overflows and it looks each trace up alone);
+ * with `oneTimeline` each chunk is shifted to follow the one before, as one agent's log would be.
+ */
+async function writeTraces(file: string, n: number, oneTimeline = false): Promise<void> {
   const out = createWriteStream(file);
   const total = Object.values(SEED_COUNTS).reduce((a, b) => a + b, 0);
   const CHUNK = 20_000;
+  let shift = 0;
   for (let done = 0, chunk = 0; done < n; chunk++) {
     const size = Math.min(CHUNK, n - done);
     const counts = Object.fromEntries(Object.entries(SEED_COUNTS).map(([k, c]) => [k, Math.round((c * size) / total)]));
-    const lines = generateTraces(1000 + chunk, counts);
+    let lines = generateTraces(1000 + chunk, counts);
+    if (oneTimeline) {
+      const times = lines.map((line) => Date.parse((JSON.parse(line) as { ts: string }).ts));
+      lines = lines.map((line, i) => JSON.stringify({ ...(JSON.parse(line) as object), ts: new Date(times[i] + shift).toISOString() }));
+      shift += times[times.length - 1] - times[0] + 60_000;
+    }
     done += lines.length;
     if (!out.write(lines.join("\n") + "\n")) await new Promise<void>((r) => out.once("drain", () => r()));
   }
@@ -159,6 +172,9 @@ interface SizeResult {
   n: number;
   seedPerS: number;
   seedRssMb: number;
+  /** The same count written as one continuous timeline (see writeTraces). */
+  seedOrderedPerS: number;
+  seedOrderedRssMb: number;
   recordMs: number;
   ctlStatusMs: number;
   startupMs: number;
@@ -179,6 +195,13 @@ async function measure(n: number): Promise<SizeResult> {
     await writeTraces(file, n);
     const seeded = await cliPeak(["seed", "--file", file, "--db", t.db]);
     if (seeded.code !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
+    // The same count as one continuous timeline, into a state of its own (then removed).
+    const ordered = path.join(t.dir, "ordered.jsonl");
+    await writeTraces(ordered, n, true);
+    const orderedDb = path.join(t.dir, "ordered.db");
+    const seededOrdered = await cliPeak(["seed", "--file", ordered, "--db", orderedDb]);
+    if (seededOrdered.code !== 0) throw new Error(`seed (one timeline) failed: ${seededOrdered.stderr}`);
+    for (const f of [ordered, orderedDb, `${orderedDb}-wal`, `${orderedDb}-shm`]) rmSync(f, { force: true });
     const recorded = await recordTraces(t.db, file);
     const status = Array.from({ length: 5 }, () => cli(["ctl", "status", "--json", "--db", t.db]));
     if (status.some((s) => s.code !== 0)) throw new Error(`ctl status failed: ${status.find((s) => s.code !== 0)!.stderr}`);
@@ -199,6 +222,8 @@ async function measure(n: number): Promise<SizeResult> {
       n,
       seedPerS: n / (seeded.ms / 1000),
       seedRssMb: seeded.peakMb,
+      seedOrderedPerS: n / (seededOrdered.ms / 1000),
+      seedOrderedRssMb: seededOrdered.peakMb,
       recordMs: recorded.ms,
       ctlStatusMs: median(status.map((s) => s.ms)),
       startupMs: median(startup),
@@ -211,7 +236,7 @@ async function measure(n: number): Promise<SizeResult> {
       replaySpeed0PerS,
       stateMb: (size(t.db) + size(`${t.db}-wal`)) / 1e6,
     };
-    process.stderr.write(`bench: scale ${n}: seed ${fmt(result.seedPerS)}/s ${fmt(result.seedRssMb)} MB; ctl status ${fmt(result.ctlStatusMs)} ms; first frame ${fmt(frame ?? Number.NaN)} ms; compile ${fmt(result.compileMs)} ms ${fmt(result.compileRssMb)} MB; replay ${fmt(replayPerS)}/s (speed 0: ${fmt(replaySpeed0PerS)}/s); state ${fmt(result.stateMb)} MB\n`);
+    process.stderr.write(`bench: scale ${n}: seed ${fmt(result.seedPerS)}/s ${fmt(result.seedRssMb)} MB (one timeline ${fmt(result.seedOrderedPerS)}/s ${fmt(result.seedOrderedRssMb)} MB); ctl status ${fmt(result.ctlStatusMs)} ms; first frame ${fmt(frame ?? Number.NaN)} ms; compile ${fmt(result.compileMs)} ms ${fmt(result.compileRssMb)} MB; replay ${fmt(replayPerS)}/s (speed 0: ${fmt(replaySpeed0PerS)}/s); state ${fmt(result.stateMb)} MB\n`);
     return result;
   } finally {
     t.done();
@@ -241,8 +266,10 @@ const row = (label: string, f: (r: SizeResult) => number | undefined, digits?: n
   growth(f),
 ];
 printTable(head, [
-  row("seed --file, traces/s", (r) => r.seedPerS),
+  row("seed --file, traces/s (stretches of time repeated)", (r) => r.seedPerS),
   row("seed --file, peak RSS MB", (r) => r.seedRssMb),
+  row("seed --file, traces/s (one timeline)", (r) => r.seedOrderedPerS),
+  row("seed --file, peak RSS MB (one timeline)", (r) => r.seedOrderedRssMb),
   row("recording the traces (ingestBatch), ms", (r) => r.recordMs),
   row("ctl status --json, ms", (r) => r.ctlStatusMs),
   row("peer: CLI start-up (--version), ms", (r) => r.startupMs),

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,7 +16,14 @@ const mountPoint = mkdtempSync(path.join(tmpdir(), "full-disk-"));
 const mounted =
   process.platform === "linux" && process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=1800k", "tmpfs", mountPoint]).status === 0;
 
-afterAll(() => {
+/** The daemon under test, stopped here too: a test that failed midway must not keep the mount busy. */
+let running: ReturnType<typeof startDaemonProc> | undefined;
+
+afterAll(async () => {
+  if (running && running.child.exitCode === null) {
+    running.child.kill("SIGKILL");
+    await running.exited;
+  }
   if (mounted) spawnSync("umount", [mountPoint]);
   rmSync(mountPoint, { recursive: true, force: true });
 });
@@ -24,12 +31,19 @@ afterAll(() => {
 describe("a full disk", () => {
   it.skipIf(!mounted)("is logged once per distinct error, then as one line with a count", async () => {
     const db = path.join(mountPoint, "state.db");
-    // The first 250 of the example's traces: they fit the small disk, and replaying them fills it.
-    const seedFile = path.join(mkdtempSync(path.join(tmpdir(), "full-disk-seed-")), "seed.jsonl");
-    writeFileSync(seedFile, readFileSync(path.join(ROOT, "data/acme-agent/traces/seed.jsonl"), "utf8").split("\n").slice(0, 250).join("\n") + "\n");
-    const seeded = runCli(["seed", "--file", seedFile, "--db", db]);
+    // The first 700 of the example's traces, seeded on an ordinary disk (the command's close folds
+    // the WAL into the file): about 1.2 MB, copied onto the 1.8 MB disk. Replaying them adds about
+    // 2 KB a trace to the file itself, so the disk fills whatever the WAL and the checkpoints do
+    // (with 250 traces only the WAL's growth filled it, which a loaded machine's timing could avoid).
+    const seedDir = mkdtempSync(path.join(tmpdir(), "full-disk-seed-"));
+    const seedFile = path.join(seedDir, "seed.jsonl");
+    writeFileSync(seedFile, readFileSync(path.join(ROOT, "data/acme-agent/traces/seed.jsonl"), "utf8").split("\n").slice(0, 700).join("\n") + "\n");
+    const seededDb = path.join(seedDir, "state.db");
+    const seeded = runCli(["seed", "--file", seedFile, "--db", seededDb]);
     expect(seeded.status, seeded.stderr).toBe(0);
-    const daemon = startDaemonProc(db, ["--speed", "1"]);
+    expect(existsSync(`${seededDb}-wal`)).toBe(false);
+    copyFileSync(seededDb, db);
+    const daemon = (running = startDaemonProc(db, ["--speed", "1"]));
     const full = () => daemon.lines.filter((l) => JSON.stringify(l).includes("database or disk is full"));
     await waitFor("the disk to fill up", () => full().length > 0, 60_000);
     // Several seconds of failing: every scheduler tick (4 a second) and every job poll fail.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env node
 // The `compile-daemon` entry point. It checks the Node version before anything imports
 // node:sqlite, so an old Node gets one clear line instead of a loader stack trace.
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);

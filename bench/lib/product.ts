@@ -20,7 +20,8 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const CLI = path.join(ROOT, "dist/src/bin.js");
 /**
  * How a user's shell starts the CLI: node with the flags of bin.ts's `#!/usr/bin/env -S node ...`
- * line (a smaller young generation), then the script. Spawn `process.execPath, [...CLI_ARGV, ...args]`.
+ * line when it has any (it has none now: busybox's env, Alpine's, has no -S), then the script.
+ * Spawn `process.execPath, [...CLI_ARGV, ...args]`.
  */
 export const CLI_ARGV = [...shebangFlags(CLI), CLI];
 export const AGENT = path.join(ROOT, "data/acme-agent");

@@ -8,7 +8,10 @@ export interface UsageCounts {
   deferred: number;
   shadowed: number;
   shadowAgree: number;
-  /** Absent = 0 (rows and runtimes from before checks against a known answer). */
+  /**
+   * Served calls checked against an answer known without asking (a replayed recording): still
+   * savings. Absent = 0 (rows and runtimes from before checks against a known answer).
+   */
   checked?: number;
   checkAgree?: number;
   tokensInAvoided: number;

@@ -20,6 +20,7 @@
  * sum over the priced buckets and the names of the unpriced ones, so the table can say both.
  */
 import { costOf, priceOf, type ModelPrice, type PriceOverrides, type Usd } from "./prices.js";
+import type { UsageCounts } from "../../convex/lib/usage.js";
 
 export type { Usd } from "./prices.js";
 
@@ -29,20 +30,10 @@ export type { Usd } from "./prices.js";
  * served call, shadowed or not: what the model would have taken had it been asked (the runtime
  * estimates them from the bucket's traces); this module removes the shadowed share from the money.
  */
-export interface UsageWindow {
+export interface UsageWindow extends UsageCounts {
   bucket: string;
   /** Start of the window, ms since the epoch. Rows are summed: the caller must not pass a window twice. */
   windowStart: number;
-  served: number;
-  deferred: number;
-  shadowed: number;
-  shadowAgree: number;
-  /** Served calls checked against an answer known without asking (a replayed recording): still savings. */
-  checked?: number;
-  checkAgree?: number;
-  tokensInAvoided: number;
-  tokensOutAvoided: number;
-  latencyMsAvoided: number;
   /** The model the served calls stood in for, when the runtime knew it; else the bucket's. */
   model?: string;
 }

@@ -312,6 +312,15 @@ export const buckets = query({
  * before it reaches a client, with an error that starts with STORED_TRACE_REFUSED and names its seq:
  * the worker fails the job with that reason at once instead of running out of memory on it.
  */
+/** A bucket's traces with lo < seq <= hi (either bound absent: open), by seq. */
+function bucketTraces(ctx: QueryCtx, bucket: string, lo: number | undefined, hi: number | undefined) {
+  return ctx.db.query("proxy_traces").withIndex("by_bucket_seq", (q) => {
+    const b = q.eq("bucket", bucket);
+    const lower = lo === undefined ? b : b.gt("seq", lo);
+    return hi === undefined ? lower : lower.lte("seq", hi);
+  });
+}
+
 /** Strata a spread sample is drawn from: each is one index range, so a sample costs this many at most. */
 const SPREAD_STRATA = 25;
 
@@ -321,12 +330,8 @@ const SPREAD_STRATA = 25;
  * so a long history is represented, not only its last days). A sparse stratum gives what it has.
  * Null when the span is empty.
  */
-async function spreadOver(
-  inRange: (lo: number | undefined, hi: number | undefined) => { order(o: "asc" | "desc"): { take(n: number): Promise<Doc<"proxy_traces">[]>; first(): Promise<Doc<"proxy_traces"> | null> } },
-  fromSeq: number | undefined,
-  upto: number,
-  count: number,
-): Promise<Doc<"proxy_traces">[] | null> {
+async function spreadOver(ctx: QueryCtx, bucket: string, fromSeq: number | undefined, upto: number, count: number): Promise<Doc<"proxy_traces">[] | null> {
+  const inRange = (lo: number | undefined, hi: number | undefined) => bucketTraces(ctx, bucket, lo, hi);
   const oldest = await inRange(fromSeq, upto).order("asc").first();
   if (oldest === null) return null;
   const lo = oldest.seq - 1;
@@ -350,15 +355,9 @@ export const traces = query({
   handler: async (ctx, { bucket, limit, uptoSeq, fromSeq, spread }) => {
     checkBucketKey(bucket);
     const n = checkInt(limit ?? 1000, "limit", 1, MAX_TRACES_QUERY);
-    const inRange = (lo: number | undefined, hi: number | undefined) =>
-      ctx.db.query("proxy_traces").withIndex("by_bucket_seq", (q) => {
-        const b = q.eq("bucket", bucket);
-        const lower = lo === undefined ? b : b.gt("seq", lo);
-        return hi === undefined ? lower : lower.lte("seq", hi);
-      });
-    let newest = await inRange(fromSeq, uptoSeq).order("desc").take(n);
+    let newest = await bucketTraces(ctx, bucket, fromSeq, uptoSeq).order("desc").take(n);
     if (spread === true && newest.length === n && n >= 2) {
-      const older = await spreadOver(inRange, fromSeq, newest[Math.ceil(n / 2) - 1].seq - 1, Math.floor(n / 2));
+      const older = await spreadOver(ctx, bucket, fromSeq, newest[Math.ceil(n / 2) - 1].seq - 1, Math.floor(n / 2));
       if (older !== null) newest = [...newest.slice(0, Math.ceil(n / 2)), ...older.reverse()];
     }
     for (const row of newest) {

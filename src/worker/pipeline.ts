@@ -85,11 +85,7 @@ export async function runPipeline(job: ClaimedJob, deps: PipelineDeps): Promise<
   if (traces.length === 0) throw new Error(`no traces recorded for ${job.bucket}${job.trainFromSeq === undefined ? "" : ` since its drift (after seq ${job.trainFromSeq})`}`);
 
   const bucket = job.bucketCount === undefined ? undefined : { count: job.bucketCount, trainFromCount: job.trainFromCount };
-  // The query spreads its answer exactly when the range holds more than the window: the newest half,
-  // and the rest drawn over the older traces.
-  const learnable = bucket === undefined ? traces.length : bucket.count - (bucket.trainFromCount ?? 0);
-  const spread = learnable > MAX_TRACES ? traces.length - Math.ceil(MAX_TRACES / 2) : undefined;
-  const window = traceWindow(traces.length, MAX_TRACES, bucket, job.trainFromSeq, spread);
+  const window = traceWindow(traces.length, MAX_TRACES, bucket, job.trainFromSeq, true);
 
   const result = await compileBucket(traces, {
     bucket: job.bucket,

@@ -20,11 +20,14 @@ export function traceWindow(
   max: number,
   bucket: { count: number; trainFromCount?: number } | undefined,
   sinceSeq: number | undefined,
-  spread?: number,
+  spreadAsked = false,
 ): TraceWindow | undefined {
   const of = bucket === undefined ? learned : Math.max(learned, bucket.count - (bucket.trainFromCount ?? 0));
+  // ingest.traces spreads its answer exactly when the range holds more than the window: the newest
+  // ceil(max / 2), and the rest drawn over the older traces.
+  const spread = spreadAsked && of > max ? learned - Math.ceil(max / 2) : undefined;
   if (learned < max && sinceSeq === undefined && spread === undefined) return undefined;
-  return { traces: learned, of, ...(sinceSeq === undefined ? {} : { sinceSeq }), ...(spread !== undefined && learned < of ? { spread } : {}) };
+  return { traces: learned, of, ...(sinceSeq === undefined ? {} : { sinceSeq }), ...(spread === undefined ? {} : { spread }) };
 }
 
 /**

@@ -85,7 +85,7 @@ describe("the window a compile learned from", () => {
     expect(windowText({ traces: 5000, of: 100_000 })).toBe("learned from the newest 5,000 of its 100,000 traces");
     expect(windowText({ traces: 230, of: 230, sinceSeq: 951 })).toBe("learned from its 230 traces since its drift began (after seq 951)");
     // A spread window (a bucket larger than one compile reads): what it drew from where.
-    const spread = traceWindow(4990, 5000, { count: 100_000 }, undefined, 2490);
+    const spread = traceWindow(4990, 5000, { count: 100_000 }, undefined, true);
     expect(spread).toEqual({ traces: 4990, of: 100_000, spread: 2490 });
     expect(windowText(spread!)).toBe("learned from 4,990 of its 100,000 traces: the newest 2,500 and 2,490 spread evenly over the older ones");
   });

@@ -202,14 +202,14 @@ export class Scheduler {
         this.nextRuns.set(cronName, now + every);
         return true;
       };
-      if (!inMemory) this.nextRuns.delete(cronName);
       const args = (cron.args[0] ?? {}) as JSONValue;
       try {
         const out = await this.core.execute("mutation", cron.name, jsonToConvex(args) as Args, true, book);
         if (out) ran++;
       } catch (e) {
-        if (inMemory) this.nextRuns.set(cronName, now + every);
-        else store.transaction(() => claim.run(now + every, now, cronName, now));
+        // The failed run is booked too (outside its rolled-back transaction): the next is an interval away.
+        if (inMemory) book();
+        else store.transaction(book);
         this.core.log(`cron "${cronName}" (${cron.name}) failed: ${(e as Error).message}`);
         ran++;
       }

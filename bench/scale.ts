@@ -30,11 +30,11 @@ import { copyFileSync, createReadStream, createWriteStream, existsSync, rmSync, 
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { generateTraces, SEED_COUNTS } from "../data/acme-agent/scripts/generate-seed.js";
+import { generateTraces } from "../data/acme-agent/scripts/generate-seed.js";
 import { openBackend } from "../src/backend/open.js";
 import { api } from "../src/contract/api.js";
 import { rssMb } from "./lib/proc.js";
-import { assertBuilt, benchEnv, CLI_ARGV, cli, openReader, replayRate, replayState, tempDir, type PositionSample } from "./lib/product.js";
+import { assertBuilt, benchEnv, CLI_ARGV, cli, seedMix, openReader, replayRate, replayState, tempDir, type PositionSample } from "./lib/product.js";
 import { fmt, median, printTable, rounded, sleep, verdict } from "./lib/stats.js";
 import { hasTmux, TmuxConsole } from "./lib/tmux.js";
 
@@ -55,13 +55,11 @@ const TARGETS_AT_1M = { ctlStatusMs: 200, firstFrameMs: 1000, compileMs: 10_000,
  */
 async function writeTraces(file: string, n: number, oneTimeline = false): Promise<void> {
   const out = createWriteStream(file);
-  const total = Object.values(SEED_COUNTS).reduce((a, b) => a + b, 0);
   const CHUNK = 20_000;
   let shift = 0;
   for (let done = 0, chunk = 0; done < n; chunk++) {
     const size = Math.min(CHUNK, n - done);
-    const counts = Object.fromEntries(Object.entries(SEED_COUNTS).map(([k, c]) => [k, Math.round((c * size) / total)]));
-    let lines = generateTraces(1000 + chunk, counts);
+    let lines = generateTraces(1000 + chunk, seedMix(size));
     if (oneTimeline) {
       const times = lines.map((line) => Date.parse((JSON.parse(line) as { ts: string }).ts));
       lines = lines.map((line, i) => JSON.stringify({ ...(JSON.parse(line) as object), ts: new Date(times[i] + shift).toISOString() }));

@@ -61,10 +61,13 @@ export function benchEnv(): NodeJS.ProcessEnv {
  * its model upgrade), for windows longer than the seed lasts at 1 ms per trace.
  */
 export function writeSeedFile(file: string, n: number): void {
-  const mix = SEED_COUNTS;
-  const scale = n / Object.values(mix).reduce((a, b) => a + b, 0);
-  const counts = Object.fromEntries(Object.entries(mix).map(([k, c]) => [k, Math.round(c * scale)]));
-  writeFileSync(file, generateTraces(7, counts).join("\n") + "\n");
+  writeFileSync(file, generateTraces(7, seedMix(n)).join("\n") + "\n");
+}
+
+/** Per call site, its share of n traces in the shipped seed's mix (generateTraces' counts). */
+export function seedMix(n: number): Record<string, number> {
+  const scale = n / Object.values(SEED_COUNTS).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(Object.entries(SEED_COUNTS).map(([k, c]) => [k, Math.round(c * scale)]));
 }
 
 export interface NdjsonLine {
